@@ -1,0 +1,166 @@
+"""`make bench`: measures what the issues ask for, each against a baseline measured in the same run
+(these machines are noisy, so ratios mean more than absolute numbers). Prints a table and writes
+bench/results.json. Not part of `make test`.
+
+  (a) import + index of the 155k bulk file vs bare json-decode + SQLite insert of the same records;
+      records/s and peak RSS of each (each in its own process, so ru_maxrss is its own).
+  (b) arXiv requests and wall time to take in one announcement day of ~500 papers in 5 categories from
+      the loopback server (politeness delay set to 0 for the wall time; its real cost is reported).
+  (c) `paperradar run --sample` wall time, first run and re-run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("PAPERRADAR_SHARED", ROOT.parent / "shared"))
+BULK = SHARED / "data" / "arxiv" / "bulk-155k.jsonl.gz"
+WORK = ROOT / "bench" / "work"
+PY = sys.executable
+
+BASELINE_IMPORT = r"""
+import gzip, sqlite3, sys, orjson
+src, db = sys.argv[1], sys.argv[2]
+conn = sqlite3.connect(db, isolation_level=None)
+conn.execute("PRAGMA journal_mode=WAL"); conn.execute("PRAGMA synchronous=NORMAL")
+conn.execute("CREATE TABLE p (id TEXT PRIMARY KEY, title TEXT, authors TEXT, abstract TEXT, categories TEXT, comment TEXT)")
+rows, n = [], 0
+def flush():
+    conn.execute("BEGIN"); conn.executemany("INSERT OR REPLACE INTO p VALUES (?,?,?,?,?,?)", rows); conn.execute("COMMIT")
+    rows.clear()
+with gzip.open(src, "rb") as fh:
+    for line in fh:
+        d = orjson.loads(line)
+        rows.append((d["id"], d["title"], orjson.dumps(d["authors"]).decode(), d["abstract"],
+                     orjson.dumps(d["categories"]).decode(), d.get("comment")))
+        n += 1
+        if len(rows) >= 5000:
+            flush()
+flush()
+print(n)
+"""
+
+
+def timed_child(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    """Run a child process; return (wall seconds, its peak RSS in bytes, stdout)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    stdout = proc.stdout.read().decode() if proc.stdout else ""
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark child failed ({proc.returncode}): {' '.join(argv)}\n{stderr[-2000:]}")
+    return wall, usage.ru_maxrss * 1024, stdout
+
+
+def write_config(folder: Path, extra: str = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    cfg = folder / "paperradar.toml"
+    cfg.write_text(f'[store]\npath = "radar.db"\n[output]\nfolder = "out"\n{extra}', encoding="utf-8")
+    for stale in folder.glob("radar.db*"):
+        stale.unlink()
+    return cfg
+
+
+def bench_import() -> dict[str, float]:
+    if not BULK.exists():
+        print(f"skip (a): {BULK} not found (set PAPERRADAR_SHARED)")
+        return {}
+    WORK.mkdir(parents=True, exist_ok=True)
+    base_db = WORK / "baseline.db"
+    for stale in WORK.glob("baseline.db*"):
+        stale.unlink()
+    base_wall, base_rss, out = timed_child([PY, "-c", BASELINE_IMPORT, str(BULK), str(base_db)])
+    records = int(out.strip())
+    cfg = write_config(WORK / "import")
+    ours_wall, ours_rss, _ = timed_child(
+        [PY, "-m", "paperradar", "-q", "--config", str(cfg), "import", str(BULK)]
+    )
+    return {
+        "records": records,
+        "baseline_records_per_s": records / base_wall,
+        "paperradar_records_per_s": records / ours_wall,
+        "ratio_vs_baseline": base_wall / ours_wall,
+        "baseline_peak_rss_mb": base_rss / 2**20,
+        "paperradar_peak_rss_mb": ours_rss / 2**20,
+    }
+
+
+def bench_intake(n: int = 500) -> dict[str, float]:
+    sys.path.insert(0, str(ROOT))
+    from paperradar.config import default_config
+    from paperradar.pipeline import Pipeline
+    from paperradar.sources import PoliteClient
+    from paperradar.store import Store
+    from tests.arxiv_server import serve_synthetic_day
+
+    cats = ["cs.IR", "cs.CL", "cs.LG", "cs.AI", "cs.CV"]
+    with serve_synthetic_day(n, cats) as server, tempfile.TemporaryDirectory() as tmp:
+        cfg = default_config()
+        cfg.sources.categories = cats
+        cfg.sources.rss_url = server.url("/rss/")
+        cfg.sources.api_url = server.url("/api/query")
+        cfg.sources.request_delay = 0.0
+        with Store(Path(tmp) / "r.db") as store, PoliteClient(delay=0.0, max_retries=0) as client:
+            start = time.perf_counter()
+            feed = Pipeline(cfg, store, client=client).intake_feed()
+            wall = time.perf_counter() - start
+            requests = client.request_count
+            # the same in a second process-free pass: everything is stored, so no look-up is needed
+            again_client = PoliteClient(delay=0.0, max_retries=0)
+            Pipeline(cfg, store, client=again_client).intake_feed()
+            again = again_client.request_count
+            again_client.close()
+    return {
+        "papers": len(feed.announcements),
+        "requests_total": requests,
+        "api_requests": requests - 1,
+        "wall_s_without_politeness": wall,
+        "politeness_s": 3.0 * (requests - 1),
+        "requests_on_rerun": again,
+    }
+
+
+def bench_sample() -> dict[str, float]:
+    cfg = write_config(WORK / "sample")
+    first, rss, _ = timed_child([PY, "-m", "paperradar", "-q", "--config", str(cfg), "run", "--sample"])
+    again, _, _ = timed_child([PY, "-m", "paperradar", "-q", "--config", str(cfg), "run", "--sample"])
+    # Baseline: the interpreter start + imports alone, so the pipeline's own cost is visible.
+    bare, _, _ = timed_child([PY, "-c", "import paperradar.cli"])
+    return {"first_run_s": first, "rerun_s": again, "import_only_s": bare, "peak_rss_mb": rss / 2**20}
+
+
+def main() -> None:
+    results = {
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+        "a_import_155k": bench_import(),
+        "b_intake_500": bench_intake(),
+        "c_run_sample": bench_sample(),
+    }
+    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"{'benchmark':<28}{'figure':<34}{'value':>14}")
+    for section, figures in results.items():
+        if section == "machine":
+            continue
+        for key, value in figures.items():
+            shown = f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
+            print(f"{section:<28}{key:<34}{shown:>14}")
+    print(f"\nwritten: {ROOT / 'bench' / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+from paperradar.cli import main
+
+main()

@@ -1,0 +1,362 @@
+"""The daily job, one direction: sources → store → rank → write → publish.
+
+Each stage reads what the previous one stored, so any stage can also run on its own (`paperradar rank`,
+`write`, `publish`) and a run that stopped half-way picks up from the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from paperradar.config import Config
+from paperradar.errors import DataError
+from paperradar.models import Announcement, Digest, FeedDay, GeneratedText, Paper, Ranked
+from paperradar.publish.markdown import render_digest
+from paperradar.rank import Gazetteer, HeuristicInterest, KeywordMatcher, order_ranked
+from paperradar.sources import ArxivAPI, PoliteClient, fetch_feed, read_atom_file, read_jsonl
+from paperradar.sources.files import detect_format
+from paperradar.store import Store
+from paperradar.write import TASKS, get_backend, write_texts
+
+log = logging.getLogger(__name__)
+
+SAMPLE_NAME = "cs-ir-sample.jsonl.gz"
+ARXIV_TZ = ZoneInfo("America/New_York")  # arXiv's announcement clock
+WEEKEND_NOTE = "arXiv does not announce papers on Saturdays and Sundays"
+
+# Reports progress: (step name, done, total or None). The CLI draws rich progress bars from it.
+Progress = Callable[[str, int, int | None], None]
+
+
+def _no_progress(step: str, done: int, total: int | None) -> None:
+    return None
+
+
+@dataclass
+class DayResult:
+    day: date
+    digest_path: Path
+    announced: int  # announcements kept for the day after the cross-list/replacement filters
+    listed: int  # papers in the digest
+    empty_reason: str | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def sample_path() -> Path:
+    return Path(str(resources.files("paperradar").joinpath("sample", SAMPLE_NAME)))
+
+
+def estimated_announce_day(submitted: datetime) -> date:
+    """The listing date arXiv gives a paper submitted at `submitted`, for backfills that have no feed:
+    submissions close at 14:00 US/Eastern on weekdays and appear in the listing dated the next weekday.
+    Holidays are not known here, so this is an estimate and is only used where no real listing exists."""
+    et = submitted.astimezone(ARXIV_TZ)
+    cutoff = et.date()
+    if et.weekday() >= 5 or et.time() >= time(14, 0):
+        cutoff += timedelta(days=1)
+    while cutoff.weekday() >= 5:
+        cutoff += timedelta(days=1)
+    listing = cutoff + timedelta(days=1)
+    while listing.weekday() >= 5:
+        listing += timedelta(days=1)
+    return listing
+
+
+class Pipeline:
+    def __init__(
+        self, cfg: Config, store: Store, progress: Progress | None = None, client: PoliteClient | None = None
+    ):
+        self.cfg = cfg
+        self.store = store
+        self.progress = progress or _no_progress
+        self._client = client
+        self.stats: dict[str, Any] = {}
+
+    # -- sources → store --------------------------------------------------------------------------------
+    @property
+    def client(self) -> PoliteClient:
+        if self._client is None:
+            src = self.cfg.sources
+            self._client = PoliteClient(
+                delay=src.request_delay, timeout=src.timeout, max_retries=src.max_retries, contact=src.contact
+            )
+        return self._client
+
+    def import_file(self, path: Path, source: str | None = None, errors: str = "raise") -> dict[str, int]:
+        """JSONL (Kaggle snapshot or paperradar's listing formats, gzip or not) or saved API Atom XML."""
+        if not path.exists():
+            raise DataError(f"{path} does not exist", hint="check the path")
+        counts = {"papers": 0, "announcements": 0, "inserted": 0, "updated": 0}
+        if detect_format(path) == "atom":
+            papers = read_atom_file(path)
+            stats = self.store.save_papers(papers)
+            counts.update(papers=len(papers), inserted=stats.inserted, updated=stats.updated)
+            return counts
+        batch_papers: list[Paper] = []
+        batch_anns: list[Announcement] = []
+
+        def flush() -> None:
+            stats = self.store.save_papers(batch_papers, batch_size=len(batch_papers) + 1)
+            counts["announcements"] += self.store.save_announcements(batch_anns) if batch_anns else 0
+            counts["inserted"] += stats.inserted
+            counts["updated"] += stats.updated
+            batch_papers.clear()
+            batch_anns.clear()
+
+        for paper, anns in read_jsonl(path, errors=errors):
+            if source:
+                paper.source = source
+            batch_papers.append(paper)
+            batch_anns.extend(anns)
+            counts["papers"] += 1
+            if len(batch_papers) >= 5000:
+                flush()
+                self.progress("import", counts["papers"], None)
+        if batch_papers:
+            flush()
+        self.progress("import", counts["papers"], counts["papers"])
+        return counts
+
+    def intake_sample(self) -> list[date]:
+        self.import_file(sample_path(), source="sample")
+        return self.store.announcement_days(self.cfg.sources.categories)
+
+    def intake_feed(self) -> FeedDay:
+        """Today's announcements from the RSS feed, completed by batched API look-ups."""
+        src = self.cfg.sources
+        feed = fetch_feed(self.client, src.rss_url, src.categories)
+        self.progress("fetch", 1, None)
+        if feed.papers:
+            self.store.save_papers(feed.papers)
+        if feed.announcements:
+            self.store.save_announcements(feed.announcements)
+        self.stats["feed_items"] = len(feed.announcements)
+        self.complete_metadata(a.arxiv_id for a in feed.announcements)
+        return feed
+
+    def complete_metadata(self, ids: Iterable[str]) -> None:
+        """Look up, in batches, papers known only from the feed (no submission time, comment, all authors)."""
+        ids = list(dict.fromkeys(ids))
+        stored = self.store.get_papers(ids)
+        need = [i for i in ids if i not in stored or stored[i].source == "rss"]
+        self.stats["api_lookups"] = len(need)
+        if not need:
+            return
+        api = ArxivAPI(self.client, self.cfg.sources.api_url, self.cfg.sources.batch_size)
+        papers, missing = api.lookup(need)
+        self.store.save_papers(papers)
+        self.progress("complete", len(papers), len(need))
+        if missing:
+            log.warning(
+                "arXiv API did not return %d of %d ids (kept the feed's data): %s",
+                len(missing),
+                len(need),
+                ", ".join(missing[:10]),
+            )
+        self.stats["api_missing"] = len(missing)
+
+    def intake_range(self, date_from: date, date_to: date) -> int:
+        """Backfill by submission date through the API. Such papers get an *estimated* listing day."""
+        api = ArxivAPI(self.client, self.cfg.sources.api_url, self.cfg.sources.batch_size)
+        cats = set(self.cfg.sources.categories)
+        count = 0
+        papers: list[Paper] = []
+        anns: list[Announcement] = []
+        for paper in api.search(self.cfg.sources.categories, date_from, date_to):
+            papers.append(paper)
+            count += 1
+            self.progress("fetch", count, None)
+            if paper.published is None:
+                continue
+            day = estimated_announce_day(paper.published)
+            for cat in paper.categories:
+                if cat in cats:
+                    kind = "new" if cat == paper.primary_category else "cross"
+                    anns.append(Announcement(paper.arxiv_id, day, cat, kind, paper.version))
+        self.store.save_papers(papers)
+        # Never overwrite a real listing with an estimate.
+        real = {(a.arxiv_id, a.category) for d in {a.day for a in anns} for a in self.store.announcements(d)}
+        self.store.save_announcements(a for a in anns if (a.arxiv_id, a.category) not in real)
+        return count
+
+    # -- rank -------------------------------------------------------------------------------------------
+    def announced(self, day: date) -> list[Announcement]:
+        src = self.cfg.sources
+        kinds = {"new"}
+        if src.include_cross_lists:
+            kinds.add("cross")
+        if src.include_replacements:
+            kinds |= {"replace", "replace-cross"}
+        return [a for a in self.store.announcements(day, src.categories) if a.kind in kinds]
+
+    def rank_day(self, day: date, run_id: int | None = None) -> list[Ranked]:
+        anns = self.announced(day)
+        papers = self.store.get_papers(a.arxiv_id for a in anns)
+        anns = [a for a in anns if a.arxiv_id in papers]
+        lang = self.cfg.output.language
+        groups = self.cfg.keywords.groups
+        matcher = KeywordMatcher(groups, self.cfg.keywords.aliases)
+        gazetteer = Gazetteer.load()
+        hits = {
+            a.arxiv_id: matcher.match(p.title, p.abstract, p.comment or "")
+            for a in anns
+            for p in [papers[a.arxiv_id]]
+        }
+        companies = {i: gazetteer.detect(papers[i], lang) for i in hits}
+        interests = HeuristicInterest(self.cfg.reader.interests, groups).score(
+            [papers[a.arxiv_id] for a in anns], hits, companies, lang
+        )
+        ranked = [
+            Ranked(papers[a.arxiv_id], a, hits[a.arxiv_id], companies[a.arxiv_id], interests[a.arxiv_id])
+            for a in anns
+        ]
+        ordered = order_ranked(ranked, list(self.cfg.output.order))
+        self.store.save_ranks(day, ordered, run_id)
+        self.progress("rank", len(ordered), len(ordered))
+        return ordered
+
+    # -- write ------------------------------------------------------------------------------------------
+    def write_day(
+        self, ranked: list[Ranked], run_id: int | None = None, refresh: Iterable[str] = ()
+    ) -> dict[str, dict[str, GeneratedText]]:
+        top = ranked[: self.cfg.output.top_n]
+        backend = get_backend("extractive", self.cfg)
+        texts, counts = write_texts(
+            self.store, backend, [r.paper for r in top], TASKS, self.cfg.output.language, run_id, refresh
+        )
+        self.stats["texts"] = counts
+        self.progress("write", len(top), len(top))
+        return texts
+
+    # -- publish ----------------------------------------------------------------------------------------
+    def digest_path(self, day: date) -> Path:
+        return self.cfg.out_dir / "digests" / f"{day.isoformat()}.{self.cfg.output.language}.md"
+
+    def publish_day(
+        self,
+        day: date,
+        ranked: list[Ranked],
+        texts: dict[str, dict[str, GeneratedText]],
+        announced: int,
+        empty_reason: str | None = None,
+    ) -> Path:
+        cfg = self.cfg
+        digest = Digest(
+            day=day,
+            language=cfg.output.language,
+            categories=list(cfg.sources.categories),
+            generated_at=datetime(2000, 1, 1, tzinfo=cfg.tz),
+            order=list(cfg.output.order),
+            top_n=cfg.output.top_n,
+            announced=announced,
+            items=ranked[: cfg.output.top_n],
+            texts=texts,
+            empty_reason=empty_reason,
+        )
+        # The generated-at line is the only part that depends on the clock. Keep the first time a given
+        # content was generated, so re-running a day writes a byte-identical file.
+        content_hash = hashlib.sha256(render_digest(digest, cfg.output.max_authors).encode()).hexdigest()
+        path = self.digest_path(day)
+        record = self.store.digest_record(day, digest.language, "digest")
+        if record is not None and record["content_hash"] == content_hash:
+            generated_at = datetime.fromisoformat(record["generated_at"])
+        else:
+            generated_at = datetime.now(UTC).replace(microsecond=0)
+        digest = replace(digest, generated_at=generated_at.astimezone(cfg.tz))
+        write_if_changed(path, render_digest(digest, cfg.output.max_authors))
+        self.store.save_digest_record(
+            day, digest.language, "digest", content_hash, generated_at.isoformat(), str(path)
+        )
+        return path
+
+    # -- all stages -------------------------------------------------------------------------------------
+    def process_day(
+        self, day: date, run_id: int | None, empty_note: str | None = None, refresh: Iterable[str] = ()
+    ) -> DayResult:
+        ranked = self.rank_day(day, run_id)
+        texts = self.write_day(ranked, run_id, refresh) if ranked else {}
+        reason = None if ranked else self.empty_reason(day, empty_note)
+        path = self.publish_day(day, ranked, texts, len(ranked), reason)
+        return DayResult(
+            day, path, len(ranked), min(len(ranked), self.cfg.output.top_n), reason, dict(self.stats)
+        )
+
+    def empty_reason(self, day: date, note: str | None) -> str:
+        if day.weekday() >= 5:
+            return WEEKEND_NOTE
+        if note:
+            return note
+        return "no announcements for this day in the watched categories"
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Atomic write (no half-written digest after a crash), skipped when the bytes are already there."""
+    data = text.encode("utf-8")
+    if path.exists() and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return True
+
+
+def iter_days(date_from: date, date_to: date) -> Iterator[date]:
+    day = date_from
+    while day <= date_to:
+        yield day
+        day += timedelta(days=1)
+
+
+def run_pipeline(
+    cfg: Config,
+    store: Store,
+    *,
+    day: date | None = None,
+    sample: bool = False,
+    refresh: Iterable[str] = (),
+    progress: Progress | None = None,
+    client: PoliteClient | None = None,
+    wait: bool = False,
+) -> DayResult:
+    """`paperradar run`: choose the day, take in its announcements, then rank, write and publish it."""
+    store.acquire_lock(wait=wait)
+    pipe = Pipeline(cfg, store, progress, client)
+    run_id = store.start_run("run --sample" if sample else "run", day)
+    try:
+        note: str | None = None
+        if sample:
+            days = pipe.intake_sample()
+            if day is None:
+                day = days[-1]
+            elif day not in days and day.weekday() < 5:
+                note = f"the bundled sample covers the listing days {days[0]} … {days[-1]} only"
+        elif day is None or (day.weekday() < 5 and not pipe.announced(day)):
+            feed = pipe.intake_feed()
+            if day is None:
+                day = feed.day or datetime.now(ARXIV_TZ).date()
+                note = feed.note
+            elif feed.day != day:
+                raise DataError(
+                    f"no announcements for {day} in the store, and arXiv's feed is for {feed.day or 'no day'}",
+                    hint=f"the feed only carries the latest day; backfill with `paperradar fetch --from {day} --to {day}`",
+                )
+        result = pipe.process_day(day, run_id, note, refresh)
+        store.finish_run(run_id, "ok", result.stats, day=day)
+        return result
+    except BaseException as exc:
+        store.finish_run(run_id, "failed", pipe.stats, error=f"{type(exc).__name__}: {exc}", day=day)
+        raise
+    finally:
+        if pipe._client is not None and client is None:
+            pipe._client.close()
+        store.release_lock()

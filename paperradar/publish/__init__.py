@@ -1,0 +1,9 @@
+"""Publish stage: render a Digest as Markdown and export its records (JSONL, JSON, CSV)."""
+
+from __future__ import annotations
+
+from paperradar.publish.export import EXPORT_COLUMNS, export_records, write_export
+from paperradar.publish.labels import labels
+from paperradar.publish.markdown import escape_markdown, render_digest
+
+__all__ = ["EXPORT_COLUMNS", "escape_markdown", "export_records", "labels", "render_digest", "write_export"]

@@ -1,0 +1,180 @@
+"""Every fixed string of the digest, per output language (zh, ja, en).
+
+The zh field labels are exactly those of the reference digest (seed 002). Strings with `{...}` are
+`str.format` templates; markdown.py fills them. Keeping all wording here means a translation fix never
+touches the template, and a test can check that every language defines every key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from types import MappingProxyType
+
+_ZH: dict[str, str] = {
+    # header
+    "title": "ArXiv {categories} 每日论文摘要",
+    "generated": "生成时间",
+    "announced_day": "公布日期",
+    "count": "论文数量",
+    "count_value": "{n} 篇（Top {top_n}）",
+    "count_value_short": "{n} 篇（当日公布 {announced} 篇，Top {top_n}）",
+    "order": "排序规则",
+    "order_value": "按{keys}排序",
+    "order_sep": " + ",
+    "order_keywords": "关键词命中数",
+    "order_interest": "兴趣评分",
+    "order_recency": "提交时间",
+    "modes": "生成方式",
+    "mode_summary": "摘要",
+    "mode_title": "标题",
+    "mode_score": "评分",
+    "mode_part_sep": "；",
+    "mode_value_sep": "、",
+    "mode_extractive": "抽取式（无大模型）",
+    "mode_heuristic": "启发式（无大模型）",
+    "mode_model": "大模型 {model}",
+    "mode_untranslated": "未翻译（原文）",
+    "mode_original": "原文",
+    # per paper (seed 002 order)
+    "original_title": "英文标题",
+    "authors": "作者",
+    "submitted": "提交时间",
+    "link": "文章链接",
+    "company": "所属公司",
+    "keywords": "命中关键词",
+    "interest": "感兴趣评分",
+    "summary": "摘要总结",
+    # values
+    "list_sep": "、",
+    "keyword_sep": ", ",
+    "et_al": "等{omitted}人",
+    "read_original": "查看原文",
+    "unknown": "未知",
+    "score": "【{score}分】",
+    "keyword_count": "【{n}】",
+    "extractive_label": "（抽取式摘要：摘自英文摘要原文，未经大模型改写）",
+    "untranslated_label": "（未翻译：未配置大模型）",
+    "heuristic_label": "（启发式评分：按关键词与兴趣描述计算，未经大模型）",
+    "no_summary": "（无摘要）",
+    # empty day
+    "empty_day": "{day} 没有新论文公布。",
+    "empty_day_none_selected": "{day} 公布了 {announced} 篇论文，但没有论文入选。",
+    "empty_reason": "原因：{reason}",
+}
+
+_JA: dict[str, str] = {
+    "title": "ArXiv {categories} 毎日の論文ダイジェスト",
+    "generated": "生成日時",
+    "announced_day": "公開日",
+    "count": "論文数",
+    "count_value": "{n} 件（Top {top_n}）",
+    "count_value_short": "{n} 件（当日公開 {announced} 件、Top {top_n}）",
+    "order": "並び順",
+    "order_value": "{keys}の順",
+    "order_sep": " + ",
+    "order_keywords": "キーワード一致数",
+    "order_interest": "興味スコア",
+    "order_recency": "投稿日時",
+    "modes": "生成方法",
+    "mode_summary": "要約",
+    "mode_title": "タイトル",
+    "mode_score": "スコア",
+    "mode_part_sep": "；",
+    "mode_value_sep": "、",
+    "mode_extractive": "抽出型（LLM未使用）",
+    "mode_heuristic": "ヒューリスティック（LLM未使用）",
+    "mode_model": "LLM {model}",
+    "mode_untranslated": "未翻訳（原文）",
+    "mode_original": "原文",
+    "original_title": "英語タイトル",
+    "authors": "著者",
+    "submitted": "投稿日時",
+    "link": "論文リンク",
+    "company": "所属企業",
+    "keywords": "一致キーワード",
+    "interest": "興味スコア",
+    "summary": "要約",
+    "list_sep": "、",
+    "keyword_sep": ", ",
+    "et_al": "他{omitted}名",
+    "read_original": "原文を見る",
+    "unknown": "不明",
+    "score": "【{score}点】",
+    "keyword_count": "【{n}】",
+    "extractive_label": "（抽出型要約：英語アブストラクトからの抜粋、LLM未使用）",
+    "untranslated_label": "（未翻訳：LLM未設定）",
+    "heuristic_label": "（ヒューリスティック評価：キーワードと関心記述から算出、LLM未使用）",
+    "no_summary": "（要約なし）",
+    "empty_day": "{day}に公開された新しい論文はありません。",
+    "empty_day_none_selected": "{day}に {announced} 件の論文が公開されましたが、選ばれた論文はありません。",
+    "empty_reason": "理由：{reason}",
+}
+
+_EN: dict[str, str] = {
+    "title": "ArXiv {categories} Daily Paper Digest",
+    "generated": "Generated",
+    "announced_day": "Announced",
+    "count": "Papers",
+    "count_value": "{n} (Top {top_n})",
+    "count_value_short": "{n} ({announced} announced that day, Top {top_n})",
+    "order": "Ordering",
+    "order_value": "by {keys}",
+    "order_sep": ", then ",
+    "order_keywords": "keyword hits",
+    "order_interest": "interest score",
+    "order_recency": "submission time",
+    "modes": "Produced by",
+    "mode_summary": "summaries",
+    "mode_title": "titles",
+    "mode_score": "scores",
+    "mode_part_sep": "; ",
+    "mode_value_sep": ", ",
+    "mode_extractive": "extractive (no LLM)",
+    "mode_heuristic": "heuristic (no LLM)",
+    "mode_model": "LLM {model}",
+    "mode_untranslated": "untranslated (original)",
+    "mode_original": "original",
+    "original_title": "Original title",
+    "authors": "Authors",
+    "submitted": "Submitted",
+    "link": "Link",
+    "company": "Company",
+    "keywords": "Matched keywords",
+    "interest": "Interest score",
+    "summary": "Summary",
+    "list_sep": ", ",
+    "keyword_sep": ", ",
+    "et_al": "et al. (+{omitted} more)",
+    "read_original": "Read on arXiv",
+    "unknown": "unknown",
+    "score": "【{score}/5】",
+    "keyword_count": "【{n}】",
+    "extractive_label": "(extractive summary: sentences taken from the abstract, no LLM)",
+    "untranslated_label": "(untranslated: no LLM configured)",
+    "heuristic_label": "(heuristic score: computed from keywords and the interest description, no LLM)",
+    "no_summary": "(no summary)",
+    "empty_day": "No new papers announced for {day}.",
+    "empty_day_none_selected": "{announced} papers were announced for {day}, but none was selected.",
+    "empty_reason": "Reason: {reason}",
+}
+
+_ALL: dict[str, Mapping[str, str]] = {
+    "zh": MappingProxyType(_ZH),
+    "ja": MappingProxyType(_JA),
+    "en": MappingProxyType(_EN),
+}
+LANGUAGES: tuple[str, ...] = tuple(_ALL)
+
+
+def labels(language: str) -> Mapping[str, str]:
+    """The read-only label table for `language` (zh, ja or en)."""
+    try:
+        return _ALL[language]
+    except KeyError:
+        raise ValueError(f"no labels for language {language!r}; use one of {', '.join(LANGUAGES)}") from None
+
+
+def format_date(day: date, language: str) -> str:
+    """A date in the digest's style: "2026年02月17日" in zh/ja (like the seed's 生成时间), ISO in en."""
+    return day.strftime("%Y年%m月%d日" if language in ("zh", "ja") else "%Y-%m-%d")

@@ -1,0 +1,145 @@
+"""The arXiv API's Atom feed (export.arxiv.org/api/query), in its 2016 and its current (2026) shape.
+
+Parsed with ElementTree rather than feedparser: feedparser flattens <author> so only the last author's
+arxiv:affiliation survives, and the namespaced elements we need (primary_category, comment, journal_ref,
+doi, opensearch counts) are plain XPath look-ups here. expat does not fetch external entities and
+limits entity expansion, so feeds from the network are safe to parse this way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from xml.etree import ElementTree as ET
+
+from paperradar.errors import DataError
+from paperradar.models import Paper
+from paperradar.sources.ids import parse_arxiv_id
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+ARXIV = "{http://arxiv.org/schemas/atom}"
+OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
+_MALFORMED_HINT = "the response may have been cut off or replaced by an error page; run again later"
+
+
+class ArxivApiError(DataError):
+    """The API answered with its error feed (an entry whose id contains "api/errors").
+
+    `api_message` is the API's own words, e.g. "incorrect id format for abc".
+    """
+
+    def __init__(self, api_message: str, hint: str | None = None) -> None:
+        super().__init__(
+            f"arXiv API error: {api_message}",
+            hint=hint
+            or "check the ids or the search query that was sent (the message says which part is wrong)",
+        )
+        self.api_message = api_message
+
+
+@dataclass
+class AtomPage:
+    papers: list[Paper]
+    total_results: int | None
+    start_index: int | None
+    items_per_page: int | None
+
+
+def _text(el: ET.Element | None) -> str | None:
+    if el is None or el.text is None:
+        return None
+    text = " ".join(el.text.split())
+    return text or None
+
+
+def _int(el: ET.Element | None) -> int | None:
+    text = _text(el)
+    try:
+        return int(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _time(el: ET.Element | None, where: str) -> datetime | None:
+    text = _text(el)
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text)  # handles "Z" and "-04:00" (the 2016 feed) on 3.11
+    except ValueError:
+        raise DataError(f"{where}: {text!r} is not an ISO date-time", hint=_MALFORMED_HINT) from None
+    if when.tzinfo is None:  # the API speaks UTC; never hand out naive datetimes
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)
+
+
+def _entry(el: ET.Element, source: str) -> Paper:
+    raw_id = _text(el.find(f"{ATOM}id"))
+    if raw_id is None:
+        raise DataError(f"Atom feed from {source}: an entry has no <id>", hint=_MALFORMED_HINT)
+    arxiv_id, version = parse_arxiv_id(raw_id)
+    authors: list[str] = []
+    affiliations: list[str] = []
+    for author in el.iterfind(f"{ATOM}author"):
+        name = _text(author.find(f"{ATOM}name"))
+        if name:
+            authors.append(name)
+        for aff in author.iterfind(f"{ARXIV}affiliation"):
+            text = _text(aff)
+            if text and text not in affiliations:
+                affiliations.append(text)
+    categories: list[str] = []
+    primary = el.find(f"{ARXIV}primary_category")
+    if primary is not None and primary.get("term"):
+        categories.append(primary.get("term", ""))
+    for cat in el.iterfind(f"{ATOM}category"):
+        term = cat.get("term")
+        if term and term not in categories:
+            categories.append(term)
+    where = f"Atom feed from {source}, entry {arxiv_id}"
+    return Paper(
+        arxiv_id=arxiv_id,
+        title=_text(el.find(f"{ATOM}title")) or "",
+        authors=authors,
+        abstract=_text(el.find(f"{ATOM}summary")) or "",
+        version=version or 1,
+        categories=categories,
+        comment=_text(el.find(f"{ARXIV}comment")),
+        journal_ref=_text(el.find(f"{ARXIV}journal_ref")),
+        doi=_text(el.find(f"{ARXIV}doi")),
+        published=_time(el.find(f"{ATOM}published"), where),
+        updated=_time(el.find(f"{ATOM}updated"), where),
+        affiliations=affiliations,
+        source="api",
+    )
+
+
+def parse_atom(xml: bytes | str, *, source: str = "input") -> AtomPage:
+    """Parse one API response page. ArxivApiError for the API's error feed, DataError for broken XML.
+
+    `source` only names where the bytes came from in error messages (a URL or a file).
+    """
+    if not xml.strip():
+        raise DataError(
+            f"Atom feed from {source} is not valid XML: the document is empty", hint=_MALFORMED_HINT
+        )
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as exc:
+        raise DataError(f"Atom feed from {source} is not valid XML: {exc}", hint=_MALFORMED_HINT) from None
+    if root.tag != f"{ATOM}feed":
+        raise DataError(
+            f"Atom feed from {source} is not an Atom feed (root element <{root.tag}>)", hint=_MALFORMED_HINT
+        )
+    entries = root.findall(f"{ATOM}entry")
+    for entry in entries:
+        entry_id = _text(entry.find(f"{ATOM}id")) or ""
+        if "api/errors" in entry_id:
+            message = _text(entry.find(f"{ATOM}summary")) or entry_id.rpartition("#")[2].replace("_", " ")
+            raise ArxivApiError(message)
+    return AtomPage(
+        papers=[_entry(e, source) for e in entries],
+        total_results=_int(root.find(f"{OPENSEARCH}totalResults")),
+        start_index=_int(root.find(f"{OPENSEARCH}startIndex")),
+        items_per_page=_int(root.find(f"{OPENSEARCH}itemsPerPage")),
+    )

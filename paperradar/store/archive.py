@@ -1,0 +1,552 @@
+"""The SQLite archive: papers with every version seen, announcements, runs, ranks, generated texts.
+
+One file in WAL mode. Writes are idempotent: saving what is already there changes no row, so running the
+same day twice leaves the database as it was (the runs log is the one table that grows, by design).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from paperradar.errors import BusyError, DataError
+from paperradar.models import Announcement, CompanyHit, GeneratedText, Interest, KeywordHit, Paper, Ranked
+from paperradar.store.migrations import migrate
+
+# When two sources describe the same version, the more complete one wins the text fields.
+_SOURCE_PRIORITY = {"rss": 1, "sample": 2, "jsonl": 2, "atom-file": 3, "api": 3}
+
+_PAPER_COLUMNS = (
+    "arxiv_id, version, title, authors, abstract, categories, primary_category, comment, journal_ref, doi, "
+    "published, updated, affiliations, source, first_seen"
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+@dataclass(slots=True)
+class SaveStats:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    new_versions: int = 0
+
+
+class Store:
+    """Library-first access to the archive; the CLI is a thin layer over these methods."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30.0)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            migrate(self.conn)
+        except sqlite3.DatabaseError as exc:
+            raise DataError(
+                f"{self.path} is not a usable paperradar database: {exc}",
+                hint="point [store].path at another file, or move this one away",
+            ) from None
+        self._lock_file: Any = None
+
+    # -- plumbing ---------------------------------------------------------------------------------------
+    def close(self) -> None:
+        self.release_lock()
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def acquire_lock(self, wait: bool = False) -> None:
+        """One writing run per database: a second `paperradar run` gets a clear BusyError (or waits)."""
+        if self._lock_file is not None or str(self.path) == ":memory:":
+            return
+        handle = open(f"{self.path}.lock", "a+")  # noqa: SIM115 - held for the run's lifetime
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            handle.close()
+            raise BusyError(
+                f"another paperradar run is using {self.path}",
+                hint="wait for it to finish, or pass --wait to queue behind it",
+            ) from None
+        self._lock_file = handle
+
+    def release_lock(self) -> None:
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+    # -- papers -----------------------------------------------------------------------------------------
+    def save_papers(self, papers: Iterable[Paper], batch_size: int = 2000) -> SaveStats:
+        """Insert or merge papers. A higher version replaces the metadata and is recorded in paper_versions;
+        the same version fills gaps (a feed item completed by the API); nothing is ever duplicated."""
+        stats = SaveStats()
+        batch: list[Paper] = []
+        for paper in papers:
+            batch.append(paper)
+            if len(batch) >= batch_size:
+                self._save_batch(batch, stats)
+                batch = []
+        if batch:
+            self._save_batch(batch, stats)
+        return stats
+
+    def _save_batch(self, batch: list[Paper], stats: SaveStats) -> None:
+        # The last record of an id in the batch wins, merged over earlier ones like any other update.
+        latest: dict[str, Paper] = {}
+        for paper in batch:
+            prev = latest.get(paper.arxiv_id)
+            latest[paper.arxiv_id] = paper if prev is None else _merge_papers(prev, paper)
+        now = _now()
+        with self.transaction() as conn:
+            existing = self._fetch_rows(list(latest))
+            inserts, updates, versions = [], [], []
+            for arxiv_id, paper in latest.items():
+                row = existing.get(arxiv_id)
+                record = _paper_record(paper, now)
+                if row is None:
+                    inserts.append(record)
+                    versions.append((arxiv_id, paper.version, paper.title, record[11], now))
+                    stats.inserted += 1
+                    continue
+                merged = _merge_record(dict(row), record)
+                if merged == dict(row):
+                    stats.unchanged += 1
+                    continue
+                updates.append(merged)
+                if merged["version"] != row["version"]:
+                    versions.append((arxiv_id, merged["version"], merged["title"], merged["updated"], now))
+                    stats.new_versions += 1
+                stats.updated += 1
+            conn.executemany(f"INSERT INTO papers ({_PAPER_COLUMNS}) VALUES ({','.join('?' * 15)})", inserts)
+            if updates:
+                cols = [
+                    c.strip()
+                    for c in _PAPER_COLUMNS.split(",")
+                    if c.strip() not in ("arxiv_id", "first_seen")
+                ]
+                sql = f"UPDATE papers SET {', '.join(f'{c} = :{c}' for c in cols)} WHERE arxiv_id = :arxiv_id"
+                conn.executemany(sql, updates)
+            conn.executemany("INSERT OR IGNORE INTO paper_versions VALUES (?, ?, ?, ?, ?)", versions)
+
+    def _fetch_rows(self, ids: list[str]) -> dict[str, sqlite3.Row]:
+        rows: dict[str, sqlite3.Row] = {}
+        for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+            chunk = ids[start : start + 500]
+            sql = f"SELECT {_PAPER_COLUMNS} FROM papers WHERE arxiv_id IN ({','.join('?' * len(chunk))})"
+            for row in self.conn.execute(sql, chunk):
+                rows[row["arxiv_id"]] = row
+        return rows
+
+    def get_paper(self, arxiv_id: str) -> Paper | None:
+        row = self.conn.execute(
+            f"SELECT {_PAPER_COLUMNS} FROM papers WHERE arxiv_id = ?", (arxiv_id,)
+        ).fetchone()
+        return _row_to_paper(row) if row else None
+
+    def get_papers(self, ids: Iterable[str]) -> dict[str, Paper]:
+        return {k: _row_to_paper(r) for k, r in self._fetch_rows(list(dict.fromkeys(ids))).items()}
+
+    def known_versions(self, ids: Iterable[str]) -> dict[str, int]:
+        return {k: r["version"] for k, r in self._fetch_rows(list(dict.fromkeys(ids))).items()}
+
+    def paper_versions(self, arxiv_id: str) -> list[int]:
+        rows = self.conn.execute(
+            "SELECT version FROM paper_versions WHERE arxiv_id = ? ORDER BY version", (arxiv_id,)
+        )
+        return [r[0] for r in rows]
+
+    def count_papers(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+
+    # -- announcements ----------------------------------------------------------------------------------
+    def save_announcements(self, items: Iterable[Announcement]) -> int:
+        rows = [(a.day.isoformat(), a.category, a.arxiv_id, a.kind, a.version) for a in items]
+        with self.transaction() as conn:
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT INTO announcements (day, category, arxiv_id, kind, version) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (day, category, arxiv_id) DO UPDATE SET kind = excluded.kind, "
+                "version = coalesce(excluded.version, announcements.version) "
+                "WHERE announcements.kind IS NOT excluded.kind "
+                "OR (excluded.version IS NOT NULL AND announcements.version IS NOT excluded.version)",
+                rows,
+            )
+            return conn.total_changes - before
+
+    def announcements(self, day: date, categories: Iterable[str] | None = None) -> list[Announcement]:
+        """One announcement per paper for the day: a paper listed in several watched categories appears once,
+        under its 'new' listing when it has one (the primary), else its first listing."""
+        cats = list(categories) if categories else None
+        sql = "SELECT day, category, arxiv_id, kind, version FROM announcements WHERE day = ?"
+        params: list[Any] = [day.isoformat()]
+        if cats:
+            sql += f" AND category IN ({','.join('?' * len(cats))})"
+            params += cats
+        order = {"new": 0, "cross": 1, "replace": 2, "replace-cross": 3}
+        best: dict[str, Announcement] = {}
+        for row in self.conn.execute(sql + " ORDER BY arxiv_id, category", params):
+            ann = Announcement(
+                row["arxiv_id"], date.fromisoformat(row["day"]), row["category"], row["kind"], row["version"]
+            )
+            cur = best.get(ann.arxiv_id)
+            if cur is None or order[ann.kind] < order[cur.kind]:
+                best[ann.arxiv_id] = ann
+        return sorted(best.values(), key=lambda a: a.arxiv_id)
+
+    def announcement_days(self, categories: Iterable[str] | None = None) -> list[date]:
+        cats = list(categories) if categories else None
+        sql = "SELECT DISTINCT day FROM announcements"
+        if cats:
+            sql += f" WHERE category IN ({','.join('?' * len(cats))})"
+        return [date.fromisoformat(r[0]) for r in self.conn.execute(sql + " ORDER BY day", cats or [])]
+
+    # -- runs -------------------------------------------------------------------------------------------
+    def start_run(self, command: str, day: date | None) -> int:
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO runs (command, day, started_at) VALUES (?, ?, ?)",
+                (command, day.isoformat() if day else None, _now()),
+            )
+            return int(cur.lastrowid or 0)
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: str,
+        stats: dict[str, Any],
+        error: str | None = None,
+        day: date | None = None,
+    ) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, stats = ?, error = ?, day = coalesce(?, day) WHERE id = ?",
+                (_now(), status, _dumps(stats), error, day.isoformat() if day else None, run_id),
+            )
+
+    # -- ranks ------------------------------------------------------------------------------------------
+    def save_ranks(self, day: date, ranked: list[Ranked], run_id: int | None) -> None:
+        """Replace the day's ranking; rows whose values did not change are left untouched (run_id too)."""
+        rows = [_rank_row(day, r, run_id) for r in ranked]
+        with self.transaction() as conn:
+            keep = [r[1] for r in rows]
+            conn.execute(
+                f"DELETE FROM ranks WHERE day = ? AND arxiv_id NOT IN ({','.join('?' * len(keep))})",
+                [day.isoformat(), *keep],
+            )
+            conn.executemany(
+                "INSERT INTO ranks VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (day, arxiv_id) DO UPDATE SET "
+                "rank = excluded.rank, keyword_count = excluded.keyword_count, keyword_hits = excluded.keyword_hits, "
+                "companies = excluded.companies, interest_score = excluded.interest_score, "
+                "interest_reason = excluded.interest_reason, interest_mode = excluded.interest_mode, "
+                "explanation = excluded.explanation, run_id = excluded.run_id "
+                "WHERE (ranks.rank, ranks.keyword_count, ranks.keyword_hits, ranks.companies, ranks.interest_score, "
+                "ranks.interest_reason, ranks.interest_mode, ranks.explanation) IS NOT (excluded.rank, "
+                "excluded.keyword_count, excluded.keyword_hits, excluded.companies, excluded.interest_score, "
+                "excluded.interest_reason, excluded.interest_mode, excluded.explanation)",
+                rows,
+            )
+
+    def ranks(self, day: date) -> list[dict[str, Any]]:
+        rows = self.conn.execute("SELECT * FROM ranks WHERE day = ? ORDER BY rank", (day.isoformat(),))
+        out = []
+        for row in rows:
+            item = dict(row)
+            for key in ("keyword_hits", "companies", "explanation"):
+                item[key] = json.loads(item[key])
+            out.append(item)
+        return out
+
+    def load_ranked(self, day: date) -> list[Ranked]:
+        """The stored ranking of a day as Ranked objects (for `write`, `publish` and `export` on their own)."""
+        rows = self.ranks(day)
+        papers = self.get_papers(r["arxiv_id"] for r in rows)
+        anns = {a.arxiv_id: a for a in self.announcements(day)}
+        out = []
+        for row in rows:
+            paper = papers[row["arxiv_id"]]
+            out.append(
+                Ranked(
+                    paper=paper,
+                    announcement=anns.get(paper.arxiv_id, Announcement(paper.arxiv_id, day, "", "new")),
+                    keyword_hits=[
+                        KeywordHit(h["keyword"], h["group"], tuple(h["forms"])) for h in row["keyword_hits"]
+                    ],
+                    companies=[CompanyHit(**c) for c in row["companies"]],
+                    interest=Interest(row["interest_score"], row["interest_reason"], row["interest_mode"]),
+                    rank=row["rank"],
+                    explanation=row["explanation"],
+                )
+            )
+        return out
+
+    # -- generated texts --------------------------------------------------------------------------------
+    def get_text(
+        self, arxiv_id: str, version: int, task: str, language: str, template_hash: str, model: str
+    ) -> GeneratedText | None:
+        row = self.conn.execute(
+            "SELECT * FROM texts WHERE arxiv_id=? AND version=? AND task=? AND language=? AND template_hash=? "
+            "AND model=? AND status='ok'",
+            (arxiv_id, version, task, language, template_hash, model),
+        ).fetchone()
+        if row is None:
+            return None
+        return GeneratedText(
+            row["arxiv_id"],
+            row["version"],
+            row["task"],
+            row["language"],
+            row["content"],
+            row["model"],
+            row["template_hash"],
+            _dt(row["created_at"]),
+        )
+
+    def save_text(
+        self,
+        text: GeneratedText,
+        run_id: int | None,
+        status: str = "ok",
+        detail: str | None = None,
+        overwrite: bool = False,
+    ) -> None:
+        # A stored good answer is never overwritten by accident; --refresh TASK passes overwrite=True.
+        guard = "" if overwrite else " WHERE texts.status IS NOT 'ok'"
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO texts (arxiv_id, version, task, language, template_hash, model, status, content, detail, "
+                "created_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET status=excluded.status, "
+                "content=excluded.content, detail=excluded.detail, created_at=excluded.created_at, run_id=excluded.run_id"
+                + guard,
+                (
+                    text.arxiv_id,
+                    text.version,
+                    text.task,
+                    text.language,
+                    text.template_hash,
+                    text.mode,
+                    status,
+                    text.content if status == "ok" else None,
+                    detail,
+                    _iso(text.created_at) or _now(),
+                    run_id,
+                ),
+            )
+
+    # -- digests ----------------------------------------------------------------------------------------
+    def digest_record(self, day: date, language: str, style: str) -> sqlite3.Row | None:
+        return self.conn.execute(
+            "SELECT * FROM digests WHERE day=? AND language=? AND style=?", (day.isoformat(), language, style)
+        ).fetchone()
+
+    def save_digest_record(
+        self, day: date, language: str, style: str, content_hash: str, generated_at: str, path: str
+    ) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO digests VALUES (?,?,?,?,?,?) ON CONFLICT DO UPDATE SET content_hash=excluded.content_hash, "
+                "generated_at=excluded.generated_at, path=excluded.path WHERE (digests.content_hash, digests.path) "
+                "IS NOT (excluded.content_hash, excluded.path)",
+                (day.isoformat(), language, style, content_hash, generated_at, path),
+            )
+
+    # -- ratings (personal ranking builds on these) -----------------------------------------------------
+    def rate(self, arxiv_id: str, value: int) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO ratings (arxiv_id, value, rated_at) VALUES (?, ?, ?)", (arxiv_id, value, _now())
+            )
+
+    def current_ratings(self) -> dict[str, int]:
+        rows = self.conn.execute(
+            "SELECT arxiv_id, value FROM ratings r WHERE id = (SELECT max(id) FROM ratings WHERE arxiv_id = r.arxiv_id)"
+        )
+        return {r[0]: r[1] for r in rows if r[1] != 0}
+
+    # -- search -----------------------------------------------------------------------------------------
+    def search(self, query: str, limit: int = 20) -> list[tuple[Paper, float]]:
+        """Full-text search over title, abstract and authors. The user's text is treated as plain words
+        (FTS5 syntax such as quotes, AND, NEAR, column filters or '*' is escaped), all of which must match."""
+        match = fts_query(query)
+        if not match:
+            return []
+        rows = self.conn.execute(
+            f"SELECT {', '.join('p.' + c.strip() for c in _PAPER_COLUMNS.split(','))}, "
+            "bm25(papers_fts, 10.0, 1.0, 3.0) AS score FROM papers_fts JOIN papers p ON p.rowid = papers_fts.rowid "
+            "WHERE papers_fts MATCH ? ORDER BY score LIMIT ?",
+            (match, limit),
+        )
+        return [(_row_to_paper(r), -r["score"]) for r in rows]
+
+    def table_counts(self) -> dict[str, int]:
+        names = ["papers", "paper_versions", "announcements", "runs", "ranks", "texts", "ratings", "digests"]
+        return {n: self.conn.execute(f"SELECT count(*) FROM {n}").fetchone()[0] for n in names}
+
+
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_query(text: str) -> str:
+    """Turn user text into a safe FTS5 query: every word quoted (so operators are literal), AND-ed."""
+    words = _WORD_RE.findall(text)
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def _paper_record(paper: Paper, now: str) -> tuple[Any, ...]:
+    return (
+        paper.arxiv_id,
+        paper.version,
+        paper.title,
+        _dumps(paper.authors),
+        paper.abstract,
+        _dumps(paper.categories),
+        paper.primary_category,
+        paper.comment,
+        paper.journal_ref,
+        paper.doi,
+        _iso(paper.published),
+        _iso(paper.updated),
+        _dumps(paper.affiliations),
+        paper.source or "unknown",
+        now,
+    )
+
+
+_NULLABLE = ("comment", "journal_ref", "doi", "published", "updated", "primary_category")
+_TEXT_FIELDS = ("title", "authors", "abstract", "categories", "affiliations")
+
+
+def _merge_record(old: dict[str, Any], new_tuple: tuple[Any, ...]) -> dict[str, Any]:
+    names = [c.strip() for c in _PAPER_COLUMNS.split(",")]
+    new = dict(zip(names, new_tuple, strict=True))
+    merged = dict(old)
+    if new["version"] > old["version"]:
+        # A replacement: its metadata is the paper's now, except what the new record does not know.
+        for key in names:
+            if key in ("arxiv_id", "first_seen"):
+                continue
+            if key == "published":
+                merged[key] = old[key] or new[key]  # first-version time never moves
+            elif (key in _NULLABLE and new[key] is None) or (key in _TEXT_FIELDS and new[key] in ("", "[]")):
+                continue
+            else:
+                merged[key] = new[key]
+        return merged
+    stronger = _SOURCE_PRIORITY.get(new["source"], 0) >= _SOURCE_PRIORITY.get(old["source"], 0)
+    for key in _NULLABLE:
+        if merged[key] is None and new[key] is not None:
+            merged[key] = new[key]
+    if new["version"] == old["version"] and stronger:
+        for key in _TEXT_FIELDS:
+            if new[key] not in ("", "[]"):
+                merged[key] = new[key]
+        for key in ("comment", "journal_ref", "doi"):
+            if new[key] is not None:
+                merged[key] = new[key]
+        merged["source"] = new["source"]
+    return merged
+
+
+def _merge_papers(a: Paper, b: Paper) -> Paper:
+    """Within one batch: keep the higher version, filling its gaps from the other record."""
+    hi, lo = (b, a) if b.version >= a.version else (a, b)
+    return Paper(
+        arxiv_id=hi.arxiv_id,
+        title=hi.title or lo.title,
+        authors=hi.authors or lo.authors,
+        abstract=hi.abstract or lo.abstract,
+        version=hi.version,
+        categories=hi.categories or lo.categories,
+        comment=hi.comment if hi.comment is not None else lo.comment,
+        journal_ref=hi.journal_ref if hi.journal_ref is not None else lo.journal_ref,
+        doi=hi.doi if hi.doi is not None else lo.doi,
+        published=lo.published or hi.published,
+        updated=hi.updated or lo.updated,
+        affiliations=hi.affiliations or lo.affiliations,
+        source=hi.source,
+    )
+
+
+def _row_to_paper(row: sqlite3.Row) -> Paper:
+    return Paper(
+        arxiv_id=row["arxiv_id"],
+        title=row["title"],
+        authors=json.loads(row["authors"]),
+        abstract=row["abstract"],
+        version=row["version"],
+        categories=json.loads(row["categories"]),
+        comment=row["comment"],
+        journal_ref=row["journal_ref"],
+        doi=row["doi"],
+        published=_dt(row["published"]),
+        updated=_dt(row["updated"]),
+        affiliations=json.loads(row["affiliations"]),
+        source=row["source"],
+    )
+
+
+def _rank_row(day: date, item: Ranked, run_id: int | None) -> tuple[Any, ...]:
+    return (
+        day.isoformat(),
+        item.paper.arxiv_id,
+        item.rank,
+        item.keyword_count,
+        _dumps([{"keyword": h.keyword, "group": h.group, "forms": list(h.forms)} for h in item.keyword_hits]),
+        _dumps(
+            [
+                {"company": c.company, "name": c.name, "field": c.field, "matched": c.matched}
+                for c in item.companies
+            ]
+        ),
+        item.interest.score,
+        item.interest.reason,
+        item.interest.mode,
+        _dumps(item.explanation),
+        run_id,
+    )

@@ -1,0 +1,140 @@
+"""Schema migrations, applied in order and recorded in PRAGMA user_version.
+
+Never edit a migration that has shipped: add the next one. A database written by a newer paperradar than
+this one is refused with a clear message rather than silently misread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from paperradar.errors import DataError
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema.
+    """
+    CREATE TABLE papers (
+        arxiv_id TEXT PRIMARY KEY,          -- without version; old style ids keep their '/'
+        version INTEGER NOT NULL,           -- latest version seen
+        title TEXT NOT NULL,
+        authors TEXT NOT NULL,              -- JSON list, in paper order
+        abstract TEXT NOT NULL,
+        categories TEXT NOT NULL,           -- JSON list, primary first
+        primary_category TEXT,
+        comment TEXT,
+        journal_ref TEXT,
+        doi TEXT,
+        published TEXT,                     -- ISO 8601 UTC, first version
+        updated TEXT,                       -- ISO 8601 UTC, latest version
+        affiliations TEXT NOT NULL DEFAULT '[]',
+        source TEXT NOT NULL,               -- which source last wrote the metadata
+        first_seen TEXT NOT NULL
+    );
+    CREATE TABLE paper_versions (
+        arxiv_id TEXT NOT NULL REFERENCES papers(arxiv_id),
+        version INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        updated TEXT,
+        seen_at TEXT NOT NULL,
+        PRIMARY KEY (arxiv_id, version)
+    ) WITHOUT ROWID;
+    CREATE TABLE announcements (
+        day TEXT NOT NULL,                  -- arXiv announcement date, YYYY-MM-DD
+        category TEXT NOT NULL,             -- the listing the paper appeared in
+        arxiv_id TEXT NOT NULL REFERENCES papers(arxiv_id),
+        kind TEXT NOT NULL CHECK (kind IN ('new', 'cross', 'replace', 'replace-cross')),
+        version INTEGER,
+        PRIMARY KEY (day, category, arxiv_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX announcements_by_paper ON announcements(arxiv_id);
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        command TEXT NOT NULL,
+        day TEXT,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL DEFAULT 'running',  -- running | ok | failed | partial
+        stats TEXT NOT NULL DEFAULT '{}',        -- JSON: counts, requests, timings
+        error TEXT
+    );
+    CREATE TABLE ranks (
+        day TEXT NOT NULL,
+        arxiv_id TEXT NOT NULL REFERENCES papers(arxiv_id),
+        rank INTEGER NOT NULL,
+        keyword_count INTEGER NOT NULL,
+        keyword_hits TEXT NOT NULL,          -- JSON [{keyword, group, forms}]
+        companies TEXT NOT NULL,             -- JSON [{company, name, field, matched}]
+        interest_score INTEGER NOT NULL,
+        interest_reason TEXT NOT NULL,
+        interest_mode TEXT NOT NULL,         -- heuristic | model name
+        explanation TEXT NOT NULL,           -- JSON
+        run_id INTEGER REFERENCES runs(id),  -- the run that computed these values
+        PRIMARY KEY (day, arxiv_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE texts (
+        arxiv_id TEXT NOT NULL REFERENCES papers(arxiv_id),
+        version INTEGER NOT NULL,
+        task TEXT NOT NULL,                  -- summary | title | ...
+        language TEXT NOT NULL,
+        template_hash TEXT NOT NULL,         -- prompt/template/algorithm version
+        model TEXT NOT NULL,                 -- 'extractive' or the model name
+        status TEXT NOT NULL DEFAULT 'ok',   -- ok | failed | skipped
+        content TEXT,
+        detail TEXT,                         -- why failed/skipped; never the content
+        created_at TEXT NOT NULL,
+        run_id INTEGER REFERENCES runs(id),
+        PRIMARY KEY (arxiv_id, version, task, language, template_hash, model)
+    ) WITHOUT ROWID;
+    CREATE TABLE ratings (
+        id INTEGER PRIMARY KEY,
+        arxiv_id TEXT NOT NULL,
+        value INTEGER NOT NULL CHECK (value IN (-1, 0, 1)),  -- down, cleared, up
+        rated_at TEXT NOT NULL
+    );
+    CREATE INDEX ratings_by_paper ON ratings(arxiv_id, rated_at);
+    CREATE TABLE digests (
+        day TEXT NOT NULL,
+        language TEXT NOT NULL,
+        style TEXT NOT NULL,
+        content_hash TEXT NOT NULL,          -- of everything but the generated-at line
+        generated_at TEXT NOT NULL,          -- kept while the content is unchanged: reruns are byte-identical
+        path TEXT NOT NULL,
+        PRIMARY KEY (day, language, style)
+    ) WITHOUT ROWID;
+    CREATE VIRTUAL TABLE papers_fts USING fts5(
+        title, abstract, authors,
+        content='papers', content_rowid='rowid',
+        tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER papers_ai AFTER INSERT ON papers BEGIN
+        INSERT INTO papers_fts(rowid, title, abstract, authors)
+        VALUES (new.rowid, new.title, new.abstract, new.authors);
+    END;
+    CREATE TRIGGER papers_ad AFTER DELETE ON papers BEGIN
+        INSERT INTO papers_fts(papers_fts, rowid, title, abstract, authors)
+        VALUES ('delete', old.rowid, old.title, old.abstract, old.authors);
+    END;
+    CREATE TRIGGER papers_au AFTER UPDATE OF title, abstract, authors ON papers BEGIN
+        INSERT INTO papers_fts(papers_fts, rowid, title, abstract, authors)
+        VALUES ('delete', old.rowid, old.title, old.abstract, old.authors);
+        INSERT INTO papers_fts(rowid, title, abstract, authors)
+        VALUES (new.rowid, new.title, new.abstract, new.authors);
+    END;
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the database to SCHEMA_VERSION; returns the version it was at."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current > SCHEMA_VERSION:
+        raise DataError(
+            f"the database was written by a newer paperradar (schema {current}, this one knows {SCHEMA_VERSION})",
+            hint="upgrade paperradar, or point [store].path at another file",
+        )
+    for number in range(current, SCHEMA_VERSION):
+        with conn:  # each migration is one transaction together with its version bump
+            conn.executescript("BEGIN;" + MIGRATIONS[number] + f";PRAGMA user_version = {number + 1};COMMIT;")
+    return current

@@ -1,0 +1,58 @@
+"""Write stage: texts for the ranked papers through a backend, cached in the store by
+(paper version, task, language, template hash, model) so nothing is ever computed twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from paperradar.models import GeneratedText, Paper
+from paperradar.store import Store
+from paperradar.write.llm import TASKS, Backend, WriteRequest, get_backend
+
+__all__ = ["TASKS", "Backend", "WriteRequest", "get_backend", "write_texts"]
+
+
+def write_texts(
+    store: Store,
+    backend: Backend,
+    papers: Iterable[Paper],
+    tasks: Iterable[str],
+    language: str,
+    run_id: int | None = None,
+    refresh: Iterable[str] = (),
+) -> tuple[dict[str, dict[str, GeneratedText]], dict[str, int]]:
+    """Returns ({arxiv_id: {task: text}}, counts). Tasks the backend does not support are absent from the
+    result (the digest then shows the original text with its label); `refresh` tasks are recomputed."""
+    refresh = set(refresh)
+    texts: dict[str, dict[str, GeneratedText]] = {}
+    todo: list[WriteRequest] = []
+    counts = {"cached": 0, "written": 0, "declined": 0}
+    for paper in papers:
+        for task in tasks:
+            if not backend.supports(task, language):
+                counts["declined"] += 1
+                continue
+            lang = backend.text_language(task, language)
+            key = (
+                paper.arxiv_id,
+                paper.version,
+                task,
+                lang,
+                backend.template_hash(task, language),
+                backend.name,
+            )
+            cached = None if task in refresh else store.get_text(*key)
+            if cached is not None:
+                texts.setdefault(paper.arxiv_id, {})[task] = cached
+                counts["cached"] += 1
+            else:
+                todo.append(WriteRequest(paper, task, language))
+    if todo:
+        for req, result in zip(todo, backend.write(todo), strict=True):
+            if result is None:
+                counts["declined"] += 1
+                continue
+            store.save_text(result, run_id, overwrite=req.task in refresh)
+            texts.setdefault(req.paper.arxiv_id, {})[req.task] = result
+            counts["written"] += 1
+    return texts, counts

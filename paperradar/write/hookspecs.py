@@ -1,0 +1,20 @@
+"""The plugin seam for writing backends (extractive now; LLM backends plug in the same way).
+
+A plugin is any module or object with a `register_backends` hook implementation; installed packages expose
+them through the "paperradar" entry-point group, like simonw/llm's plugins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("paperradar")
+hookimpl = pluggy.HookimplMarker("paperradar")
+
+
+@hookspec
+def register_backends(register: Callable[[str, Callable[..., Any]], None]) -> None:
+    """Call register(name, factory) for each backend; factory(config) returns a Backend."""
