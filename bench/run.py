@@ -102,14 +102,15 @@ def bench_intake(n: int = 500) -> dict[str, float]:
     from paperradar.pipeline import Pipeline
     from paperradar.sources import PoliteClient
     from paperradar.store import Store
-    from tests.arxiv_server import serve_synthetic_day
+    from tests.arxiv_server import ArxivServer, synthetic_day
 
     cats = ["cs.IR", "cs.CL", "cs.LG", "cs.AI", "cs.CV"]
-    with serve_synthetic_day(n, cats) as server, tempfile.TemporaryDirectory() as tmp:
+    with ArxivServer() as server, tempfile.TemporaryDirectory() as tmp:
+        synthetic_day(n, cats).install(server)
         cfg = default_config()
         cfg.sources.categories = cats
-        cfg.sources.rss_url = server.url("/rss/")
-        cfg.sources.api_url = server.url("/api/query")
+        cfg.sources.rss_url = server.rss_url
+        cfg.sources.api_url = server.api_url
         cfg.sources.request_delay = 0.0
         with Store(Path(tmp) / "r.db") as store, PoliteClient(delay=0.0, max_retries=0) as client:
             start = time.perf_counter()

@@ -33,8 +33,8 @@ from paperradar.publish.export import export_records, write_export
 from paperradar.sources.ids import parse_arxiv_id
 from paperradar.store import Store
 
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
 
 EPILOG = """\b
 Examples:

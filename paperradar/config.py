@@ -92,7 +92,7 @@ class OutputConfig(_Section):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(
                 f"unknown time zone {value!r}; use an IANA name such as 'Asia/Shanghai' or 'UTC'"
-            )
+            ) from None
         return value
 
 

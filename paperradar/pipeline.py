@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from paperradar.config import Config
 from paperradar.errors import DataError
 from paperradar.models import Announcement, Digest, FeedDay, GeneratedText, Paper, Ranked
+from paperradar.publish.labels import labels
 from paperradar.publish.markdown import render_digest
 from paperradar.rank import Gazetteer, HeuristicInterest, KeywordMatcher, order_ranked
 from paperradar.sources import ArxivAPI, PoliteClient, fetch_feed, read_atom_file, read_jsonl
@@ -31,7 +32,6 @@ log = logging.getLogger(__name__)
 
 SAMPLE_NAME = "cs-ir-sample.jsonl.gz"
 ARXIV_TZ = ZoneInfo("America/New_York")  # arXiv's announcement clock
-WEEKEND_NOTE = "arXiv does not announce papers on Saturdays and Sundays"
 
 # Reports progress: (step name, done, total or None). The CLI draws rich progress bars from it.
 Progress = Callable[[str, int, int | None], None]
@@ -291,11 +291,15 @@ class Pipeline:
         )
 
     def empty_reason(self, day: date, note: str | None) -> str:
+        """Why a day has no papers, in the digest's language. `note` is a label key plus its fields
+        (e.g. "reason_sample_range first=… last=…") or a free text from the feed."""
+        text = labels(self.cfg.output.language)
         if day.weekday() >= 5:
-            return WEEKEND_NOTE
-        if note:
-            return note
-        return "no announcements for this day in the watched categories"
+            return text["reason_weekend"]
+        if note and note.split(" ", 1)[0] in text:
+            key, *fields = note.split(" ")
+            return text[key].format(**dict(f.split("=", 1) for f in fields))
+        return note or text["reason_none_stored"]
 
 
 def write_if_changed(path: Path, text: str) -> bool:
@@ -339,12 +343,12 @@ def run_pipeline(
             if day is None:
                 day = days[-1]
             elif day not in days and day.weekday() < 5:
-                note = f"the bundled sample covers the listing days {days[0]} … {days[-1]} only"
+                note = f"reason_sample_range first={days[0]} last={days[-1]}"
         elif day is None or (day.weekday() < 5 and not pipe.announced(day)):
             feed = pipe.intake_feed()
             if day is None:
                 day = feed.day or datetime.now(ARXIV_TZ).date()
-                note = feed.note
+                note = "reason_feed_empty" if not feed.announcements else None
             elif feed.day != day:
                 raise DataError(
                     f"no announcements for {day} in the store, and arXiv's feed is for {feed.day or 'no day'}",

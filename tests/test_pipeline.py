@@ -76,16 +76,22 @@ def test_weekend_day_says_no_announcements(write_config, capsys):
     out = capsys.readouterr().out
     assert "no new papers announced for 2026-02-14" in out
     text = (cfg.parent / "out" / "digests" / "2026-02-14.zh.md").read_text(encoding="utf-8")
-    assert "2026-02-14" in text and "arXiv" in text
+    assert "2026年02月14日 没有新论文公布" in text and "arXiv 周六、周日不公布论文" in text
 
 
-@pytest.mark.parametrize("lang,label", [("ja", "**英語タイトル**"), ("en", "**English title**")])
+@pytest.mark.parametrize("lang,label", [("ja", "**英語タイトル**"), ("en", "**Original title**")])
 def test_other_languages(write_config, lang, label):
     cfg = write_config()
     cfg.write_text(cfg.read_text().replace('folder = "out"', f'folder = "out"\nlanguage = "{lang}"'))
     assert cli("--config", str(cfg), "run", "--sample", "--date", "2026-02-12") == 0
     text = (cfg.parent / "out" / "digests" / f"2026-02-12.{lang}.md").read_text(encoding="utf-8")
     assert label in text
+
+
+def test_day_outside_sample_says_why(write_config, capsys):
+    cfg = write_config()
+    assert cli("--config", str(cfg), "run", "--sample", "--date", "2025-03-04") == 0
+    assert "2026-02-09 至 2026-02-17" in capsys.readouterr().out
 
 
 def test_bad_date_is_usage_error(write_config, capsys):
@@ -125,7 +131,9 @@ def test_import_rank_export_inflections(write_config, tmp_path, capsys):
     import json
 
     rows = [json.loads(line) for line in out_file.read_text(encoding="utf-8").splitlines()]
-    assert rows and all(r["summary_mode"] == "extractive" and r["interest_mode"] == "heuristic" for r in rows)
+    assert len(rows) == 44 and all(r["interest_mode"] == "heuristic" for r in rows)
+    # summaries are written for the digest's top N only (an LLM would be paid for each)
+    assert [r["summary_mode"] for r in rows] == ["extractive"] * 20 + [None] * 24
     forms = {f for r in rows for f in r["keyword_hits"].get("ranking", [])}
     # inflections from real abstracts count for the keyword `ranking`
     assert forms & {"rank", "ranks", "ranked", "rankings"}, forms

@@ -61,6 +61,10 @@ _ZH: dict[str, str] = {
     "empty_day": "{day} 没有新论文公布。",
     "empty_day_none_selected": "{day} 公布了 {announced} 篇论文，但没有论文入选。",
     "empty_reason": "原因：{reason}",
+    "reason_weekend": "arXiv 周六、周日不公布论文",
+    "reason_sample_range": "内置样本只包含 {first} 至 {last} 的公布日",
+    "reason_none_stored": "所关注的分类在这一天没有公布记录",
+    "reason_feed_empty": "arXiv 今天没有公布新论文（周末和节假日不公布）",
 }
 
 _JA: dict[str, str] = {
@@ -109,6 +113,10 @@ _JA: dict[str, str] = {
     "empty_day": "{day}に公開された新しい論文はありません。",
     "empty_day_none_selected": "{day}に {announced} 件の論文が公開されましたが、選ばれた論文はありません。",
     "empty_reason": "理由：{reason}",
+    "reason_weekend": "arXiv は土曜・日曜に論文を公開しません",
+    "reason_sample_range": "同梱サンプルは {first} から {last} までの公開日のみです",
+    "reason_none_stored": "対象カテゴリにはこの日の公開記録がありません",
+    "reason_feed_empty": "arXiv は本日新しい論文を公開していません（週末と祝日は公開なし）",
 }
 
 _EN: dict[str, str] = {
@@ -157,6 +165,10 @@ _EN: dict[str, str] = {
     "empty_day": "No new papers announced for {day}.",
     "empty_day_none_selected": "{announced} papers were announced for {day}, but none was selected.",
     "empty_reason": "Reason: {reason}",
+    "reason_weekend": "arXiv does not announce papers on Saturdays and Sundays",
+    "reason_sample_range": "the bundled sample covers the listing days {first} to {last} only",
+    "reason_none_stored": "no announcements for this day in the watched categories",
+    "reason_feed_empty": "arXiv announced nothing today (no announcements on weekends and holidays)",
 }
 
 _ALL: dict[str, Mapping[str, str]] = {

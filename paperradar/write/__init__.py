@@ -7,9 +7,9 @@ from collections.abc import Iterable
 
 from paperradar.models import GeneratedText, Paper
 from paperradar.store import Store
-from paperradar.write.llm import TASKS, Backend, WriteRequest, get_backend
+from paperradar.write.llm import TASKS, Backend, Declined, WriteRequest, WriteResult, get_backend
 
-__all__ = ["TASKS", "Backend", "WriteRequest", "get_backend", "write_texts"]
+__all__ = ["TASKS", "Backend", "Declined", "WriteRequest", "WriteResult", "get_backend", "write_texts"]
 
 
 def write_texts(
@@ -26,7 +26,7 @@ def write_texts(
     refresh = set(refresh)
     texts: dict[str, dict[str, GeneratedText]] = {}
     todo: list[WriteRequest] = []
-    counts = {"cached": 0, "written": 0, "declined": 0}
+    counts = {"cached": 0, "written": 0, "declined": 0, "failed": 0, "skipped": 0}
     for paper in papers:
         for task in tasks:
             if not backend.supports(task, language):
@@ -51,6 +51,21 @@ def write_texts(
         for req, result in zip(todo, backend.write(todo), strict=True):
             if result is None:
                 counts["declined"] += 1
+                continue
+            if isinstance(result, Declined):
+                # Stored with its reason (never as content); a failed task is tried again next run.
+                counts[result.status] = counts.get(result.status, 0) + 1
+                key_lang = backend.text_language(req.task, language)
+                marker = GeneratedText(
+                    req.paper.arxiv_id,
+                    req.paper.version,
+                    req.task,
+                    key_lang,
+                    "",
+                    backend.name,
+                    backend.template_hash(req.task, language),
+                )
+                store.save_text(marker, run_id, status=result.status, detail=result.detail)
                 continue
             store.save_text(result, run_id, overwrite=req.task in refresh)
             texts.setdefault(req.paper.arxiv_id, {})[req.task] = result

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from paperradar.models import GeneratedText
 from paperradar.write.extractive import EXTRACTIVE_VERSION, summarize
 from paperradar.write.hookspecs import hookimpl
-from paperradar.write.llm import WriteRequest
+from paperradar.write.llm import WriteRequest, WriteResult
 
 
 class ExtractiveBackend:
@@ -26,8 +26,8 @@ class ExtractiveBackend:
     def template_hash(self, task: str, language: str) -> str:
         return f"{EXTRACTIVE_VERSION}-n{self.max_sentences}"
 
-    def write(self, requests: list[WriteRequest]) -> list[GeneratedText | None]:
-        out: list[GeneratedText | None] = []
+    def write(self, requests: list[WriteRequest]) -> list[WriteResult]:
+        out: list[WriteResult] = []
         for req in requests:
             if not self.supports(req.task, req.language):
                 out.append(None)

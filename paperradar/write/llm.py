@@ -24,6 +24,18 @@ class WriteRequest:
     language: str  # the language the reader asked for
 
 
+@dataclass(frozen=True, slots=True)
+class Declined:
+    """A backend's honest "no": `failed` is retried on the next run, `skipped` (content filter, budget
+    exhausted) is recorded with its reason. Never a made-up value in place of an answer."""
+
+    status: str  # failed | skipped
+    detail: str
+
+
+WriteResult = GeneratedText | Declined | None  # None: the backend does not do this task at all
+
+
 @runtime_checkable
 class Backend(Protocol):
     """`name` is what the store records as the model ("extractive", or e.g. "deepseek-chat")."""
@@ -40,8 +52,8 @@ class Backend(Protocol):
         """Changes whenever the prompt, template or algorithm changes, so old cached texts are not reused."""
         ...
 
-    def write(self, requests: list[WriteRequest]) -> list[GeneratedText | None]:
-        """One result per request, in order; None where the backend declined or failed."""
+    def write(self, requests: list[WriteRequest]) -> list[WriteResult]:
+        """One result per request, in order."""
         ...
 
 
