@@ -6,15 +6,18 @@ Each stage reads what the previous one stored, so any stage can also run on its 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from queue import Empty, Queue
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from paperradar.config import Config
@@ -29,6 +32,7 @@ from paperradar.store import Store
 from paperradar.write import TASKS, get_backend, write_texts
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SAMPLE_NAME = "cs-ir-sample.jsonl.gz"
 ARXIV_TZ = ZoneInfo("America/New_York")  # arXiv's announcement clock
@@ -91,7 +95,9 @@ class Pipeline:
             )
         return self._client
 
-    def import_file(self, path: Path, source: str | None = None, errors: str = "raise") -> dict[str, int]:
+    def import_file(
+        self, path: Path, source: str | None = None, errors: str = "raise", batch_size: int = 5000
+    ) -> dict[str, int]:
         """JSONL (Kaggle snapshot or paperradar's listing formats, gzip or not) or saved API Atom XML."""
         if not path.exists():
             raise DataError(f"{path} does not exist", hint="check the path")
@@ -101,28 +107,21 @@ class Pipeline:
             stats = self.store.save_papers(papers)
             counts.update(papers=len(papers), inserted=stats.inserted, updated=stats.updated)
             return counts
-        batch_papers: list[Paper] = []
-        batch_anns: list[Announcement] = []
-
-        def flush() -> None:
-            stats = self.store.save_papers(batch_papers, batch_size=len(batch_papers) + 1)
-            counts["announcements"] += self.store.save_announcements(batch_anns) if batch_anns else 0
+        # Decoding runs in a thread while SQLite writes the previous batch (sqlite3 releases the GIL while
+        # it works), so a bulk import costs little more than its slower half. A bad line raises here after
+        # every batch before it was stored.
+        for batch in _batches_in_background(read_jsonl(path, errors=errors), batch_size):
+            papers = [paper for paper, _ in batch]
+            if source:
+                for paper in papers:
+                    paper.source = source
+            stats = self.store.save_papers(papers, batch_size=len(papers) + 1)
+            anns = [a for _, paper_anns in batch for a in paper_anns]
+            counts["announcements"] += self.store.save_announcements(anns) if anns else 0
+            counts["papers"] += len(papers)
             counts["inserted"] += stats.inserted
             counts["updated"] += stats.updated
-            batch_papers.clear()
-            batch_anns.clear()
-
-        for paper, anns in read_jsonl(path, errors=errors):
-            if source:
-                paper.source = source
-            batch_papers.append(paper)
-            batch_anns.extend(anns)
-            counts["papers"] += 1
-            if len(batch_papers) >= 5000:
-                flush()
-                self.progress("import", counts["papers"], None)
-        if batch_papers:
-            flush()
+            self.progress("import", counts["papers"], None)
         self.progress("import", counts["papers"], counts["papers"])
         return counts
 
@@ -300,6 +299,47 @@ class Pipeline:
             key, *fields = note.split(" ")
             return text[key].format(**dict(f.split("=", 1) for f in fields))
         return note or text["reason_none_stored"]
+
+
+_DONE = object()
+
+
+def _batches_in_background(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Yield lists of `size` items produced by a reader thread, at most two batches ahead."""
+    queue: Queue[Any] = Queue(maxsize=2)
+    stop = threading.Event()
+
+    def produce() -> None:
+        batch: list[T] = []
+        try:
+            for item in items:
+                batch.append(item)
+                if len(batch) >= size:
+                    queue.put(batch)
+                    batch = []
+                    if stop.is_set():
+                        return
+            if batch:
+                queue.put(batch)
+            queue.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which raises it in its own thread
+            queue.put(exc)
+
+    thread = threading.Thread(target=produce, name="paperradar-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            got = queue.get()
+            if got is _DONE:
+                return
+            if isinstance(got, BaseException):
+                raise got
+            yield got
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue, then let it finish
+            with contextlib.suppress(Empty):
+                queue.get(timeout=0.05)
 
 
 def write_if_changed(path: Path, text: str) -> bool:

@@ -163,3 +163,29 @@ def test_estimated_announce_day_matches_real_listings():
     exact = sum(estimated_announce_day(sub) == real for sub, real in pairs)
     assert all(estimated_announce_day(sub) <= real for sub, real in pairs)
     assert exact / len(pairs) >= 0.8
+
+
+def test_bad_line_keeps_what_was_imported_before_it(tmp_path):
+    import gzip
+    import json
+
+    from paperradar.config import default_config
+    from paperradar.errors import DataError
+    from paperradar.pipeline import Pipeline
+    from paperradar.store import Store
+
+    lines = gzip.open(sample_path(), "rt", encoding="utf-8").read().splitlines()[:25]
+    lines.insert(22, '{"id": "2602.00001", "title": "truncated')
+    src = tmp_path / "broken.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with Store(tmp_path / "r.db") as store:
+        pipe = Pipeline(default_config(), store)
+        with pytest.raises(DataError, match="line 23"):
+            pipe.import_file(src, batch_size=10)
+        assert store.count_papers() == 20  # the two whole batches before the bad line
+        counts = pipe.import_file(src, errors="skip", batch_size=10)
+        assert counts["papers"] == 25 and store.count_papers() == 25
+        # rows imported in batches are in the full-text index too
+        first = json.loads(lines[0])
+        found = {p.arxiv_id for p, _ in store.search(first["title"], 5)}
+        assert first["id"] in found

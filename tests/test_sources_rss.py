@@ -154,3 +154,15 @@ def test_fetch_feed_errors_name_the_url(arxiv_server: ArxivServer, real_feed: by
             fetch_feed(client, arxiv_server.rss_url, ["cs.XX"])
     assert arxiv_server.rss_url + "cs.IR" in bad.value.message
     assert arxiv_server.rss_url + "cs.XX" in missing.value.message and "404" in missing.value.message
+
+
+def test_cross_list_is_filed_under_the_watched_category() -> None:
+    from tests.arxiv_server import synthetic_day
+
+    day = synthetic_day(40, ["cs.IR"])
+    feed = parse_rss(day.rss(), categories=["cs.IR"])
+    crosses = [a for a in feed.announcements if a.kind in ("cross", "replace-cross")]
+    assert crosses and all(a.category == "cs.IR" for a in crosses)
+    # without the feed's categories the first listed category is kept (the primary)
+    unfiled = parse_rss(day.rss())
+    assert any(a.category != "cs.IR" for a in unfiled.announcements if a.kind == "cross")

@@ -29,8 +29,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import functools
+
 import numpy as np
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from paperradar.models import CompanyHit, Interest, KeywordHit, Paper
 from paperradar.rank.keywords import norm_key
@@ -88,9 +89,18 @@ _TEXTS = {
 }
 
 
+@functools.cache
+def _stop_words() -> frozenset[str]:
+    # scikit-learn is imported on first use: it costs ~1 s of start-up that `import` or `search` never need.
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
 def _analyzer(text: str) -> list[str]:
     """Lower-case words without English stop words, reduced to one lemma key each."""
-    return [norm_key(w) for w in _WORD_RE.findall(text.lower()) if w not in ENGLISH_STOP_WORDS]
+    stop = _stop_words()
+    return [norm_key(w) for w in _WORD_RE.findall(text.lower()) if w not in stop]
 
 
 def points_to_score(points: int, has_profile: bool) -> int:
@@ -119,6 +129,8 @@ class HeuristicInterest:
             return {}
         titles = [p.title or "" for p in papers]
         abstracts = [p.abstract or "" for p in papers]
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         vectorizer = TfidfVectorizer(analyzer=_analyzer, sublinear_tf=True)
         try:
             vectorizer.fit([*(f"{t}\n{a}" for t, a in zip(titles, abstracts, strict=True)), self.profile])

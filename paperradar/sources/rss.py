@@ -131,11 +131,13 @@ def _authors(entry: Any) -> list[str]:
     return names
 
 
-def parse_rss(xml: bytes | str, *, source: str = "input") -> FeedDay:
+def parse_rss(xml: bytes | str, *, source: str = "input", categories: list[str] | None = None) -> FeedDay:
     """Parse an rss.arxiv.org feed into the day, its announcements and the papers as the feed tells them.
 
-    `source` only names where the bytes came from in error messages (a URL or a file).
+    `source` only names where the bytes came from in error messages (a URL or a file). `categories` are the
+    feed's categories: each announcement is filed under the one the paper was listed in.
     """
+    watched = set(categories or ())
     if not xml.strip():
         raise DataError(
             f"RSS feed from {source} is not valid XML: the document is empty", hint=_MALFORMED_HINT
@@ -168,7 +170,10 @@ def parse_rss(xml: bytes | str, *, source: str = "input") -> FeedDay:
             continue
         categories = list(dict.fromkeys(t["term"] for t in entry.get("tags") or [] if t.get("term")))
         seen.add(arxiv_id)
-        category = categories[0] if categories else ""
+        # File the announcement under the watched category it was listed in: for a cross-list the item's
+        # first category is the paper's primary, which is outside the feed's categories.
+        listed_in = [c for c in categories if c in watched] if watched else []
+        category = listed_in[0] if listed_in else (categories[0] if categories else "")
         announcements.append(Announcement(arxiv_id, day, category, kind, version))
         papers.append(
             Paper(
@@ -197,4 +202,4 @@ def fetch_feed(client: PoliteClient, rss_url: str, categories: list[str]) -> Fee
     """GET the combined feed for `categories` and parse it; errors name the URL."""
     url = feed_url(rss_url, categories)
     response = client.get(url)
-    return parse_rss(response.content, source=url)
+    return parse_rss(response.content, source=url, categories=categories)

@@ -18,6 +18,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from paperradar.errors import BusyError, DataError
 from paperradar.models import Announcement, CompanyHit, GeneratedText, Interest, KeywordHit, Paper, Ranked
 from paperradar.store.migrations import migrate
@@ -48,7 +50,8 @@ def _dt(value: str | None) -> datetime | None:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    # Compact, UTF-8, sorted keys: equal values always give equal text, so unchanged rows compare equal.
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
 @dataclass(slots=True)
@@ -72,6 +75,7 @@ class Store:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.execute("PRAGMA cache_size=-65536")  # 64 MB page cache: bulk imports touch big indexes
             migrate(self.conn)
         except sqlite3.DatabaseError as exc:
             raise DataError(
@@ -164,7 +168,16 @@ class Store:
                     versions.append((arxiv_id, merged["version"], merged["title"], merged["updated"], now))
                     stats.new_versions += 1
                 stats.updated += 1
-            conn.executemany(f"INSERT INTO papers ({_PAPER_COLUMNS}) VALUES ({','.join('?' * 15)})", inserts)
+            if inserts:
+                last_rowid = conn.execute("SELECT coalesce(max(rowid), 0) FROM papers").fetchone()[0]
+                conn.executemany(
+                    f"INSERT INTO papers ({_PAPER_COLUMNS}) VALUES ({','.join('?' * 15)})", inserts
+                )
+                conn.execute(
+                    "INSERT INTO papers_fts(rowid, title, abstract, authors) "
+                    "SELECT rowid, title, abstract, authors FROM papers WHERE rowid > ?",
+                    (last_rowid,),
+                )
             if updates:
                 cols = [
                     c.strip()

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 
-from sklearn.feature_extraction.text import TfidfVectorizer
-
 # Bump whenever split_sentences or the scoring changes: the write stage caches by this string.
 EXTRACTIVE_VERSION = "extractive-1"
 
@@ -144,6 +142,8 @@ _MAX_CHARS = 900  # a third sentence is added only while the summary stays reada
 def _centroid_scores(sentences: list[str]) -> list[float]:
     """Cosine similarity of each sentence's tf-idf vector to the abstract's centroid: how central it is."""
     try:
+        from sklearn.feature_extraction.text import TfidfVectorizer  # lazy: keeps CLI start-up fast
+
         matrix = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(sentences)
     except ValueError:  # empty vocabulary: only stop words or symbols
         return [0.0] * len(sentences)
