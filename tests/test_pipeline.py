@@ -174,7 +174,8 @@ def test_bad_line_keeps_what_was_imported_before_it(tmp_path):
     from paperradar.pipeline import Pipeline
     from paperradar.store import Store
 
-    lines = gzip.open(sample_path(), "rt", encoding="utf-8").read().splitlines()[:25]
+    with gzip.open(sample_path(), "rt", encoding="utf-8") as fh:
+        lines = fh.read().splitlines()[:25]
     lines.insert(22, '{"id": "2602.00001", "title": "truncated')
     src = tmp_path / "broken.jsonl"
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")

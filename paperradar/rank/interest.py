@@ -26,10 +26,9 @@ cs.IR listings (7.6k papers, 422 daily pools) with the template's profile: about
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
-
-import functools
 
 import numpy as np
 
