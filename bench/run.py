@@ -132,6 +132,65 @@ def bench_intake(n: int = 500) -> dict[str, float]:
     }
 
 
+def bench_llm(n: int = 200, latency: float = 0.2, concurrency: int = 16) -> dict[str, float]:
+    """N papers through interest (batched) + title + summary against the fake endpoint at latency L and
+    concurrency C: wall time vs the ideal ceil(calls / C) x L, calls and input tokens per paper, and the
+    calls an immediate re-run makes (everything is cached in the store: goal 0)."""
+    import math
+    from dataclasses import replace
+
+    sys.path.insert(0, str(ROOT))
+    from paperradar.config import default_config
+    from paperradar.store import Store
+    from paperradar.write import write_texts
+    from paperradar.write.openai_backend import OpenAIBackend
+    from tests.fake_llm import FakeLLM
+    from tests.test_llm_backend import real_papers
+
+    base = real_papers(16)
+    papers = [replace(base[i % len(base)], arxiv_id=f"2602.{i:05d}") for i in range(n)]
+    fake = FakeLLM().start()
+    try:
+        cfg = default_config()
+        cfg.llm = cfg.llm.model_validate(
+            {
+                "backend": "openai",
+                "concurrency": concurrency,
+                "batch_size": 8,
+                "endpoints": [{"base_url": fake.url, "model": fake.model}],
+            }
+        )
+        with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "r.db") as store:
+            store.save_papers(papers)
+            warm = OpenAIBackend(cfg)
+            warm.write([])  # imports, event loop
+            fake.latency = latency
+            backend = OpenAIBackend(cfg)
+            start = time.perf_counter()
+            _, counts = write_texts(store, backend, papers, ["interest", "title", "summary"], "zh")
+            wall = time.perf_counter() - start
+            calls = backend.usage.calls
+            tokens_in = backend.usage.tokens_in
+            interest_tokens = backend.usage.tasks["interest"].tokens_in
+            again = OpenAIBackend(cfg)
+            write_texts(store, again, papers, ["interest", "title", "summary"], "zh")
+    finally:
+        fake.stop()
+    ideal = math.ceil(calls / concurrency) * latency
+    return {
+        "papers": n,
+        "calls": calls,
+        "calls_per_paper": calls / n,
+        "input_tokens_per_paper": tokens_in / n,
+        "interest_input_tokens_per_paper": interest_tokens / n,
+        "wall_s": wall,
+        "ideal_s": ideal,
+        "wall_vs_ideal": wall / ideal,
+        "calls_on_rerun": again.usage.calls,
+        "failed": counts.get("failed", 0),
+    }
+
+
 def bench_sample() -> dict[str, float]:
     cfg = write_config(WORK / "sample")
     first, rss, _ = timed_child([PY, "-m", "paperradar", "-q", "--config", str(cfg), "run", "--sample"])
@@ -151,6 +210,7 @@ def main() -> None:
         "a_import_155k": bench_import(),
         "b_intake_500": bench_intake(),
         "c_run_sample": bench_sample(),
+        "p2_p3_llm_200": bench_llm(),
     }
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"{'benchmark':<28}{'figure':<34}{'value':>14}")

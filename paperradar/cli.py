@@ -26,7 +26,7 @@ from rich.table import Table
 
 from paperradar import __version__
 from paperradar.config import Config, load_config, template_text
-from paperradar.errors import EXIT_FAILURE, DataError, PaperradarError, UsageError
+from paperradar.errors import EXIT_FAILURE, EXIT_NETWORK, EXIT_USAGE, DataError, PaperradarError, UsageError
 from paperradar.models import Digest
 from paperradar.pipeline import DayResult, Pipeline, run_pipeline
 from paperradar.publish.export import export_records, write_export
@@ -101,10 +101,10 @@ class State:
         with Progress(*columns, console=err, transient=True) as bar:
             tasks: dict[str, Any] = {}
 
-            def report(step: str, done: int, total: int | None) -> None:
+            def report(step: str, done: int, total: int | None, detail: str = "") -> None:
                 if step not in tasks:
-                    tasks[step] = bar.add_task(step, total=total)
-                bar.update(tasks[step], completed=done, total=total)
+                    tasks[step] = bar.add_task(step, total=total, detail=detail)
+                bar.update(tasks[step], completed=done, total=total, detail=detail)
 
             yield report
 
@@ -242,12 +242,17 @@ def _resolve_day(store: Store, day: date | None) -> date:
 
 @cli.command()
 @click.option("--date", "day", type=DATE, help="Announcement day (default: the latest stored).")
+@click.option(
+    "--refresh", multiple=True, metavar="TASK", help="Re-ask the model on purpose (interest, company)."
+)
 @pass_state
-def rank(state: State, day: date | None) -> None:
+def rank(state: State, day: date | None, refresh: tuple[str, ...]) -> None:
     """Rank a stored day: keywords, companies, heuristic interest score, configured order."""
     with state.store() as store:
         day = _resolve_day(store, day)
-        ranked = Pipeline(state.cfg, store).rank_day(day)
+        pipe = Pipeline(state.cfg, store)
+        ranked = pipe.rank_day(day, refresh=refresh)
+    _report_llm(pipe.stats)
     table = Table("rank", "id", "kw", "score", "company", "title", box=None)
     for r in ranked[: state.cfg.output.top_n]:
         table.add_row(
@@ -398,7 +403,70 @@ def _report_day(state: State, result: DayResult) -> None:
         out.print(f"no new papers announced for {result.day}: {result.empty_reason}")
     else:
         out.print(f"{result.day}: {result.announced} papers announced, top {result.listed} in the digest")
+    _report_llm(result.stats)
     out.print(f"digest: {result.digest_path}")
+
+
+def _report_llm(stats: dict[str, Any]) -> None:
+    """The run's LLM bill: calls, tokens, cost; and what fell back to extractive/heuristic output."""
+    usage = stats.get("llm")
+    if not usage:
+        return
+    cost = f", cost {usage['cost']:.4f}" if usage.get("cost") is not None else ""
+    est = " (some estimated)" if usage.get("estimated_calls") else ""
+    out.print(
+        f"LLM {usage['model']}: {usage['calls']} calls ({usage['failed_calls']} failed, {usage['retries']} "
+        f"retries), {usage['tokens_in']:,} tokens in / {usage['tokens_out']:,} out{est}{cost}"
+    )
+    failed = sum(stats.get(k, {}).get("failed", 0) for k in ("interest", "texts", "company"))
+    skipped = sum(stats.get(k, {}).get("skipped", 0) for k in ("interest", "texts", "company"))
+    if failed or skipped:
+        out.print(
+            f"  {failed} answers failed (retried next run), {skipped} skipped; those papers keep "
+            "extractive/heuristic fields, labelled"
+        )
+
+
+@cli.group()
+def llm() -> None:
+    """The configured LLM endpoint(s)."""
+
+
+@llm.command("check")
+@click.option("--endpoint", type=int, default=None, help="Only this endpoint (0-based index).")
+@pass_state
+def llm_check(state: State, endpoint: int | None) -> None:
+    """Call each configured endpoint once: model, latency, whether JSON-schema output works."""
+    from paperradar.write.openai_backend import check
+
+    cfg = state.cfg
+    if cfg.llm.backend != "openai" or not cfg.llm.endpoints:
+        raise UsageError(
+            "no OpenAI-compatible endpoint is configured",
+            hint='set [llm] backend = "openai" and add an [[llm.endpoints]] table (see `paperradar init --print`)',
+        )
+    indexes = [endpoint] if endpoint is not None else list(range(len(cfg.llm.endpoints)))
+    worst = 0
+    for i in indexes:
+        if not 0 <= i < len(cfg.llm.endpoints):
+            raise UsageError(
+                f"--endpoint {i} does not exist", hint=f"there are {len(cfg.llm.endpoints)} endpoints"
+            )
+        result = check(cfg, i)
+        if result.error:
+            err.print(f"error: endpoint {i} ({result.endpoint}): {result.error}", markup=False)
+            worst = max(
+                worst, EXIT_USAGE if result.problem in ("url", "key", "model", "config") else EXIT_NETWORK
+            )
+        else:
+            schema = "yes" if result.json_schema_ok else "no (JSON is taken from the text instead)"
+            out.print(
+                f"ok endpoint {i} ({result.endpoint}): model {result.model}, {result.latency_s:.2f}s, "
+                f"json_schema: {schema}",
+                markup=False,
+            )
+    if worst:
+        sys.exit(worst)
 
 
 def main(argv: list[str] | None = None) -> None:

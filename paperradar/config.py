@@ -11,6 +11,7 @@ import difflib
 import os
 import re
 import tomllib
+import typing
 from datetime import tzinfo
 from importlib import resources
 from pathlib import Path
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from paperradar.errors import ConfigError
+from paperradar.write.llm_config import LLMConfig
 
 CONFIG_ENV = "PAPERRADAR_CONFIG"
 DEFAULT_CONFIG_NAME = "paperradar.toml"
@@ -106,6 +108,7 @@ class Config(_Section):
     reader: ReaderConfig = Field(default_factory=ReaderConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
+    llm: LLMConfig = Field(default_factory=LLMConfig)
     # Where the file was read from (None: built-in defaults). Relative paths resolve against its folder.
     source_path: Path | None = Field(default=None, exclude=True)
 
@@ -206,24 +209,40 @@ def _validate(raw: dict[str, Any], path: Path | None) -> Config:
 
 
 def _key_name(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc]
-    if len(parts) >= 2:
-        return f"[{parts[0]}].{'.'.join(parts[1:])}"
-    return parts[0] if parts else "(top level)"
+    if not loc:
+        return "(top level)"
+    rest = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[1:])
+    return f"[{loc[0]}]{rest}" if len(loc) > 1 else str(loc[0])
+
+
+def _section_model(loc: tuple[Any, ...]) -> type[BaseModel]:
+    """The pydantic model that holds the last key of `loc`, looking through list[X] and dict[str, X]."""
+    model: type[BaseModel] = Config
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            break
+        ann = field.annotation
+        args = typing.get_args(ann)
+        if args and isinstance(args[-1], type) and issubclass(args[-1], BaseModel):
+            ann = args[-1]
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            break
+        model = ann
+    return model
 
 
 def _explain(exc: ValidationError, path: Path | None) -> str:
-    err = exc.errors()[0]
+    # A misspelt key also makes its real name "missing": report the typo, which is the cause, first.
+    errors = exc.errors()
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     where = f"{path}: " if path else ""
     loc = err["loc"]
     key = _key_name(loc)
     if err["type"] == "extra_forbidden":
-        section_model: type[BaseModel] = Config
-        for part in loc[:-1]:
-            field = section_model.model_fields.get(str(part))
-            if field is None or not isinstance(field.annotation, type):
-                break
-            section_model = field.annotation
+        section_model = _section_model(loc[:-1])
         known = [k for k in section_model.model_fields if k != "source_path"]
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         guess = f"; did you mean '{close[0]}'?" if close else f"; known keys here: {', '.join(known)}"

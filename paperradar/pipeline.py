@@ -7,7 +7,9 @@ Each stage reads what the previous one stored, so any stage can also run on its 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import json
 import logging
 import os
 import threading
@@ -22,14 +24,23 @@ from zoneinfo import ZoneInfo
 
 from paperradar.config import Config
 from paperradar.errors import DataError
-from paperradar.models import Announcement, Digest, FeedDay, GeneratedText, Paper, Ranked
+from paperradar.models import (
+    Announcement,
+    CompanyHit,
+    Digest,
+    FeedDay,
+    GeneratedText,
+    Interest,
+    Paper,
+    Ranked,
+)
 from paperradar.publish.labels import labels
 from paperradar.publish.markdown import render_digest
 from paperradar.rank import Gazetteer, HeuristicInterest, KeywordMatcher, order_ranked
 from paperradar.sources import ArxivAPI, PoliteClient, fetch_feed, read_atom_file, read_jsonl
 from paperradar.sources.files import detect_format
 from paperradar.store import Store
-from paperradar.write import TASKS, get_backend, write_texts
+from paperradar.write import TASKS, Backend, get_backend, write_texts
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -37,11 +48,11 @@ T = TypeVar("T")
 SAMPLE_NAME = "cs-ir-sample.jsonl.gz"
 ARXIV_TZ = ZoneInfo("America/New_York")  # arXiv's announcement clock
 
-# Reports progress: (step name, done, total or None). The CLI draws rich progress bars from it.
-Progress = Callable[[str, int, int | None], None]
+# Reports progress: (step name, done, total or None, optional detail). The CLI draws rich bars from it.
+Progress = Callable[..., None]
 
 
-def _no_progress(step: str, done: int, total: int | None) -> None:
+def _no_progress(step: str, done: int, total: int | None, detail: str = "") -> None:
     return None
 
 
@@ -197,42 +208,107 @@ class Pipeline:
             kinds |= {"replace", "replace-cross"}
         return [a for a in self.store.announcements(day, src.categories) if a.kind in kinds]
 
-    def rank_day(self, day: date, run_id: int | None = None) -> list[Ranked]:
+    def rank_day(self, day: date, run_id: int | None = None, refresh: Iterable[str] = ()) -> list[Ranked]:
         anns = self.announced(day)
         papers = self.store.get_papers(a.arxiv_id for a in anns)
         anns = [a for a in anns if a.arxiv_id in papers]
+        pool = [papers[a.arxiv_id] for a in anns]
         lang = self.cfg.output.language
         groups = self.cfg.keywords.groups
         matcher = KeywordMatcher(groups, self.cfg.keywords.aliases)
         gazetteer = Gazetteer.load()
-        hits = {
-            a.arxiv_id: matcher.match(p.title, p.abstract, p.comment or "")
-            for a in anns
-            for p in [papers[a.arxiv_id]]
-        }
-        companies = {i: gazetteer.detect(papers[i], lang) for i in hits}
-        interests = HeuristicInterest(self.cfg.reader.interests, groups).score(
-            [papers[a.arxiv_id] for a in anns], hits, companies, lang
-        )
+        hits = {p.arxiv_id: matcher.match(p.title, p.abstract, p.comment or "") for p in pool}
+        companies = {p.arxiv_id: gazetteer.detect(p, lang) for p in pool}
+        interests = HeuristicInterest(self.cfg.reader.interests, groups).score(pool, hits, companies, lang)
+        interests.update(self.llm_interests(pool, interests, lang, run_id, refresh))
         ranked = [
             Ranked(papers[a.arxiv_id], a, hits[a.arxiv_id], companies[a.arxiv_id], interests[a.arxiv_id])
             for a in anns
         ]
         ordered = order_ranked(ranked, list(self.cfg.output.order))
+        self.llm_companies(ordered[: self.cfg.output.top_n], lang, run_id, refresh)
         self.store.save_ranks(day, ordered, run_id)
         self.progress("rank", len(ordered), len(ordered))
         return ordered
 
     # -- write ------------------------------------------------------------------------------------------
+    @functools.cached_property
+    def backend(self) -> Backend:
+        """One backend per run: its usage counters and budget span the whole run."""
+        backend = get_backend(self.cfg.llm.backend, self.cfg)
+        if hasattr(backend, "progress"):
+            backend.progress = lambda p: self.progress(
+                "llm",
+                p.calls,
+                max(p.planned, p.calls + p.in_flight),
+                f"{p.in_flight} in flight · {p.failed} failed · {p.tokens:,} tokens",
+            )
+        return backend
+
+    def llm_interests(
+        self,
+        pool: list[Paper],
+        heuristic: dict[str, Interest],
+        lang: str,
+        run_id: int | None,
+        refresh: Iterable[str] = (),
+    ) -> dict[str, Interest]:
+        """Model scores for the day's pool, where the backend can give them. A paper whose answer failed,
+        was filtered or was cut by the budget keeps its heuristic score, which says it is heuristic."""
+        if not pool or not self.backend.supports("interest", lang):
+            return {}
+        texts, self.stats["interest"] = write_texts(
+            self.store, self.backend, pool, ["interest"], lang, run_id, refresh
+        )
+        out = {}
+        for arxiv_id, by_task in texts.items():
+            answer = json.loads(by_task["interest"].content)
+            evidence = {"heuristic_score": heuristic[arxiv_id].score, **heuristic[arxiv_id].evidence}
+            out[arxiv_id] = Interest(
+                int(answer["score"]), answer["reason"], by_task["interest"].mode, evidence
+            )
+        return out
+
+    def llm_companies(
+        self, top: list[Ranked], lang: str, run_id: int | None, refresh: Iterable[str] = ()
+    ) -> None:
+        """Company from the affiliation text, asked of the model only where the gazetteer found none.
+        Recorded with provenance `llm`; a gazetteer hit is never overridden."""
+        ask = [r for r in top if not r.companies and r.paper.affiliations]
+        if not ask or not self.backend.supports("company", lang):
+            return
+        texts, self.stats["company"] = write_texts(
+            self.store, self.backend, [r.paper for r in ask], ["company"], lang, run_id, refresh
+        )
+        for item in ask:
+            got = texts.get(item.paper.arxiv_id, {}).get("company")
+            if got is None:
+                continue
+            answer = json.loads(got.content)
+            if answer.get("company"):
+                name = str(answer["company"])
+                item.companies = [CompanyHit(name.lower(), name, "llm", str(answer.get("evidence") or ""))]
+
     def write_day(
         self, ranked: list[Ranked], run_id: int | None = None, refresh: Iterable[str] = ()
     ) -> dict[str, dict[str, GeneratedText]]:
-        top = ranked[: self.cfg.output.top_n]
-        backend = get_backend("extractive", self.cfg)
-        texts, counts = write_texts(
-            self.store, backend, [r.paper for r in top], TASKS, self.cfg.output.language, run_id, refresh
-        )
+        """Titles and summaries for the top N. Where the model gave no summary (no LLM, failure, budget),
+        the extractive one stands in, labelled as such; a missing title shows the original, labelled."""
+        top = [r.paper for r in ranked[: self.cfg.output.top_n]]
+        lang = self.cfg.output.language
+        texts, counts = write_texts(self.store, self.backend, top, TASKS, lang, run_id, refresh)
+        if self.backend.name != "extractive":
+            missing = [p for p in top if "summary" not in texts.get(p.arxiv_id, {})]
+            fallback, fallback_counts = write_texts(
+                self.store, get_backend("extractive", self.cfg), missing, ["summary"], lang, run_id
+            )
+            for arxiv_id, by_task in fallback.items():
+                texts.setdefault(arxiv_id, {}).setdefault("summary", by_task["summary"])
+            counts["extractive_fallback"] = fallback_counts["written"] + fallback_counts["cached"]
         self.stats["texts"] = counts
+        usage = getattr(self.backend, "usage", None)
+        if usage is not None:
+            self.stats["llm"] = {"model": self.backend.name, **usage.as_dict()}
         self.progress("write", len(top), len(top))
         return texts
 
@@ -281,7 +357,7 @@ class Pipeline:
     def process_day(
         self, day: date, run_id: int | None, empty_note: str | None = None, refresh: Iterable[str] = ()
     ) -> DayResult:
-        ranked = self.rank_day(day, run_id)
+        ranked = self.rank_day(day, run_id, refresh)
         texts = self.write_day(ranked, run_id, refresh) if ranked else {}
         reason = None if ranked else self.empty_reason(day, empty_note)
         path = self.publish_day(day, ranked, texts, len(ranked), reason)

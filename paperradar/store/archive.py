@@ -361,6 +361,16 @@ class Store:
             _dt(row["created_at"]),
         )
 
+    def text_status(
+        self, arxiv_id: str, version: int, task: str, language: str, template_hash: str, model: str
+    ) -> tuple[str, str | None] | None:
+        row = self.conn.execute(
+            "SELECT status, detail FROM texts WHERE arxiv_id=? AND version=? AND task=? AND language=? "
+            "AND template_hash=? AND model=?",
+            (arxiv_id, version, task, language, template_hash, model),
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
     def save_text(
         self,
         text: GeneratedText,

@@ -12,6 +12,10 @@ from paperradar.write.llm import TASKS, Backend, Declined, WriteRequest, WriteRe
 __all__ = ["TASKS", "Backend", "Declined", "WriteRequest", "WriteResult", "get_backend", "write_texts"]
 
 
+# Skips whose detail starts with this are tried again on the next run (the budget is per run).
+RETRY_NEXT_RUN = "budget"
+
+
 def write_texts(
     store: Store,
     backend: Backend,
@@ -45,8 +49,13 @@ def write_texts(
             if cached is not None:
                 texts.setdefault(paper.arxiv_id, {})[task] = cached
                 counts["cached"] += 1
-            else:
-                todo.append(WriteRequest(paper, task, language))
+                continue
+            status = None if task in refresh else store.text_status(*key)
+            if status and status[0] == "skipped" and not (status[1] or "").startswith(RETRY_NEXT_RUN):
+                # A refusal (content filter) with the same prompt and model would be refused again.
+                counts["skipped"] += 1
+                continue
+            todo.append(WriteRequest(paper, task, language))
     if todo:
         for req, result in zip(todo, backend.write(todo), strict=True):
             if result is None:

@@ -9,7 +9,7 @@ import pluggy
 
 from paperradar.write import hookspecs
 
-DEFAULT_PLUGINS = ("paperradar.write.extractive_backend",)
+DEFAULT_PLUGINS = ("paperradar.write.extractive_backend", "paperradar.write.llm_plugin")
 
 pm = pluggy.PluginManager("paperradar")
 pm.add_hookspecs(hookspecs)

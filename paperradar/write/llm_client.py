@@ -1,0 +1,497 @@
+"""The HTTP side of the OpenAI-compatible backend: async calls to /chat/completions over one or more
+endpoints, with a global in-flight limit, per-endpoint rpm/tpm token buckets, retries with backoff that
+honour Retry-After, content-filter detection, usage/cost accounting and the per-run budget.
+
+Every error text that leaves this module goes through `redact`, so an API key never reaches an exception,
+a log line or a stored Declined detail, even when a server echoes it back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import itertools
+import logging
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from paperradar.errors import ConfigError
+from paperradar.write.llm_config import EndpointConfig, LLMConfig
+from paperradar.write.llm_prompts import estimate_tokens
+
+log = logging.getLogger("paperradar.llm")
+
+MAX_RETRY_AFTER = 120.0  # a longer Retry-After (a daily quota) is not waited for: the call fails instead
+_FILTER_WORDS = (
+    "content_filter",
+    "content filter",
+    "content management policy",
+    "data_inspection_failed",
+    "inappropriate content",
+    "content_policy",
+)
+
+
+class CallDeclined(Exception):
+    """A call that will not produce an answer: status "failed" (try again next run) or "skipped"."""
+
+    def __init__(self, status: str, detail: str, kind: str = "error"):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.kind = kind  # error | filter (content filter: this text only) | budget (every later call too)
+
+
+@dataclass(slots=True)
+class ChatReply:
+    content: str
+    finish_reason: str
+    tokens_in: int
+    tokens_out: int
+    estimated: bool  # token counts estimated from characters (the server sent no usage)
+    schema_used: bool  # response_format json_schema was in effect
+
+
+@dataclass(slots=True)
+class TaskUsage:
+    calls: int = 0
+    failed_calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+
+
+@dataclass(slots=True)
+class Usage:
+    """What the backend spent. Tokens come from the servers' `usage`; calls without it are estimated at
+    ~4 characters per token and counted in `estimated_calls`."""
+
+    calls: int = 0  # HTTP requests sent, retries and repairs included
+    failed_calls: int = 0  # requests that brought no usable HTTP answer (errors, timeouts)
+    retries: int = 0
+    repairs: int = 0  # second requests sent because the first answer was invalid
+    tokens_in: int = 0
+    tokens_out: int = 0
+    estimated_calls: int = 0
+    cost: float | None = None  # None: no price for this model in [llm.prices]
+    tasks: dict[str, TaskUsage] = field(default_factory=dict)
+
+    @property
+    def tokens(self) -> int:
+        return self.tokens_in + self.tokens_out
+
+    def task(self, name: str) -> TaskUsage:
+        return self.tasks.setdefault(name, TaskUsage())
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {
+            k: getattr(self, k)
+            for k in (
+                "calls",
+                "failed_calls",
+                "retries",
+                "repairs",
+                "tokens_in",
+                "tokens_out",
+                "estimated_calls",
+                "cost",
+            )
+        }
+        out["tokens_estimated"] = self.estimated_calls > 0
+        out["tasks"] = {
+            k: {
+                "calls": v.calls,
+                "failed_calls": v.failed_calls,
+                "tokens_in": v.tokens_in,
+                "tokens_out": v.tokens_out,
+            }
+            for k, v in self.tasks.items()
+        }
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Passed to the progress callback after every request starts or ends (for a rich progress bar)."""
+
+    calls: int  # requests finished
+    in_flight: int
+    failed: int
+    tokens: int
+    planned: int  # first-attempt requests planned by the current write() (retries and repairs come on top)
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+class TokenBucket:
+    """`rate` units per second, holding up to one second's worth (providers enforce per-minute limits in
+    short windows, so bursts of a minute's worth get 429s). A request bigger than the bucket waits for a
+    full bucket and leaves it in debt."""
+
+    def __init__(self, per_minute: float):
+        self.rate = per_minute / 60.0
+        self.capacity = max(1.0, self.rate)
+        self.level = self.capacity
+        self.stamp = time.monotonic()
+
+    async def take(self, amount: float) -> None:
+        while True:
+            now = time.monotonic()
+            self.level = min(self.capacity, self.level + (now - self.stamp) * self.rate)
+            self.stamp = now
+            need = min(amount, self.capacity)
+            if self.level >= need:
+                self.level -= amount
+                return
+            await asyncio.sleep((need - self.level) / self.rate)
+
+
+class Endpoint:
+    def __init__(self, index: int, cfg: EndpointConfig, json_schema: str):
+        self.index = index
+        self.cfg = cfg
+        self.key = _read_key(index, cfg)
+        self.in_flight = 0
+        self.disabled: str | None = None  # why this endpoint gets no more requests (bad key, unknown model)
+        # After errors an endpoint cools down: others get the traffic meanwhile (if there are others).
+        self.failures = 0
+        self.cool_until = 0.0
+        # "on" | "off" | "auto" (untried) | "ok" | "rejected"
+        self.schema_mode = json_schema
+        self.rpm = TokenBucket(cfg.rpm) if cfg.rpm else None
+        self.tpm = TokenBucket(cfg.tpm) if cfg.tpm else None
+        self.client: httpx.AsyncClient | None = None
+
+    @property
+    def label(self) -> str:
+        return f"[[llm.endpoints]] #{self.index + 1} ({self.cfg.base_url})"
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"} if self.key else {}
+
+    def failed(self, retry_after: float | None) -> None:
+        self.failures += 1
+        pause = retry_after if retry_after is not None else min(30.0, 0.5 * 2 ** (self.failures - 1))
+        self.cool_until = time.monotonic() + pause
+
+    def use_schema(self) -> bool:
+        return self.schema_mode in ("on", "auto", "ok")
+
+
+def _read_key(index: int, cfg: EndpointConfig) -> str | None:
+    if not cfg.api_key_env:
+        return None
+    key = os.environ.get(cfg.api_key_env, "").strip()
+    if not key:
+        raise ConfigError(
+            f"environment variable {cfg.api_key_env} is not set",
+            hint=f"export {cfg.api_key_env}=... (named by [llm].endpoints[{index}].api_key_env)",
+        )
+    return key
+
+
+def _retry_after(resp: httpx.Response) -> float | None:
+    ms = resp.headers.get("retry-after-ms")
+    if ms:
+        try:
+            return float(ms) / 1000.0
+        except ValueError:
+            pass
+    value = resp.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(value) if value else None
+        return max(0.0, when.timestamp() - time.time()) if when else None
+
+
+def _error_info(resp: httpx.Response) -> tuple[str, str]:
+    """(code, message) from an OpenAI-style error body, tolerating plain text and other shapes."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return "", resp.text[:300]
+    err = body.get("error", body) if isinstance(body, dict) else body
+    if isinstance(err, dict):
+        code = str(err.get("code") or err.get("type") or body.get("code") or "")
+        return code, str(err.get("message") or body.get("message") or err)[:300]
+    return str(body.get("code", "")) if isinstance(body, dict) else "", str(err)[:300]
+
+
+def is_content_filter(code: str, message: str) -> bool:
+    text = f"{code} {message}".lower()
+    return any(word in text for word in _FILTER_WORDS)
+
+
+def is_schema_rejection(code: str, message: str) -> bool:
+    text = f"{code} {message}".lower()
+    return "response_format" in text or "json_schema" in text or "schema" in text
+
+
+class ChatClient:
+    """One per backend; `usage` accumulates over all its write() calls. Use `async with client.session()`
+    around a batch of `chat` calls (httpx async clients belong to one event loop)."""
+
+    def __init__(
+        self,
+        cfg: LLMConfig,
+        *,
+        progress: Callable[[Progress], None] | None = None,
+        backoff: float = 0.5,
+        backoff_max: float = 30.0,
+    ):
+        self.cfg = cfg
+        self.endpoints = [Endpoint(i, e, cfg.json_schema) for i, e in enumerate(cfg.endpoints)]
+        self.secrets = [e.key for e in self.endpoints if e.key]
+        self.usage = Usage()
+        self.progress = progress
+        self.backoff = backoff
+        self.backoff_max = backoff_max
+        self.exhausted: str | None = None  # budget reason, once reached: no more calls this run
+        self.planned = 0
+        self._rr = itertools.count()
+        self._sem: asyncio.Semaphore | None = None
+        self._reserved = 0  # estimated prompt tokens of requests in flight (counted against max_tokens)
+        self.model = cfg.model
+        price = cfg.prices.get(self.model)
+        self.price = price
+        if price is not None:
+            self.usage.cost = 0.0
+        if cfg.budget.max_cost is not None and price is None:
+            raise ConfigError(
+                f"[llm.budget].max_cost needs a price for model {self.model!r}",
+                hint=f"add [llm.prices.{self.model}] with input_per_mtok and output_per_mtok",
+            )
+
+    # -- session --------------------------------------------------------------------------------------
+    def session(self) -> _Session:
+        return _Session(self)
+
+    def redact(self, text: str) -> str:
+        return redact(text, self.secrets)
+
+    # -- budget ---------------------------------------------------------------------------------------
+    def _cost(self, tokens_in: int, tokens_out: int) -> float:
+        if self.price is None:
+            return 0.0
+        return (tokens_in * self.price.input_per_mtok + tokens_out * self.price.output_per_mtok) / 1e6
+
+    def _check_budget(self, est_in: int) -> None:
+        if self.exhausted is None:
+            b, u = self.cfg.budget, self.usage
+            if b.max_calls is not None and u.calls + 1 > b.max_calls:
+                self.exhausted = f"max_calls={b.max_calls} reached"
+            elif b.max_tokens is not None and u.tokens + self._reserved + est_in > b.max_tokens:
+                self.exhausted = f"max_tokens={b.max_tokens} would be exceeded ({u.tokens} used)"
+            elif (
+                b.max_cost is not None
+                and (u.cost or 0.0) + self._cost(self._reserved + est_in, 0) > b.max_cost
+            ):
+                self.exhausted = f"max_cost={b.max_cost} would be exceeded ({u.cost or 0.0:.4f} spent)"
+            if self.exhausted:
+                log.warning("LLM budget exhausted: %s; remaining requests are skipped", self.exhausted)
+        if self.exhausted:
+            raise CallDeclined("skipped", f"budget exhausted: {self.exhausted}", "budget")
+
+    # -- endpoints ------------------------------------------------------------------------------------
+    def _pick(self) -> Endpoint:
+        alive = [e for e in self.endpoints if e.disabled is None]
+        if not alive:
+            reasons = "; ".join(f"{e.label}: {e.disabled}" for e in self.endpoints)
+            raise CallDeclined("failed", f"no usable endpoint: {reasons}")
+        now = time.monotonic()
+        alive = [e for e in alive if e.cool_until <= now] or alive
+        low = min(e.in_flight for e in alive)
+        least = [e for e in alive if e.in_flight == low]
+        return least[next(self._rr) % len(least)]
+
+    def _notify(self) -> None:
+        if self.progress is not None:
+            u = self.usage
+            in_flight = sum(e.in_flight for e in self.endpoints)
+            self.progress(Progress(u.calls - in_flight, in_flight, u.failed_calls, u.tokens, self.planned))
+
+    def _wait(self, attempt: int, retry_after: float | None) -> float:
+        delay = min(self.backoff_max, self.backoff * 2**attempt)
+        delay = delay / 2 + random.uniform(0, delay / 2)  # equal jitter: spread retries of a burst
+        if retry_after is not None:
+            delay = retry_after + random.uniform(0, min(0.5, 0.1 * retry_after + 0.01))
+        return delay
+
+    # -- the call -------------------------------------------------------------------------------------
+    async def chat(
+        self, messages: list[dict[str, str]], task: str, schema: dict[str, Any] | None, est_in: int
+    ) -> ChatReply:
+        """One answer, after retries. Raises CallDeclined (detail already redacted)."""
+        assert self._sem is not None, "use `async with client.session()`"
+        attempt = 0
+        last = "no attempt made"
+        while True:
+            self._check_budget(est_in)
+            async with self._sem:
+                self._check_budget(est_in)  # others may have spent the budget while this one waited
+                ep = self._pick()
+                with_schema = schema is not None and ep.use_schema()
+                body: dict[str, Any] = {"model": ep.cfg.model, "messages": messages, **ep.cfg.params}
+                if with_schema:
+                    body["response_format"] = {
+                        "type": "json_schema",
+                        "json_schema": {"name": f"paperradar_{task}", "strict": True, "schema": schema},
+                    }
+                ep.in_flight += 1
+                self._reserved += est_in
+                self.usage.calls += 1
+                self.usage.task(task).calls += 1
+                self._notify()
+                try:
+                    if ep.rpm:
+                        await ep.rpm.take(1)
+                    if ep.tpm:
+                        await ep.tpm.take(est_in)
+                    outcome = await self._post(ep, body, task, est_in, with_schema)
+                finally:
+                    ep.in_flight -= 1
+                    self._reserved -= est_in
+            if isinstance(outcome, ChatReply):
+                ep.failures, ep.cool_until = 0, 0.0
+                self._notify()
+                return outcome
+            kind, detail, retry_after = outcome
+            if kind == "retry":
+                ep.failed(retry_after)
+            self.usage.failed_calls += 1
+            self.usage.task(task).failed_calls += 1
+            self._notify()
+            detail = self.redact(detail)
+            last = detail
+            if kind == "skip":
+                raise CallDeclined("skipped", detail, "filter")
+            if kind == "fatal":
+                raise CallDeclined("failed", detail)
+            if kind == "again":  # the endpoint changed state (schema off, disabled): no retry consumed
+                continue
+            if attempt >= self.cfg.max_retries:
+                raise CallDeclined("failed", f"gave up after {attempt + 1} attempts: {last}")
+            wait = self._wait(attempt, retry_after)
+            log.info("LLM %s call failed (%s); retry %d in %.1fs", task, detail, attempt + 1, wait)
+            attempt += 1
+            self.usage.retries += 1
+            await asyncio.sleep(wait)
+
+    async def _post(
+        self, ep: Endpoint, body: dict[str, Any], task: str, est_in: int, with_schema: bool
+    ) -> ChatReply | tuple[str, str, float | None]:
+        """A reply, or (kind, detail, retry_after) with kind: retry | again | skip | fatal."""
+        assert ep.client is not None
+        url = f"{ep.cfg.base_url}/chat/completions"
+        try:
+            async with asyncio.timeout(ep.cfg.timeout):
+                resp = await ep.client.post(url, json=body, headers=ep.headers())
+        except (TimeoutError, httpx.TimeoutException):
+            return "retry", f"no answer from {ep.cfg.base_url} within {ep.cfg.timeout:g}s", None
+        except httpx.TransportError as exc:
+            return "retry", f"cannot reach {ep.cfg.base_url}: {type(exc).__name__}: {exc}", None
+        status = resp.status_code
+        if status == 200:
+            return self._reply(resp, task, est_in, body, with_schema)
+        code, message = _error_info(resp)
+        what = f"HTTP {status} from {ep.cfg.base_url}: {message}"
+        if status in (400, 403, 422) and is_content_filter(code, message):
+            return "skip", f"content filter: {message}", None
+        if (
+            status in (400, 422)
+            and with_schema
+            and ep.schema_mode in ("auto", "rejected")
+            and is_schema_rejection(code, message)
+        ):
+            ep.schema_mode = "rejected"
+            log.info("%s rejects response_format json_schema; using text answers", ep.label)
+            return "again", what, None
+        if status in (400, 422) and with_schema and is_schema_rejection(code, message):
+            return (
+                "fatal",
+                f"{what} (the endpoint rejects response_format json_schema: set [llm].json_schema = 'auto')",
+                None,
+            )
+        if status in (401, 403):
+            ep.disabled = (
+                f"API key rejected (HTTP {status}); check the environment variable {ep.cfg.api_key_env}"
+            )
+            return "again", ep.disabled, None
+        if status == 404:
+            if "model" in f"{code} {message}".lower():
+                ep.disabled = f"model {ep.cfg.model!r} not found; check [llm].endpoints[{ep.index}].model"
+            else:
+                ep.disabled = (
+                    f"HTTP 404 at {url}; check [llm].endpoints[{ep.index}].base_url (often ends in /v1)"
+                )
+            return "again", ep.disabled, None
+        if status == 429 and "insufficient_quota" in code:
+            ep.disabled = f"quota exhausted: {message}"
+            return "again", ep.disabled, None
+        if status in (408, 409, 429) or status >= 500:
+            retry_after = _retry_after(resp)
+            if retry_after is not None and retry_after > MAX_RETRY_AFTER:
+                return "fatal", f"{what} (Retry-After {retry_after:.0f}s is too long to wait)", None
+            return "retry", what, retry_after
+        return "fatal", what, None
+
+    def _reply(
+        self, resp: httpx.Response, task: str, est_in: int, body: dict[str, Any], with_schema: bool
+    ) -> ChatReply | tuple[str, str, float | None]:
+        try:
+            data = resp.json()
+            choice = data["choices"][0]
+            message = choice.get("message") or {}
+            content = message.get("content")
+            finish = str(choice.get("finish_reason") or "")
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            return "retry", f"unreadable response body: {resp.text[:120]!r}", None
+        if finish == "content_filter" or message.get("refusal"):
+            return "skip", f"content filter: {message.get('refusal') or 'finish_reason content_filter'}", None
+        content = content if isinstance(content, str) else ""
+        usage = data.get("usage") or {}
+        estimated = not isinstance(usage.get("prompt_tokens"), int)
+        tokens_in = est_in if estimated else int(usage["prompt_tokens"])
+        tokens_out = estimate_tokens(content) if estimated else int(usage.get("completion_tokens") or 0)
+        u, t = self.usage, self.usage.task(task)
+        u.tokens_in += tokens_in
+        u.tokens_out += tokens_out
+        t.tokens_in += tokens_in
+        t.tokens_out += tokens_out
+        u.estimated_calls += estimated
+        if u.cost is not None:
+            u.cost += self._cost(tokens_in, tokens_out)
+        return ChatReply(content, finish, tokens_in, tokens_out, estimated, with_schema)
+
+
+class _Session:
+    def __init__(self, client: ChatClient):
+        self.client = client
+
+    async def __aenter__(self) -> ChatClient:
+        c = self.client
+        c._sem = asyncio.Semaphore(c.cfg.concurrency)
+        limits = httpx.Limits(max_connections=c.cfg.concurrency, max_keepalive_connections=c.cfg.concurrency)
+        for ep in c.endpoints:
+            # Timeouts are enforced per call with asyncio.timeout (a total deadline, not per read).
+            ep.client = httpx.AsyncClient(timeout=None, limits=limits)
+        return c
+
+    async def __aexit__(self, *exc: object) -> None:
+        for ep in self.client.endpoints:
+            if ep.client is not None:
+                await ep.client.aclose()
+                ep.client = None
