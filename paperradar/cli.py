@@ -47,6 +47,7 @@ Examples:
   paperradar export --date 2026-02-10 --format csv -o day.csv
   paperradar search "generative retrieval"
   paperradar show 2602.09386
+  paperradar serve                        local web UI on 127.0.0.1:8765: days, search, why, up/down ratings
 
 \b
 Exit codes: 0 ok · 1 internal error (a bug: please report) · 2 usage or config · 3 network ·
@@ -396,6 +397,23 @@ def show(state: State, arxiv_id: str) -> None:
             f"ranked #{row['rank']} on {row['day']}: {row['keyword_count']} keywords, "
             f"interest {row['interest_score']} — {row['interest_reason']}"
         )
+
+
+@cli.command("serve")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; anything but loopback exposes your archive (there is no login).",
+)
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--open", "open_browser", is_flag=True, help="Open the UI in the default browser.")
+@pass_state
+def serve_cmd(state: State, host: str, port: int, open_browser: bool) -> None:
+    """Local web UI: days, search, paper pages with the why, up/down ratings used by the next run."""
+    from paperradar.serve import serve  # starlette/uvicorn load only for this command
+
+    serve(state.cfg.db_path, host=host, port=port, open_browser=open_browser, config=state.cfg)
 
 
 def _report_day(state: State, result: DayResult) -> None:

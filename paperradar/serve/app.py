@@ -1,0 +1,432 @@
+"""The web app of `paperradar serve` (running it is in __init__.py): days, search, paper pages with the
+"why", and up/down ratings that the next ranking run uses.
+
+Starlette + uvicorn rather than the stdlib: path converters (old-style ids carry a '/'), exception
+handlers, static files and a server that shuts down cleanly from a test thread come for free, for two small
+pure-Python packages (their other dependencies, anyio/h11/click, are already here through httpx and click).
+
+There is no login, so the app defends itself in three ways: it listens on loopback unless told otherwise;
+it answers only to loopback Host names when bound there (a DNS-rebinding page cannot talk to it); and a
+rating POST must come from the same origin (Origin, else Referer) AND carry the per-process form token.
+Every page is rendered by Jinja with autoescape on, under a CSP that allows no inline script.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from paperradar.config import Config, default_config
+from paperradar.errors import DataError, PaperradarError
+from paperradar.models import Paper
+from paperradar.sources.ids import parse_arxiv_id
+from paperradar.store import Store
+
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+RATING_LABELS = {1: "up", -1: "down", 0: "none"}
+_RATING_VALUES = {"1": 1, "up": 1, "-1": -1, "down": -1, "0": 0, "clear": 0}
+_MAX_FORM_BYTES = 4096  # a rating form is a few dozen bytes; refuse anything that is not one
+_SEARCH_LIMIT = 50
+_STATIC = Path(__file__).parent / "static"
+
+# No inline script or style anywhere, so even a missed escape could not run code; frames are refused
+# (no clickjacking of the rating buttons); forms may only post back here.
+_SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    # Same-origin requests keep their Referer (the CSRF check's fallback); nothing leaks to arxiv.org.
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+# -- Host header check ---------------------------------------------------------------------------------
+def _host_name(header: str) -> str:
+    """The name part of a Host header: 'localhost:8765' -> 'localhost', '[::1]:8765' -> '::1'."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+# -- middleware -----------------------------------------------------------------------------------------
+class _GuardMiddleware:
+    """Refuses unexpected Host headers (DNS rebinding) and adds the security headers to every response."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: frozenset[str] | None):
+        self.app = app
+        self.allowed_hosts = allowed_hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], *_SECURITY_HEADERS]
+            await send(message)
+
+        if self.allowed_hosts is not None:
+            host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+            if _host_name(host) not in self.allowed_hosts:
+                refuse = PlainTextResponse(
+                    "paperradar serve only answers to localhost / 127.0.0.1 (unexpected Host header).\n",
+                    status_code=421,
+                )
+                await refuse(scope, receive, send_with_headers)
+                return
+        await self.app(scope, receive, send_with_headers)
+
+
+# -- read-only queries the Store has no method for yet (see the integration notes) ----------------------
+def _chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:
+    for start in range(0, len(ids), size):  # stay under SQLite's bound-parameter limit
+        yield ids[start : start + size]
+
+
+def _decode_rank(row: sqlite3.Row) -> dict[str, Any]:
+    item = dict(row)
+    for key in ("keyword_hits", "companies", "explanation"):
+        item[key] = json.loads(item[key])
+    return item
+
+
+def paper_ranks(store: Store, arxiv_id: str) -> list[dict[str, Any]]:
+    """Every stored rank row of one paper, newest day first, decoded like Store.ranks."""
+    rows = store.conn.execute("SELECT * FROM ranks WHERE arxiv_id = ? ORDER BY day DESC", (arxiv_id,))
+    return [_decode_rank(r) for r in rows]
+
+
+def paper_announcements(store: Store, arxiv_id: str) -> list[dict[str, Any]]:
+    """The days a paper was listed, newest first, each with its listings ("cs.IR new", "cs.AI cross")."""
+    rows = store.conn.execute(
+        "SELECT day, category, kind FROM announcements WHERE arxiv_id = ? ORDER BY day DESC, category",
+        (arxiv_id,),
+    )
+    days: dict[str, list[str]] = {}
+    for row in rows:
+        days.setdefault(row["day"], []).append(f"{row['category']} {row['kind']}")
+    return [{"day": day, "listings": listings} for day, listings in days.items()]
+
+
+def paper_texts(store: Store, arxiv_id: str) -> list[dict[str, Any]]:
+    """The good generated texts of a paper (every version, task, language and model), newest first."""
+    rows = store.conn.execute(
+        "SELECT version, task, language, model, content, created_at FROM texts "
+        "WHERE arxiv_id = ? AND status = 'ok' ORDER BY version DESC, task, created_at DESC",
+        (arxiv_id,),
+    )
+    return [dict(r) for r in rows]
+
+
+def translated_titles(store: Store, papers: dict[str, Paper], language: str) -> dict[str, dict[str, Any]]:
+    """{arxiv_id: {content, model}}: the newest 'title' text in `language` for each paper's current
+    version. A title of an older version is not shown: it may translate a title that has since changed."""
+    out: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(list(papers)):
+        rows = store.conn.execute(
+            "SELECT arxiv_id, version, model, content FROM texts WHERE task = 'title' AND status = 'ok' "
+            f"AND language = ? AND arxiv_id IN ({','.join('?' * len(chunk))}) ORDER BY created_at",
+            [language, *chunk],
+        )
+        for row in rows:
+            paper = papers[row["arxiv_id"]]
+            if row["version"] == paper.version and row["content"] and row["content"] != paper.title:
+                out[row["arxiv_id"]] = {"content": row["content"], "model": row["model"]}
+    return out
+
+
+def day_counts(store: Store, categories: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """({day: papers announced in the watched categories}, {day: papers ranked}) in two queries."""
+    marks = ",".join("?" * len(categories))
+    announced = store.conn.execute(
+        f"SELECT day, count(DISTINCT arxiv_id) FROM announcements WHERE category IN ({marks}) GROUP BY day",
+        categories,
+    )
+    ranked = store.conn.execute("SELECT day, count(*) FROM ranks GROUP BY day")
+    return {r[0]: r[1] for r in announced}, {r[0]: r[1] for r in ranked}
+
+
+# -- template helpers -----------------------------------------------------------------------------------
+def paper_url(arxiv_id: str) -> str:
+    # '/' stays literal (the route takes a path), everything else that is not URL-safe is quoted.
+    return "/paper/" + quote(arxiv_id, safe="/")
+
+
+def rate_url(arxiv_id: str) -> str:
+    return "/rate/" + quote(arxiv_id, safe="/")
+
+
+def _plain(value: Any) -> str:
+    """A scalar of an explanation as short text: floats rounded, booleans and None spelled out."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _label(key: Any) -> str:
+    return str(key).replace("_", " ")
+
+
+def _make_env() -> Environment:
+    # autoescape=True, not select_autoescape(): the templates end in .j2, which select_autoescape's
+    # extension test would not escape.
+    env = Environment(
+        loader=PackageLoader("paperradar.serve", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["plain"] = _plain
+    env.filters["label"] = _label
+    env.globals.update(paper_url=paper_url, rate_url=rate_url, rating_labels=RATING_LABELS)
+    return env
+
+
+def _safe_next(value: str | None, fallback: str) -> str:
+    """Where to go after a rating: a path on this site only (never '//host' or a full URL)."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return fallback
+
+
+# -- the app --------------------------------------------------------------------------------------------
+class _UI:
+    def __init__(self, store_path: Path, config: Config):
+        self.store_path = store_path
+        self.config = config
+        self.env = _make_env()
+        # One token per server process: a page from before a restart gets a 403 that says "reload".
+        self.token = secrets.token_urlsafe(32)
+
+    @contextmanager
+    def store(self) -> Iterator[Store]:
+        # A connection per request: sqlite3 connections belong to the thread that made them, and Starlette
+        # runs each request in a pool thread. Opening one is well under a millisecond.
+        store = Store(self.store_path)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    def render(self, request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        page = self.env.get_template(name).render(
+            request_path=request.url.path,
+            request_target=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            csrf_token=self.token,
+            language=self.config.output.language,
+            search_query=context.pop("search_query", ""),
+            **context,
+        )
+        return HTMLResponse(page, status_code=status_code)
+
+    # -- pages --------------------------------------------------------------------------------------
+    def days(self, request: Request) -> Response:
+        cats = list(self.config.sources.categories)
+        with self.store() as store:
+            days = list(reversed(store.announcement_days(cats)))
+            announced, ranked = day_counts(store, cats)
+        rows = [
+            {"day": d, "announced": announced.get(d.isoformat(), 0), "ranked": ranked.get(d.isoformat(), 0)}
+            for d in days
+        ]
+        return self.render(request, "days.html.j2", days=rows, categories=cats, store_path=self.store_path)
+
+    def day(self, request: Request) -> Response:
+        raw = request.path_params["day"]
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            raise HTTPException(404, f"{raw!r} is not a day; days look like 2026-02-10") from None
+        cats = list(self.config.sources.categories)
+        with self.store() as store:
+            ranks = store.ranks(day)
+            anns = {a.arxiv_id: a for a in store.announcements(day, cats)}
+            if not ranks and not anns:
+                raise HTTPException(404, f"nothing was announced or ranked on {day.isoformat()}")
+            ids = [r["arxiv_id"] for r in ranks] or list(anns)
+            papers = store.get_papers(ids)
+            titles = translated_titles(store, papers, self.config.output.language)
+            ratings = store.current_ratings()
+        by_id = {r["arxiv_id"]: r for r in ranks}
+        items = [
+            {
+                "paper": papers[i],
+                "rank": by_id.get(i),
+                "kind": anns[i].kind if i in anns else "",
+                "title_text": titles.get(i),
+                "rating": ratings.get(i, 0),
+            }
+            for i in ids
+            if i in papers
+        ]
+        return self.render(
+            request, "day.html.j2", day=day, items=items, ranked=bool(ranks), top_n=self.config.output.top_n
+        )
+
+    def search(self, request: Request) -> Response:
+        query = request.query_params.get("q", "").strip()[:300]
+        results: list[dict[str, Any]] = []
+        error = None
+        if query:
+            with self.store() as store:
+                try:
+                    found = store.search(query, limit=_SEARCH_LIMIT)
+                except sqlite3.OperationalError as exc:  # FTS refused the query despite the escaping
+                    found, error = [], str(exc)
+                ratings = store.current_ratings()
+            results = [{"paper": p, "score": s, "rating": ratings.get(p.arxiv_id, 0)} for p, s in found]
+        return self.render(
+            request, "search.html.j2", search_query=query, results=results, error=error, limit=_SEARCH_LIMIT
+        )
+
+    def paper(self, request: Request) -> Response:
+        raw = request.path_params["arxiv_id"]
+        with self.store() as store:
+            paper = store.get_paper(raw)
+            if paper is None:
+                # A versioned or prefixed form of a stored id goes to the canonical page.
+                try:
+                    canonical, _ = parse_arxiv_id(raw)
+                except DataError:
+                    canonical = None
+                if canonical and canonical != raw and store.get_paper(canonical) is not None:
+                    return RedirectResponse(paper_url(canonical), status_code=307)
+                raise HTTPException(404, f"no paper {raw!r} in the store")
+            ranks = paper_ranks(store, paper.arxiv_id)
+            anns = paper_announcements(store, paper.arxiv_id)
+            texts = paper_texts(store, paper.arxiv_id)
+            versions = store.paper_versions(paper.arxiv_id)
+            rating = store.current_ratings().get(paper.arxiv_id, 0)
+            title_text = translated_titles(store, {paper.arxiv_id: paper}, self.config.output.language)
+        return self.render(
+            request,
+            "paper.html.j2",
+            paper=paper,
+            ranks=ranks,
+            announcements=anns,
+            summaries=[t for t in texts if t["task"] == "summary"],
+            other_texts=[t for t in texts if t["task"] not in ("summary", "title")],
+            title_text=title_text.get(paper.arxiv_id),
+            versions=versions,
+            rating=rating,
+        )
+
+    # -- rating -------------------------------------------------------------------------------------
+    def _same_origin(self, request: Request) -> bool:
+        expected = f"{request.url.scheme}://{request.headers.get('host', '')}".lower()
+        origin = request.headers.get("origin")
+        if origin is not None:
+            return origin.lower() == expected  # "null" (sandboxed or privacy-stripped) never matches
+        referer = request.headers.get("referer")
+        if referer:
+            parts = urlsplit(referer)
+            return f"{parts.scheme}://{parts.netloc}".lower() == expected
+        return False
+
+    async def rate(self, request: Request) -> Response:
+        arxiv_id = request.path_params["arxiv_id"]
+        if not self._same_origin(request):
+            raise HTTPException(
+                403, "refused: a rating must be sent from a paperradar page (cross-origin POST)"
+            )
+        body = await request.body()
+        if len(body) > _MAX_FORM_BYTES:
+            raise HTTPException(413, "form too large")
+        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        if not hmac.compare_digest(form.get("csrf", ""), self.token):
+            raise HTTPException(
+                403, "refused: the form is out of date (the server restarted); reload the page"
+            )
+        value = _RATING_VALUES.get(form.get("value", ""))
+        if value is None:
+            raise HTTPException(400, "value must be up, down or clear")
+        found = await run_in_threadpool(self._store_rating, arxiv_id, value)
+        if not found:
+            raise HTTPException(404, f"no paper {arxiv_id!r} in the store")
+        if "application/json" in request.headers.get("accept", ""):
+            return JSONResponse({"arxiv_id": arxiv_id, "rating": value, "label": RATING_LABELS[value]})
+        # Post/redirect/get: a reload after rating does not send the form again.
+        return RedirectResponse(_safe_next(form.get("next"), paper_url(arxiv_id)), status_code=303)
+
+    def _store_rating(self, arxiv_id: str, value: int) -> bool:
+        with self.store() as store:
+            if store.get_paper(arxiv_id) is None:
+                return False
+            store.rate(arxiv_id, value)
+            return True
+
+    # -- errors -------------------------------------------------------------------------------------
+    async def http_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return self.render(
+            request, "error.html.j2", status_code=exc.status_code, status=exc.status_code, detail=exc.detail
+        )
+
+    async def server_error(self, request: Request, exc: Exception) -> Response:
+        # No logging here: Starlette re-raises after this page is sent, and the server logs the traceback.
+        detail = (
+            exc.message
+            if isinstance(exc, PaperradarError)
+            else "something went wrong; the terminal running paperradar serve shows the details"
+        )
+        return self.render(request, "error.html.j2", status_code=500, status=500, detail=detail)
+
+
+def create_app(
+    store_path: str | Path,
+    config: Config | None = None,
+    *,
+    allowed_hosts: frozenset[str] | None = LOOPBACK_NAMES,
+) -> ASGIApp:
+    """The ASGI app over the store at `store_path`. `allowed_hosts` are the Host names it answers to
+    (None: any — only for a deliberate non-loopback bind, where the name is not known in advance)."""
+    path = Path(store_path)
+    if not path.exists():
+        raise DataError(
+            f"no paperradar database at {path}",
+            hint="run `paperradar run --sample` first, or point [store].path at your database",
+        )
+    ui = _UI(path, config or default_config())
+    routes = [
+        Route("/", ui.days, name="days"),
+        Route("/day/{day}", ui.day, name="day"),
+        Route("/search", ui.search, name="search"),
+        Route("/paper/{arxiv_id:path}", ui.paper, name="paper"),
+        Route("/rate/{arxiv_id:path}", ui.rate, methods=["POST"], name="rate"),
+        Mount("/static", StaticFiles(directory=_STATIC), name="static"),
+    ]
+    app = Starlette(
+        routes=routes, exception_handlers={HTTPException: ui.http_error, Exception: ui.server_error}
+    )
+    app.state.ui = ui
+    return _GuardMiddleware(app, allowed_hosts)
