@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/paperradar --config demo/paperradar.toml run --sample
+	$(BIN)/paperradar --config demo/paperradar.toml publish site
 
 # The browser tests drive Debian's chromium (no browser download: Playwright is pointed at this binary).
 $(CHROMIUM):

@@ -191,6 +191,14 @@ def bench_llm(n: int = 200, latency: float = 0.2, concurrency: int = 16) -> dict
     }
 
 
+def bench_site(n: int = 1000) -> dict[str, float]:
+    """Static site build for a ~1,000-paper archive (built through the real pipeline): pages/s."""
+    sys.path.insert(0, str(ROOT))
+    from paperradar.publish.site import bench_site as run
+
+    return run(n)
+
+
 def bench_sample() -> dict[str, float]:
     cfg = write_config(WORK / "sample")
     first, rss, _ = timed_child([PY, "-m", "paperradar", "-q", "--config", str(cfg), "run", "--sample"])
@@ -211,6 +219,7 @@ def main() -> None:
         "b_intake_500": bench_intake(),
         "c_run_sample": bench_sample(),
         "p2_p3_llm_200": bench_llm(),
+        "site_1000": bench_site(),
     }
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"{'benchmark':<28}{'figure':<34}{'value':>14}")

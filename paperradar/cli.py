@@ -25,8 +25,16 @@ from rich.progress import (
 from rich.table import Table
 
 from paperradar import __version__
-from paperradar.config import Config, load_config, template_text
-from paperradar.errors import EXIT_FAILURE, EXIT_NETWORK, EXIT_USAGE, DataError, PaperradarError, UsageError
+from paperradar.config import LANGUAGES, Config, load_config, template_text
+from paperradar.errors import (
+    EXIT_FAILURE,
+    EXIT_NETWORK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    DataError,
+    PaperradarError,
+    UsageError,
+)
 from paperradar.models import Digest
 from paperradar.pipeline import DayResult, Pipeline, run_pipeline
 from paperradar.publish.export import export_records, write_export
@@ -146,8 +154,17 @@ def cli(ctx: click.Context, config_path: str | None, debug: bool, quiet: bool) -
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.option("--print", "print_only", is_flag=True, help="Print the commented defaults instead of writing.")
-def init(path: Path, force: bool, print_only: bool) -> None:
+@click.option(
+    "--github-actions",
+    "github_actions",
+    is_flag=True,
+    help="Also write .github/workflows/paperradar.yml: a daily run published to GitHub Pages.",
+)
+def init(path: Path, force: bool, print_only: bool, github_actions: bool) -> None:
     """Write a commented paperradar.toml with every key and its default."""
+    if github_actions:
+        _init_github_actions(path, force)
+        return
     if print_only:
         click.echo(template_text(), nl=False)
         return
@@ -162,6 +179,24 @@ def init(path: Path, force: bool, print_only: bool) -> None:
     )
 
 
+def _init_github_actions(config_path: Path, force: bool) -> None:
+    from paperradar.publish.github_actions import secret_names, write_workflow
+
+    cfg = load_config(config_path) if config_path.exists() else load_config(None)
+    root = config_path.resolve().parent
+    names = secret_names(cfg)
+    try:
+        written = write_workflow(root, secrets=names, force=force)
+    except FileExistsError as exc:
+        raise UsageError(str(exc), hint="pass --force to overwrite it") from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    out.print(f"wrote {written}")
+    if names:
+        out.print(f"add these repository secrets (Settings › Secrets › Actions): {', '.join(names)}")
+    out.print("and set Settings › Pages › Source to “GitHub Actions”")
+
+
 @cli.command()
 @click.option(
     "--sample", is_flag=True, help="Use the bundled real cs.IR sample (2026-02-09 … 02-17), no network."
@@ -170,19 +205,35 @@ def init(path: Path, force: bool, print_only: bool) -> None:
     "--date", "day", type=DATE, help="The announcement day (default: today's feed, or the sample's last day)."
 )
 @click.option(
-    "--refresh", multiple=True, metavar="TASK", help="Recompute this task's texts (summary, title)."
+    "--refresh",
+    multiple=True,
+    metavar="TASK",
+    help="Recompute this task on purpose (summary, title, interest, company); repeatable.",
 )
 @click.option(
     "--wait", is_flag=True, help="If another run holds the database, wait for it instead of exiting."
 )
 @pass_state
 def run(state: State, sample: bool, day: date | None, refresh: tuple[str, ...], wait: bool) -> None:
-    """Run every stage for one day: fetch → store → rank → write → publish."""
+    """Run every stage for one day: fetch → store → rank → write → publish (→ deliver, if configured)."""
     with state.store() as store, state.progress() as progress:
         result = run_pipeline(
             state.cfg, store, day=day, sample=sample, refresh=refresh, progress=progress, wait=wait
         )
     _report_day(state, result)
+    for d in result.deliveries:
+        if d.ok:
+            out.print(f"delivered: {d.channel}: {d.detail}", markup=False)
+        else:
+            err.print(f"error: delivery failed: {d.channel}: {d.detail}", markup=False)
+    failed = [d for d in result.deliveries if not d.ok]
+    if failed:
+        err.print(
+            f"hint: the digest is kept at {result.digest_path}; retry with "
+            f"`paperradar publish {failed[0].channel} --date {result.day}`",
+            markup=False,
+        )
+        sys.exit(EXIT_PARTIAL)
 
 
 @cli.command()
@@ -285,11 +336,14 @@ def write(state: State, day: date | None, refresh: tuple[str, ...]) -> None:
     )
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("--date", "day", type=DATE, help="Announcement day (default: the latest stored).")
-@pass_state
-def publish(state: State, day: date | None) -> None:
-    """Render the Markdown digest of a ranked day."""
+@click.pass_context
+def publish(ctx: click.Context, day: date | None) -> None:
+    """Render the Markdown digest of a ranked day; subcommands publish elsewhere (site, mail, chat)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    state: State = ctx.obj
     with state.store() as store:
         day = _resolve_day(store, day)
         pipe = Pipeline(state.cfg, store)
@@ -298,6 +352,89 @@ def publish(state: State, day: date | None) -> None:
         reason = None if ranked else pipe.empty_reason(day, None)
         path = pipe.publish_day(day, ranked, texts, len(ranked), reason)
     out.print(f"digest: {path}")
+
+
+def _publish_to(state: State, channel: str, day: date | None) -> None:
+    from paperradar.publish.deliver import deliver, from_digest
+
+    with state.store() as store:
+        day = _resolve_day(store, day)
+        pipe = Pipeline(state.cfg, store)
+        ranked = store.load_ranked(day) or pipe.rank_day(day)
+        texts = pipe.write_day(ranked) if ranked else {}
+        reason = None if ranked else pipe.empty_reason(day, None)
+        pipe.publish_day(day, ranked, texts, len(ranked), reason)
+        assert pipe.last_digest is not None
+        digest, markdown, path = pipe.last_digest
+    result = deliver(channel, from_digest(digest, markdown, path), state.cfg)
+    if result.ok:
+        out.print(f"{channel}: delivered {day} ({result.detail})", markup=False)
+        return
+    err.print(f"error: {channel}: {result.detail}", markup=False)
+    err.print(f"hint: the digest is kept at {path}", markup=False)
+    sys.exit(EXIT_USAGE if result.failure == "config" else EXIT_PARTIAL)
+
+
+def _channel_command(channel: str, what: str) -> None:
+    @publish.command(channel, help=f"Send a day's digest to {what} (configured in [delivery.{channel}]).")
+    @click.option("--date", "day", type=DATE, help="Announcement day (default: the latest stored).")
+    @pass_state
+    def command(state: State, day: date | None) -> None:
+        _publish_to(state, channel, day)
+
+
+for _channel, _what in [
+    ("mail", "e-mail (SMTP)"),
+    ("slack", "Slack"),
+    ("discord", "Discord"),
+    ("feishu", "Feishu / Lark"),
+    ("wecom", "WeCom (企业微信)"),
+    ("webhook", "a JSON webhook"),
+]:
+    _channel_command(_channel, _what)
+
+
+@publish.command("site")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to build the site (default: <output folder>/site).",
+)
+@click.option(
+    "--jekyll",
+    "jekyll_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also export Jekyll posts (front matter: layout, title, date, arxiv_id, tags, lang) here.",
+)
+@click.option("--base-url", help="Absolute URL the site is served from (for the feeds' links).")
+@click.option("--title", help="Site title (default: arXiv <categories>).")
+@click.option("--lang", "langs", multiple=True, type=click.Choice(LANGUAGES), help="Languages (repeatable).")
+@pass_state
+def publish_site(
+    state: State,
+    out_dir: Path | None,
+    jekyll_dir: Path | None,
+    base_url: str | None,
+    title: str | None,
+    langs: tuple[str, ...],
+) -> None:
+    """Static site: days with themed sections, a page per paper, tags, companies, archive, search, feeds."""
+    from paperradar.publish.jekyll import export_jekyll
+    from paperradar.publish.site import build_site
+
+    cfg = state.cfg
+    languages = list(langs) or [cfg.output.language]
+    title = title or f"arXiv {' '.join(cfg.sources.categories)}"
+    target = out_dir or cfg.out_dir / "site"
+    with state.store() as store:
+        report = build_site(store, target, languages, title, base_url, tz=cfg.tz)
+        out.print(
+            f"site: {report.pages} pages ({report.changed} changed) in {report.seconds:.1f}s → {target / 'index.html'}"
+        )
+        if jekyll_dir:
+            jekyll = export_jekyll(store, jekyll_dir, languages, site_title=title, tz=cfg.tz)
+            out.print(f"jekyll: {jekyll.posts} posts ({jekyll.changed} changed) → {jekyll_dir}")
 
 
 @cli.command()

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from paperradar.errors import ConfigError
+from paperradar.publish.deliver.delivery_config import DeliveryConfig
 from paperradar.write.llm_config import LLMConfig
 
 CONFIG_ENV = "PAPERRADAR_CONFIG"
@@ -109,6 +110,7 @@ class Config(_Section):
     output: OutputConfig = Field(default_factory=OutputConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     # Where the file was read from (None: built-in defaults). Relative paths resolve against its folder.
     source_path: Path | None = Field(default=None, exclude=True)
 

@@ -64,6 +64,7 @@ class DayResult:
     listed: int  # papers in the digest
     empty_reason: str | None = None
     stats: dict[str, Any] = field(default_factory=dict)
+    deliveries: list[Any] = field(default_factory=list)  # DeliveryResult per configured channel
 
 
 def sample_path() -> Path:
@@ -95,6 +96,7 @@ class Pipeline:
         self.progress = progress or _no_progress
         self._client = client
         self.stats: dict[str, Any] = {}
+        self.last_digest: tuple[Digest, str, Path] | None = None
 
     # -- sources → store --------------------------------------------------------------------------------
     @property
@@ -347,13 +349,27 @@ class Pipeline:
         else:
             generated_at = datetime.now(UTC).replace(microsecond=0)
         digest = replace(digest, generated_at=generated_at.astimezone(cfg.tz))
-        write_if_changed(path, render_digest(digest, cfg.output.max_authors))
+        markdown = render_digest(digest, cfg.output.max_authors)
+        write_if_changed(path, markdown)
+        self.last_digest = (digest, markdown, path)  # what delivery sends: the digest as written to disk
         self.store.save_digest_record(
             day, digest.language, "digest", content_hash, generated_at.isoformat(), str(path)
         )
         return path
 
     # -- all stages -------------------------------------------------------------------------------------
+    def deliver(self) -> list[Any]:
+        """Send the last published digest to every configured channel. Never raises for a failed delivery:
+        the digest is already on disk; the results say what failed."""
+        from paperradar.publish.deliver import deliver_all, from_digest
+
+        if self.last_digest is None or not self.cfg.delivery.configured():
+            return []
+        digest, markdown, path = self.last_digest
+        results = deliver_all(from_digest(digest, markdown, path), self.cfg)
+        self.stats["delivery"] = {r.channel: {"ok": r.ok, "detail": r.detail} for r in results}
+        return results
+
     def process_day(
         self, day: date, run_id: int | None, empty_note: str | None = None, refresh: Iterable[str] = ()
     ) -> DayResult:
@@ -471,7 +487,11 @@ def run_pipeline(
                     hint=f"the feed only carries the latest day; backfill with `paperradar fetch --from {day} --to {day}`",
                 )
         result = pipe.process_day(day, run_id, note, refresh)
-        store.finish_run(run_id, "ok", result.stats, day=day)
+        deliveries = pipe.deliver()
+        result.deliveries = deliveries
+        result.stats = dict(pipe.stats)
+        status = "partial" if any(not d.ok for d in deliveries) else "ok"
+        store.finish_run(run_id, status, result.stats, day=day)
         return result
     except BaseException as exc:
         store.finish_run(run_id, "failed", pipe.stats, error=f"{type(exc).__name__}: {exc}", day=day)

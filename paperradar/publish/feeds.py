@@ -1,0 +1,126 @@
+"""RSS 2.0 and Atom feeds of the newest ranked papers, built with feedgen (lxml underneath).
+
+feedgen knows the two formats' required elements and date formats (RFC 822 for RSS, RFC 3339 for Atom)
+and lxml escapes text properly. What neither does: refuse or drop characters XML 1.0 cannot carry at all
+(NUL, most C0 controls, lone surrogates) — lxml raises on them — so every string is cleaned first, and a
+hostile title yields a valid feed with the title as text. Every date comes from the data (the newest
+announcement day), never from the clock, so an unchanged archive gives byte-identical feeds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time
+from urllib.parse import quote
+
+from feedgen.feed import FeedGenerator
+
+from paperradar.publish.site_data import PaperView, SiteData
+
+TitleOf = Callable[[PaperView, str], tuple[str, bool]]
+
+# XML 1.0 Char production, minus the discouraged C1 controls that some readers choke on.
+_NOT_XML = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+GENERATOR = "paperradar"
+
+
+def xml_text(value: object) -> str:
+    """Text that any XML 1.0 document can hold: characters XML forbids are dropped."""
+    return _NOT_XML.sub("", "" if value is None else str(value))
+
+
+def _one_line(value: object) -> str:
+    return " ".join(xml_text(value).split())
+
+
+def _midnight(day: date) -> datetime:
+    # The announcement day is the only time the data gives for "published here"; midnight UTC keeps it a
+    # plain date in every reader.
+    return datetime.combine(day, time(0, 0), tzinfo=UTC)
+
+
+def _default_title(view: PaperView, language: str) -> tuple[str, bool]:
+    text = view.titles.get(language)
+    return (text.content, True) if text is not None and text.content.strip() else (view.paper.title, False)
+
+
+def render_feeds(
+    data: SiteData,
+    site_title: str,
+    base_url: str | None = None,
+    *,
+    limit: int = 50,
+    title_of: TitleOf = _default_title,
+) -> tuple[bytes, bytes]:
+    """(RSS 2.0, Atom) for the `limit` newest papers: newest day first, rank order within a day.
+
+    With `base_url` items link to the site's paper pages; without one (a site opened from disk) they link
+    to arXiv, since a feed reader cannot resolve a relative link."""
+    language = data.languages[0] if data.languages else "en"
+    site = base_url.rstrip("/") + "/" if base_url else None
+    newest = _midnight(data.newest_day) if data.newest_day else datetime(1970, 1, 1, tzinfo=UTC)
+
+    fg = FeedGenerator()
+    fg.id(site + "atom.xml" if site else f"urn:paperradar:{quote(_one_line(site_title), safe='')}")
+    fg.title(_one_line(site_title) or GENERATOR)
+    fg.description(_one_line(site_title) or GENERATOR)
+    fg.subtitle(_one_line(site_title) or GENERATOR)
+    fg.link(href=site or _listing_url(data), rel="alternate")
+    if site:
+        fg.link(href=site + "atom.xml", rel="self")
+    fg.language(language)
+    fg.generator(GENERATOR)  # without a version: a paperradar upgrade alone must not change the bytes
+    fg.lastBuildDate(newest)
+    fg.updated(newest)
+
+    seen: set[str] = set()
+    count = 0
+    for day in data.days:
+        for item in day.items:
+            view = item.paper
+            if view.paper.arxiv_id in seen or count >= limit:
+                continue
+            seen.add(view.paper.arxiv_id)
+            count += 1
+            fe = fg.add_entry(order="append")
+            paper = view.paper
+            arxiv = quote(paper.abs_url, safe=":/")
+            title, translated = title_of(view, language)
+            shown = _one_line(title)
+            if translated and _one_line(paper.title) != shown:
+                shown = f"{shown} ({_one_line(paper.title)})"
+            fe.id(arxiv)  # one entry per paper version: a new version is news
+            fe.guid(arxiv, permalink=True)
+            fe.title(shown or paper.arxiv_id)
+            fe.link(href=f"{site}papers/{quote(view.slug)}.html" if site else arxiv)
+            summary = view.text_for("summary", language)
+            body = summary.content if summary is not None else paper.abstract
+            fe.summary(_paragraphs(body) or shown)
+            for author in paper.authors[:10]:
+                name = _one_line(author)
+                if name:
+                    fe.author({"name": name})
+            for hit in item.keyword_hits:
+                fe.category(term=_one_line(hit.keyword))
+            fe.published(_midnight(item.day))
+            fe.updated(_midnight(item.day))
+    return fg.rss_str(pretty=True), fg.atom_str(pretty=True)
+
+
+def _paragraphs(text: str) -> str:
+    parts = re.split(r"\n\s*\n", xml_text(text).replace("\r\n", "\n"))
+    return "\n\n".join(" ".join(p.split()) for p in parts if p.strip())
+
+
+def _listing_url(data: SiteData) -> str:
+    """arXiv's listing of the category most of the site's papers were announced in."""
+    counts: dict[str, int] = {}
+    for day in data.days:
+        for item in day.items:
+            if item.category:
+                counts[item.category] = counts.get(item.category, 0) + 1
+    if not counts:
+        return "https://arxiv.org/"
+    top = max(sorted(counts), key=lambda c: counts[c])
+    return f"https://arxiv.org/list/{quote(top)}/new"

@@ -1,0 +1,239 @@
+"""Jekyll posts for GitHub Pages (seed 000's kind of site): one Markdown post per paper, day and language.
+
+Jekyll reads each post three ways, and each needs its own guard:
+- YAML front matter: every string is a double-quoted YAML scalar (JSON string syntax, which YAML accepts),
+  with characters YAML may not hold raw (controls, NEL, U+2028/2029, BOM) written as escapes.
+- Liquid, run over the body before Markdown: data could contain "{{" or "{%"; every brace in the body is
+  written as an HTML entity, so Liquid sees no tags while the page still shows the braces.
+- kramdown Markdown with raw HTML allowed: titles and summaries go through `escape_markdown` (no tags,
+  no Markdown syntax); style texts are rendered to HTML by markdown-it with raw HTML disabled and kept as
+  an HTML block; "$" is an entity too, so "$$" can never open a math block.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, tzinfo
+from pathlib import Path
+
+from paperradar.publish.labels import LANGUAGES
+from paperradar.publish.markdown import escape_markdown
+from paperradar.publish.site import render_markdown, site_labels, write_if_changed
+from paperradar.publish.site_data import DayItem, PaperView, collect_site_data, parse_highlight
+from paperradar.store import Store
+
+MARKER = "generator: paperradar"  # front matter line: which posts this exporter may replace or remove
+POSTS = "_posts"
+
+# YAML may hold these raw inside a double-quoted scalar; everything else is escaped. NEL, U+2028/2029
+# and the BOM are printable in YAML's grammar but line breaks (or invisible) to some parsers.
+_YAML_RAW = re.compile("[^\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(frozen=True, slots=True)
+class JekyllReport:
+    posts: int
+    changed: int  # files written because their bytes changed
+    removed: int  # stale posts of an earlier export deleted
+    seconds: float
+
+
+def yaml_str(value: object) -> str:
+    """A YAML double-quoted scalar that reads back as exactly `value` (lone surrogates become U+FFFD)."""
+    text = _SURROGATE.sub("\ufffd", "" if value is None else str(value))
+    quoted = json.dumps(text, ensure_ascii=False)  # escapes quotes, backslashes, \n, \t and C0 controls
+
+    def escape(m: re.Match[str]) -> str:
+        code = ord(m.group(0))
+        return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+    return _YAML_RAW.sub(escape, quoted)
+
+
+def post_slug(view: PaperView, language: str) -> str:
+    # safe_filename already refused anything that is not an arXiv id; dots become dashes because a dot
+    # in a post's slug ends up in its URL and some servers treat the rest as an extension.
+    return f"{view.slug.replace('.', '-').lower()}-{language}"
+
+
+def export_jekyll(
+    store: Store,
+    out_dir: str | os.PathLike[str],
+    languages: Sequence[str],
+    *,
+    site_title: str = "paperradar",
+    tz: tzinfo = UTC,
+) -> JekyllReport:
+    """Write `_posts/YYYY-MM-DD-<id>-<lang>.md` for every ranked paper of every day, plus `_config.yml`
+    and `index.md` when they do not exist yet (a user's own versions are never overwritten)."""
+    start = time.perf_counter()
+    languages = list(dict.fromkeys(languages)) or ["en"]
+    unknown = [lang for lang in languages if lang not in LANGUAGES]
+    if unknown:
+        raise ValueError(f"no labels for {', '.join(unknown)}; use {', '.join(LANGUAGES)}")
+    out = Path(out_dir)
+    data = collect_site_data(store, languages)
+    files: dict[str, str] = {}
+    for day in data.days:
+        for item in day.items:
+            for lang in languages:
+                name = f"{POSTS}/{item.day.isoformat()}-{post_slug(item.paper, lang)}.md"
+                files[name] = render_post(item, lang, languages, tz)
+    changed = sum(write_if_changed(out / name, files[name].encode("utf-8")) for name in sorted(files))
+    removed = 0
+    for path in sorted((out / POSTS).glob("*.md")):
+        if f"{POSTS}/{path.name}" not in files and _is_ours(path):
+            path.unlink()
+            removed += 1
+    for name, text in (("_config.yml", _config(site_title)), ("index.md", _index(site_title, languages[0]))):
+        if not (out / name).exists():
+            write_if_changed(out / name, text.encode("utf-8"))
+            changed += 1
+    return JekyllReport(len(files), changed, removed, time.perf_counter() - start)
+
+
+def _is_ours(path: Path) -> bool:
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        head = [fh.readline() for _ in range(20)]
+    return head[0].strip() == "---" and any(line.strip() == MARKER for line in head)
+
+
+def render_post(item: DayItem, language: str, languages: Sequence[str], tz: tzinfo) -> str:
+    view = item.paper
+    paper = view.paper
+    lab = site_labels(language)
+    translated = view.titles.get(language)
+    title = " ".join((translated.content if translated else paper.title).split())
+    front = [
+        "---",
+        "layout: post",
+        f"title: {yaml_str(title)}",
+        f"date: {item.day.isoformat()}",
+        f"arxiv_id: {yaml_str(paper.arxiv_id)}",  # quoted: unquoted 2602.14358 would read as a float
+        f"tags: [{', '.join(yaml_str(hit.keyword) for hit in item.keyword_hits)}]",
+        f"lang: {yaml_str(language)}",
+        f"original_title: {yaml_str(' '.join(paper.title.split()))}",
+        f"interest: {int(item.interest.score)}",
+        f"rank: {int(item.rank)}",
+        MARKER,
+        "---",
+    ]
+    body = _body(item, language, lab, tz)
+    body = body.replace("{", "&#123;").replace("}", "&#125;").replace("$", "&#36;")
+    others = [lang for lang in languages if lang != language]
+    if others:
+        # Added after the brace escaping on purpose: these are our Liquid tags, built from safe names.
+        links = [
+            f"[{escape_markdown(site_labels(lang)['lang_name'])}]"
+            f"({{% post_url {item.day.isoformat()}-{post_slug(view, lang)} %}})"
+            for lang in others
+        ]
+        body += "\n" + " · ".join(links) + "\n"
+    return "\n".join(front) + "\n\n" + body
+
+
+def _body(item: DayItem, language: str, lab: dict[str, str], tz: tzinfo) -> str:
+    view = item.paper
+    paper = view.paper
+    esc = escape_markdown
+    link = paper.abs_url.replace("(", "%28").replace(")", "%29")
+    head = f"**[arXiv:{esc(paper.versioned_id)}]({link})**"
+    if item.companies:
+        head += " | " + lab["list_sep"].join(esc(c.name) for c in item.companies)
+    lines = [f"{item.emoji} {head}", ""]
+    published = (
+        paper.published.astimezone(tz).strftime("%Y-%m-%d %H:%M") if paper.published else lab["unknown"]
+    )
+    interest = item.interest
+    how = (
+        lab["heuristic_label"]
+        if interest.mode == "heuristic"
+        else lab["mode_model"].format(model=interest.mode)
+    )
+    if view.titles.get(language) is None and language != "en":
+        lines += [f"*{esc(lab['untranslated_label'])}*", ""]
+    fields = [
+        (lab["original_title"], esc(paper.title)),
+        (lab["authors"], esc(lab["list_sep"].join(paper.authors))),
+        (lab["submitted"], esc(published)),
+        (
+            lab["keywords"],
+            esc(lab["keyword_count"].format(n=len(item.keyword_hits)))
+            + " "
+            + esc(", ".join(hit.keyword for hit in item.keyword_hits)),
+        ),
+        (
+            lab["interest"],
+            esc(lab["score"].format(score=interest.score)) + " " + esc(interest.reason) + f" *{esc(how)}*",
+        ),
+    ]
+    lines += [f"- **{esc(name)}**: {value}" for name, value in fields]
+    summary = view.text_for("summary", language)
+    lines += ["", f"## {esc(lab['summary'])}", ""]
+    if summary is None:
+        lines.append(esc(lab["no_summary"]))
+    else:
+        mode = (
+            lab["extractive_label"]
+            if summary.mode == "extractive"
+            else lab["mode_model"].format(model=summary.mode)
+        )
+        lines += [esc(summary.content, block=True), "", f"*{esc(mode)}*"]
+    for style in view.style_names():
+        text = view.text_for(style, language)
+        if text is None:
+            continue
+        html = str(render_markdown(parse_highlight(text.content)[2])).strip()
+        lines += [
+            "",
+            f"## {esc(lab.get('style_' + style, style))}",
+            "",
+            f'<div class="paperradar-style paperradar-{re.sub("[^a-z0-9-]+", "-", style.lower())}" markdown="0">',
+            html,
+            "</div>",
+            "",
+            f"*{esc(lab['mode_model'].format(model=text.mode))}*",
+        ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _config(site_title: str) -> str:
+    return "\n".join(
+        [
+            f"title: {yaml_str(site_title)}",
+            "theme: minima",
+            "markdown: kramdown",
+            "kramdown:",
+            "  parse_block_html: false  # style texts arrive as finished HTML blocks",
+            "permalink: /:year/:month/:day/:title.html",
+            "",
+        ]
+    )
+
+
+def _index(site_title: str, language: str) -> str:
+    # Grouped by day like seed 000; titles go through Liquid's escape filter (they are raw in the YAML).
+    esc_title = escape_markdown(site_title).replace("{", "&#123;").replace("}", "&#125;")
+    return f"""---
+layout: default
+title: {yaml_str(site_title)}
+---
+
+# {esc_title}
+
+{{% assign days = site.posts | where: "lang", "{language}" | group_by_exp: "post", "post.date | date: '%Y-%m-%d'" %}}
+{{% for day in days %}}
+<h2>{{{{ day.name }}}}</h2>
+<ul>
+{{% for post in day.items %}}
+<li><a href="{{{{ post.url | relative_url }}}}">{{{{ post.title | escape }}}}</a></li>
+{{% endfor %}}
+</ul>
+{{% endfor %}}
+"""

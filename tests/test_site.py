@@ -1,0 +1,324 @@
+"""Static site: pages from a real store (the bundled sample run through the pipeline), escaping of hostile
+text, relative links, byte-stable output, the search index and the read model's choices."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from paperradar.models import Announcement, CompanyHit, GeneratedText, KeywordHit, Paper
+from paperradar.pipeline import Pipeline
+from paperradar.publish.site import build_site, render_markdown
+from paperradar.publish.site_bench import SYNTHETIC_MODEL, add_styled_texts, sample_config, sample_store
+from paperradar.publish.site_data import THEME_OTHER, collect_site_data, parse_highlight, slugify, theme_for
+from paperradar.store import Store
+
+DAY = date(2026, 2, 17)
+HOSTILE_ID = "2602.99999"
+OLD_ID = "hep-th/9901001"
+HOSTILE_TITLE = (
+    'Recommendation <script>alert(1)</script> with <img src=x onerror=alert(1)> "quotes" & '
+    "{{ site.title }} {% raw %} $$x$$ : #tag"
+)
+ABSTRACT_WORD = "zanzibarquokka"  # appears in the hostile paper's abstract only
+HOSTILE_STYLE = (
+    "### 🧪 <script>alert(3)</script>\n\n[click](javascript:alert(4)) <img src=x onerror=alert(5)>\n\n"
+    '<a href="javascript:alert(6)">x</a> ![pixel](https://example.invalid/p.png)'
+)
+LANGS = ["zh", "ja", "en"]
+_STORE_CACHE: dict[str, Path] = {}
+
+
+def hostile_papers() -> list[Paper]:
+    published = datetime(2026, 2, 16, 1, 2, tzinfo=UTC)
+    return [
+        Paper(
+            arxiv_id=HOSTILE_ID,
+            title=HOSTILE_TITLE,
+            authors=["<b>Mallory</b>", 'Eve "}}" O\'Brien'],
+            abstract=(
+                f"We study ranking and recommendation with a {ABSTRACT_WORD} estimator. "
+                "<script>alert(2)</script> Control \x0b\x1f characters & ]]> end."
+            ),
+            categories=["cs.IR"],
+            comment="<iframe src=javascript:alert(7)>",
+            published=published,
+            source="sample",
+        ),
+        Paper(
+            arxiv_id=OLD_ID,
+            title="An old-style identifier paper about retrieval",
+            authors=["A. Author"],
+            abstract="Retrieval of old papers with ranking.",
+            categories=["cs.IR"],
+            published=published,
+            source="sample",
+        ),
+    ]
+
+
+def add_hostile(folder: Path, store: Store) -> None:
+    """Insert the hostile and the old-style papers on DAY and re-rank the day through the pipeline."""
+    cfg = sample_config(folder)
+    store.save_papers(hostile_papers())
+    store.save_announcements(Announcement(p.arxiv_id, DAY, "cs.IR", "new", 1) for p in hostile_papers())
+    pipe = Pipeline(cfg, store)
+    ranked = pipe.rank_day(DAY)
+    pipe.write_day(ranked)
+    hostile = store.get_paper(HOSTILE_ID)
+    assert hostile is not None
+    add_styled_texts(store, [hostile])
+    for lang in ("zh", "en"):
+        store.save_text(
+            GeneratedText(HOSTILE_ID, 1, "style:highlight", lang, HOSTILE_STYLE, SYNTHETIC_MODEL, "x", None),
+            None,
+            overwrite=True,
+        )
+
+
+def built_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One sample store (7 ranked days, styled texts, hostile papers) per test session: building it runs
+    the pipeline over the sample, which takes seconds. Tests must not write to it."""
+    if "db" not in _STORE_CACHE:
+        folder = tmp_path_factory.mktemp("site-store")
+        store = sample_store(folder)
+        add_hostile(folder, store)
+        store.close()
+        _STORE_CACHE["db"] = folder / "radar.db"
+    return _STORE_CACHE["db"]
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return built_store(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def site(store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site") / "out"
+    with Store(store_path) as store:
+        report = build_site(store, out, LANGS, "Radar <b>test</b>")
+    assert report.pages > 0
+    return out
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def parse_tags(path: Path) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Tags()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.tags
+
+
+def test_pages_for_days_papers_tags_and_companies(site: Path, store_path: Path) -> None:
+    with Store(store_path) as store:
+        days = [d for d in store.announcement_days() if store.ranks(d)]
+        ranked_ids = {r["arxiv_id"] for d in days for r in store.ranks(d)}
+    for name in ("index.html", "archive.html", "search.html", "tags.html", "feed.xml", "atom.xml"):
+        assert (site / name).is_file(), name
+    assert sorted(p.stem for p in (site / "days").glob("*.html")) == [d.isoformat() for d in days]
+    assert len(list((site / "papers").glob("*.html"))) == len(ranked_ids)
+    assert (site / "tags" / "recommendation.html").is_file()
+    assert (site / "companies" / "airbnb.html").is_file()
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert index.index(f'id="d-{DAY.isoformat()}"') < index.index('id="d-2026-02-16"')  # newest first
+    assert "🔍" in index and "检索与相关性" in index
+    assert "Radar &lt;b&gt;test&lt;/b&gt;" in index
+
+
+def test_paper_page_has_every_field_style_and_language(site: Path) -> None:
+    html = (site / "papers" / "2602.14358.html").read_text(encoding="utf-8")
+    for text in (
+        "【译】High Precision Audience Expansion",  # translated title (zh)
+        "【訳】High Precision Audience Expansion",  # and ja
+        "英文标题",
+        "Dillon Davis",
+        "2026-02-16 00:23 UTC",
+        "https://arxiv.org/abs/2602.14358v1",
+        "Airbnb",
+        "retrieval",
+        "【4分】",
+        "启发式评分",  # interest made by the heuristic, said so
+        "本文研究：",  # zh summary
+        "大模型 synthetic",  # its mode
+        "<h2>Strengths</h2>",  # review style rendered from Markdown
+        "<code>code</code>",
+        "<strong>Q:</strong>",  # dialogue style
+        "亮点",
+        "ハイライト",
+    ):
+        assert text in html, text
+    assert (
+        'class="l l-zh texts"' in html and 'class="l l-ja texts"' in html and 'class="l l-en texts"' in html
+    )
+
+
+def test_hostile_text_is_escaped_everywhere(site: Path) -> None:
+    page = site / "papers" / f"{HOSTILE_ID}.html"
+    html = page.read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "&lt;iframe" in html
+    for path in site.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        assert "<script>alert" not in text and "<img" not in text and "<iframe" not in text, path
+        for tag, attrs in parse_tags(path):
+            assert not any(name.startswith("on") for name in attrs), (path, tag, attrs)
+            for name in ("href", "src"):
+                assert not (attrs.get(name) or "").lower().startswith("javascript:"), (path, tag, attrs)
+            if tag == "script":
+                assert attrs.get("src", "").endswith((".js",)), (path, attrs)  # only our own files
+
+
+def test_old_style_id_is_a_file_not_a_path(site: Path) -> None:
+    assert (site / "papers" / "hep-th_9901001.html").is_file()
+    assert not (site / "papers" / "hep-th").exists()
+
+
+def test_links_are_relative_and_resolve(site: Path) -> None:
+    for path in site.rglob("*.html"):
+        for tag, attrs in parse_tags(path):
+            for name in ("href", "src", "action"):
+                value = attrs.get(name)
+                if value is None or (tag == "a" and value.startswith(("https://", "http://"))):
+                    continue  # outbound links (arXiv, links inside model text); our own pages are relative
+                parts = urlsplit(value)
+                assert not parts.scheme and not parts.netloc and not value.startswith("/"), (path, value)
+                target = (path.parent / unquote(parts.path)).resolve()
+                assert target.is_file() and target.is_relative_to(site.resolve()), (path, value)
+
+
+def test_output_is_byte_stable(site: Path, store_path: Path, tmp_path: Path) -> None:
+    other = tmp_path / "again"
+    with Store(store_path) as store:
+        build_site(store, other, LANGS, "Radar <b>test</b>")
+        again = build_site(store, site, LANGS, "Radar <b>test</b>")
+    assert again.changed == 0 and again.removed == 0
+    files = sorted(p.relative_to(site) for p in site.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(other) for p in other.rglob("*") if p.is_file())
+    for rel in files:
+        assert (site / rel).read_bytes() == (other / rel).read_bytes(), rel
+
+
+def test_stale_pages_go_other_files_stay(store_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    (out / "papers").mkdir(parents=True)
+    (out / "papers" / "9999.99999.html").write_text("old", encoding="utf-8")
+    (out / "CNAME").write_text("radar.example.org", encoding="utf-8")
+    with Store(store_path) as store:
+        report = build_site(store, out, ["en"], "Radar")
+    assert report.removed == 1 and not (out / "papers" / "9999.99999.html").exists()
+    assert (out / "CNAME").read_text(encoding="utf-8") == "radar.example.org"
+    assert 'name="lang"' not in (out / "index.html").read_text(encoding="utf-8")  # one language: no switch
+
+
+def test_search_index_json_and_js(site: Path) -> None:
+    docs = json.loads((site / "search-index.json").read_text(encoding="utf-8"))
+    hostile = next(d for d in docs if d["id"] == HOSTILE_ID)
+    assert ABSTRACT_WORD in hostile["ab"] and (site / hostile["u"]).is_file()
+    assert any("本文研究" in s for d in docs for s in d["s"])  # model summaries are searchable
+    js = (site / "search-index.js").read_text(encoding="utf-8")
+    assert js.startswith("window.PAPERRADAR_SEARCH = ") and "<" not in js
+    assert json.loads(js[len("window.PAPERRADAR_SEARCH = ") :].rstrip().rstrip(";")) == docs
+
+
+def test_markdown_rendering_disables_html() -> None:
+    html = str(render_markdown(HOSTILE_STYLE))
+    assert "<script" not in html and "<img" not in html and 'href="javascript' not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_empty_store_builds_a_site(tmp_path: Path) -> None:
+    with Store(tmp_path / "empty.db") as store:
+        report = build_site(store, tmp_path / "site", ["ja"], "空")
+    assert report.pages == 4  # index, archive, search, tags
+    assert "ランキング済みの論文はまだありません" in (tmp_path / "site" / "index.html").read_text(
+        encoding="utf-8"
+    )
+
+
+def test_text_choice_prefers_model_and_current_version(tmp_path: Path) -> None:
+    with Store(tmp_path / "t.db") as store:
+        p = hostile_papers()[1]
+        store.save_papers([p, replace(p, version=2, source="api")])
+        store.save_announcements([Announcement(p.arxiv_id, DAY, "cs.IR", "new", 2)])
+        store.conn.execute(
+            "INSERT INTO ranks VALUES (?, ?, 1, 0, '[]', '[]', 3, 'r', 'heuristic', '{}', NULL)",
+            (DAY.isoformat(), p.arxiv_id),
+        )
+        made = datetime(2026, 2, 1, tzinfo=UTC)
+        for version, model, content in (
+            (1, "m", "old version"),
+            (2, "extractive", "extr"),
+            (2, "m", "model"),
+        ):
+            store.save_text(
+                GeneratedText(p.arxiv_id, version, "summary", "en", content, model, "h", made), None
+            )
+        data = collect_site_data(store, ["en"])
+    view = data.papers[p.arxiv_id]
+    assert view.summaries["en"].content == "model"
+    assert view.text_for("summary", "zh") == view.summaries["en"]  # fallback to English
+
+
+def test_themes_and_highlight_topics() -> None:
+    rec = KeywordHit("recommendation", "technical", ("recommend", "recommendation", "recommended"))
+    ret = KeywordHit("retrieval", "technical", ("retrieval",))
+    assert theme_for([ret, rec], []).key == "recsys"  # more forms wins the tie
+    assert theme_for([KeywordHit("kuaishou", "company", ("kuaishou",))], []).key == "industry"
+    assert theme_for([], [CompanyHit("x", "X", "abstract", "X")]).key == "industry"
+    assert theme_for([], []) == THEME_OTHER
+    assert theme_for([KeywordHit("quantum", "technical", ("quantum",))], []).key == "kw:quantum"
+    topic, emoji, body = parse_highlight("Topic: 生成式推荐\n### 🛒 OneMall\n\ntext")
+    assert (topic, emoji) == ("生成式推荐", "🛒") and body.startswith("### 🛒 OneMall")
+    assert parse_highlight("plain text") == (None, None, "plain text")
+
+
+def test_slugs_are_safe_and_distinct() -> None:
+    taken: set[str] = set()
+    assert slugify("cold-start", taken) == "cold-start"
+    lossy = slugify("click-through rate", taken)
+    assert re.fullmatch(r"click-through-rate-[0-9a-f]{8}", lossy)
+    assert re.fullmatch(r"t-[0-9a-f]{8}", slugify("推荐", taken))
+    assert slugify("../etc/passwd", taken).startswith("etc-passwd-")
+
+
+@pytest.mark.slow
+def test_bench_site_reports_pages_per_second() -> None:
+    from paperradar.publish.site import bench_site
+
+    result = bench_site(150)
+    assert result["papers"] >= 150 and result["pages"] > result["papers"]
+    assert result["cold_pages_per_s"] > 0 and result["warm_changed_files"] == 0
+
+
+def test_sample_store_helper_closes_cleanly(tmp_path: Path) -> None:
+    # sample_store without styles: only the pipeline's own texts (extractive summaries, English).
+    store = sample_store(tmp_path, styled=False)
+    try:
+        data = collect_site_data(store, ["zh"])
+    finally:
+        store.close()
+    assert data.days and all(not v.styles for v in data.papers.values())
+    assert {t.mode for v in data.papers.values() for t in v.summaries.values()} == {"extractive"}
+    shutil.rmtree(tmp_path / "out", ignore_errors=True)
+
+
+def test_control_characters_never_reach_html(site: Path) -> None:
+    html = (site / "papers" / f"{HOSTILE_ID}.html").read_text(encoding="utf-8")
+    assert "\x0b" not in html and "\x1f" not in html and "Control  characters" not in html
