@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from paperradar.errors import ConfigError
 from paperradar.publish.deliver.delivery_config import DeliveryConfig
 from paperradar.write.llm_config import LLMConfig
+from paperradar.write.styles import StyleConfig
 
 CONFIG_ENV = "PAPERRADAR_CONFIG"
 DEFAULT_CONFIG_NAME = "paperradar.toml"
@@ -46,6 +47,8 @@ class SourcesConfig(_Section):
     contact: str = ""
     rss_url: str = "https://rss.arxiv.org/rss/"
     api_url: str = "https://export.arxiv.org/api/query"
+    html_url: str = "https://arxiv.org/html"
+    pdf_url: str = "https://arxiv.org/pdf"
     request_delay: float = Field(3.0, ge=0)
     timeout: float = Field(30.0, gt=0)
     max_retries: int = Field(4, ge=0, le=20)
@@ -111,6 +114,7 @@ class Config(_Section):
     store: StoreConfig = Field(default_factory=StoreConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
+    styles: StyleConfig = Field(default_factory=StyleConfig)
     # Where the file was read from (None: built-in defaults). Relative paths resolve against its folder.
     source_path: Path | None = Field(default=None, exclude=True)
 
@@ -128,6 +132,11 @@ class Config(_Section):
     @property
     def out_dir(self) -> Path:
         return self.resolve(self.output.folder)
+
+    @property
+    def languages(self) -> list[str]:
+        """Every language a run writes: the [output] language first, then [styles].languages."""
+        return list(dict.fromkeys([self.output.language, *self.styles.languages]))
 
     @property
     def tz(self) -> tzinfo:

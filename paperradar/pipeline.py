@@ -97,6 +97,7 @@ class Pipeline:
         self._client = client
         self.stats: dict[str, Any] = {}
         self.last_digest: tuple[Digest, str, Path] | None = None
+        self.offline = False  # a --sample run never touches the network, full text included
 
     # -- sources → store --------------------------------------------------------------------------------
     @property
@@ -292,12 +293,16 @@ class Pipeline:
                 item.companies = [CompanyHit(name.lower(), name, "llm", str(answer.get("evidence") or ""))]
 
     def write_day(
-        self, ranked: list[Ranked], run_id: int | None = None, refresh: Iterable[str] = ()
+        self,
+        ranked: list[Ranked],
+        run_id: int | None = None,
+        refresh: Iterable[str] = (),
+        language: str | None = None,
     ) -> dict[str, dict[str, GeneratedText]]:
         """Titles and summaries for the top N. Where the model gave no summary (no LLM, failure, budget),
         the extractive one stands in, labelled as such; a missing title shows the original, labelled."""
         top = [r.paper for r in ranked[: self.cfg.output.top_n]]
-        lang = self.cfg.output.language
+        lang = language or self.cfg.output.language
         texts, counts = write_texts(self.store, self.backend, top, TASKS, lang, run_id, refresh)
         if self.backend.name != "extractive":
             missing = [p for p in top if "summary" not in texts.get(p.arxiv_id, {})]
@@ -315,8 +320,8 @@ class Pipeline:
         return texts
 
     # -- publish ----------------------------------------------------------------------------------------
-    def digest_path(self, day: date) -> Path:
-        return self.cfg.out_dir / "digests" / f"{day.isoformat()}.{self.cfg.output.language}.md"
+    def digest_path(self, day: date, language: str | None = None) -> Path:
+        return self.cfg.out_dir / "digests" / f"{day.isoformat()}.{language or self.cfg.output.language}.md"
 
     def publish_day(
         self,
@@ -325,11 +330,13 @@ class Pipeline:
         texts: dict[str, dict[str, GeneratedText]],
         announced: int,
         empty_reason: str | None = None,
+        language: str | None = None,
     ) -> Path:
         cfg = self.cfg
+        language = language or cfg.output.language
         digest = Digest(
             day=day,
-            language=cfg.output.language,
+            language=language,
             categories=list(cfg.sources.categories),
             generated_at=datetime(2000, 1, 1, tzinfo=cfg.tz),
             order=list(cfg.output.order),
@@ -342,7 +349,7 @@ class Pipeline:
         # The generated-at line is the only part that depends on the clock. Keep the first time a given
         # content was generated, so re-running a day writes a byte-identical file.
         content_hash = hashlib.sha256(render_digest(digest, cfg.output.max_authors).encode()).hexdigest()
-        path = self.digest_path(day)
+        path = self.digest_path(day, language)
         record = self.store.digest_record(day, digest.language, "digest")
         if record is not None and record["content_hash"] == content_hash:
             generated_at = datetime.fromisoformat(record["generated_at"])
@@ -351,7 +358,8 @@ class Pipeline:
         digest = replace(digest, generated_at=generated_at.astimezone(cfg.tz))
         markdown = render_digest(digest, cfg.output.max_authors)
         write_if_changed(path, markdown)
-        self.last_digest = (digest, markdown, path)  # what delivery sends: the digest as written to disk
+        if language == cfg.output.language:
+            self.last_digest = (digest, markdown, path)  # what delivery sends: the digest as written to disk
         self.store.save_digest_record(
             day, digest.language, "digest", content_hash, generated_at.isoformat(), str(path)
         )
@@ -374,17 +382,132 @@ class Pipeline:
         self, day: date, run_id: int | None, empty_note: str | None = None, refresh: Iterable[str] = ()
     ) -> DayResult:
         ranked = self.rank_day(day, run_id, refresh)
-        texts = self.write_day(ranked, run_id, refresh) if ranked else {}
         reason = None if ranked else self.empty_reason(day, empty_note)
-        path = self.publish_day(day, ranked, texts, len(ranked), reason)
+        path = self.digest_path(day)
+        for language in self.cfg.languages:
+            items = ranked if language == self.cfg.output.language else self.localize(ranked, language)
+            texts = self.write_day(items, run_id, refresh, language) if items else {}
+            why = (
+                reason
+                if language == self.cfg.output.language
+                else self.empty_reason(day, empty_note, language)
+            )
+            written = self.publish_day(day, items, texts, len(items), None if items else why, language)
+            path = written if language == self.cfg.output.language else path
+        if ranked:
+            self.write_styles(day, ranked, run_id, refresh)
         return DayResult(
             day, path, len(ranked), min(len(ranked), self.cfg.output.top_n), reason, dict(self.stats)
         )
 
-    def empty_reason(self, day: date, note: str | None) -> str:
+    def localize(self, ranked: list[Ranked], language: str) -> list[Ranked]:
+        """The day's ranking as a reader of `language` sees it: same order and scores; company names and
+        heuristic reasons in that language. A model's reason stays in the language it was asked in (asking
+        again could give another score than the one the ranking used)."""
+        gazetteer = Gazetteer.load()
+        pool = [r.paper for r in ranked]
+        hits = {r.paper.arxiv_id: r.keyword_hits for r in ranked}
+        companies = {
+            r.paper.arxiv_id: [
+                replace(c, name=gazetteer.display_name(c.company, language)) if c.field != "llm" else c
+                for c in r.companies
+            ]
+            for r in ranked
+        }
+        heuristic = HeuristicInterest(self.cfg.reader.interests, self.cfg.keywords.groups).score(
+            pool, hits, companies, language
+        )
+        out = []
+        for r in ranked:
+            interest = r.interest
+            if interest.mode == "heuristic":
+                interest = heuristic[r.paper.arxiv_id]
+            out.append(replace(r, companies=companies[r.paper.arxiv_id], interest=interest))
+        return out
+
+    def write_styles(
+        self, day: date, ranked: list[Ranked], run_id: int | None, refresh: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        """highlight / review / dialogue pages for the configured rank bands and languages. Full text is
+        fetched only for papers whose style a model will write from it; without a model, review and dialogue
+        pages say they were skipped and why, and highlights are extractive and labelled."""
+        from paperradar.sources.ids import safe_filename
+        from paperradar.write.style_tasks import StyleBackend, prepare_sources
+        from paperradar.write.styles import (
+            StyleMeta,
+            count_unverified,
+            plan_styles,
+            render_highlight_day,
+            render_style,
+            stored_data,
+            style_task,
+        )
+
+        cfg = self.cfg.styles
+        templates = self.cfg.resolve(cfg.templates_dir) if cfg.templates_dir else None
+        papers = {r.paper.arxiv_id: r.paper for r in ranked}
+        plan = [
+            (pid, style, lang)
+            for pid, style, lang in plan_styles(papers, cfg, self.cfg.output.language)
+            if style != "digest"
+        ]
+        full = sorted({pid for pid, style, _ in plan if style in ("review", "dialogue")})
+        sources = {}
+        can_write = StyleBackend(self.backend).supports(style_task("review"), self.cfg.output.language)
+        wanted = full and cfg.fulltext and can_write
+        if wanted and self.offline:
+            self.stats["fulltext"] = "offline run: styles written from the abstract"
+        elif wanted:
+            sources = prepare_sources(
+                [papers[p] for p in full],
+                self.client,
+                cache_dir=self.cfg.db_path.parent / "fulltext",
+                max_tokens=cfg.fulltext_tokens,
+                html_base=self.cfg.sources.html_url,
+                pdf_base=self.cfg.sources.pdf_url,
+            )
+        styler = StyleBackend(self.backend, sources=sources, fulltext_tokens=cfg.fulltext_tokens)
+        groups: dict[tuple[str, str], list[str]] = {}
+        for pid, style, lang in plan:
+            groups.setdefault((style, lang), []).append(pid)
+        stored: list[dict[str, Any] | None] = []
+        counts: dict[str, int] = {}
+        out_dir = self.cfg.out_dir / "styles" / day.isoformat()
+        for (style, lang), ids in groups.items():
+            task = style_task(style)
+            texts, c = write_texts(
+                self.store, styler, [papers[p] for p in ids], [task], lang, run_id, refresh
+            )
+            for key, value in c.items():
+                counts[key] = counts.get(key, 0) + value
+            day_items = []
+            for pid in ids:
+                text = texts.get(pid, {}).get(task)
+                data = stored_data(text)
+                stored.append(data)
+                meta = StyleMeta(
+                    mode=text.mode if text else "",
+                    affiliations=list(getattr(sources.get(pid), "affiliations", ()) or ()),
+                    templates_dir=templates,
+                    max_authors=self.cfg.output.max_authors,
+                )
+                page = render_style(style, papers[pid], data, lang, meta)
+                write_if_changed(out_dir / f"{safe_filename(pid)}.{style}.{lang}.md", page)
+                day_items.append((papers[pid], data, meta))
+            if style == "highlight":
+                highlight = render_highlight_day(day, day_items, lang, templates)
+                write_if_changed(self.cfg.out_dir / "highlights" / f"{day.isoformat()}.{lang}.md", highlight)
+        self.stats["styles"] = counts
+        self.stats["faithfulness"] = count_unverified(stored)
+        usage = getattr(self.backend, "usage", None)
+        if usage is not None:
+            self.stats["llm"] = {"model": self.backend.name, **usage.as_dict()}
+        return counts
+
+    def empty_reason(self, day: date, note: str | None, language: str | None = None) -> str:
         """Why a day has no papers, in the digest's language. `note` is a label key plus its fields
         (e.g. "reason_sample_range first=… last=…") or a free text from the feed."""
-        text = labels(self.cfg.output.language)
+        text = labels(language or self.cfg.output.language)
         if day.weekday() >= 5:
             return text["reason_weekend"]
         if note and note.split(" ", 1)[0] in text:
@@ -471,6 +594,7 @@ def run_pipeline(
     try:
         note: str | None = None
         if sample:
+            pipe.offline = True
             days = pipe.intake_sample()
             if day is None:
                 day = days[-1]

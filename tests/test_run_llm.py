@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_llm import FakeLLM, Fault, fake_llm  # noqa: F401  (fixture)
+from tests.fake_llm import FakeLLM, Fault
+from tests.fake_llm_styles import fake_style_llm  # noqa: F401  (fixture)
 from tests.test_pipeline import cli
 
 KEY = "sk-test-7d1f0c2b9e8a4c55"
@@ -25,10 +26,10 @@ def llm_config(write_config, fake: FakeLLM, extra: str = "", language: str = "zh
 
 
 @pytest.fixture
-def keyed(fake_llm: FakeLLM, monkeypatch):  # noqa: F811
-    fake_llm.api_key = KEY
+def keyed(fake_style_llm: FakeLLM, monkeypatch):  # noqa: F811
+    fake_style_llm.api_key = KEY
     monkeypatch.setenv("RADAR_TEST_KEY", KEY)
-    return fake_llm
+    return fake_style_llm
 
 
 def test_sample_run_fields_come_from_the_model(write_config, keyed: FakeLLM, capsys):

@@ -8,6 +8,7 @@ companies by name) so identical stores give identical sites, byte for byte.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -221,6 +222,21 @@ def _lookup_theme(keyword: str) -> tuple[Theme, int]:
     return Theme(f"kw:{keyword}", KEYWORD_EMOJI, name), len(_THEMES)
 
 
+def _render_style_text(style: str, paper: Paper, text: TextView) -> TextView:
+    """Style texts are stored as validated JSON; the site shows them through the same templates as the
+    Markdown pages (write/templates), then markdown-it renders that with raw HTML off."""
+    from paperradar.write.styles import STYLES, StyleMeta, render_style
+
+    try:
+        data = json.loads(text.content)
+    except ValueError:
+        return text  # already Markdown (e.g. written by an older version)
+    if style not in STYLES or not isinstance(data, dict):
+        return text
+    markdown = render_style(style, paper, data, text.language, StyleMeta(mode=text.mode))
+    return TextView(markdown, text.mode, text.language)
+
+
 def collect_site_data(store: Store, languages: Sequence[str], days: Iterable[date] | None = None) -> SiteData:
     """Read every ranked day (or just `days`) with its papers' texts. Days without a ranking are skipped:
     the site shows what was ranked, as the digest does."""
@@ -350,4 +366,5 @@ def _attach_texts(store: Store, papers: dict[str, PaperView]) -> None:
         elif task == "summary":
             view.summaries[language] = text
         else:
-            view.styles.setdefault(task[len(STYLE_PREFIX) :], {})[language] = text
+            style = task[len(STYLE_PREFIX) :]
+            view.styles.setdefault(style, {})[language] = _render_style_text(style, view.paper, text)

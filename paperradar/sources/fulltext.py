@@ -1,0 +1,325 @@
+"""A paper's full text: arXiv's HTML rendering (LaTeXML), else its PDF; cached on disk by id + version.
+
+Used only for the papers that need more than the abstract (the review and dialogue styles, affiliations).
+Requests go through PoliteClient like every other arXiv request (spacing, User-Agent, retries).
+
+HTML is read by latexml.py (the standard library's html.parser, no compiled dependency); PDFs by pypdf
+(pure Python, imported only when a paper has no HTML rendering).
+
+Errors: a page that is not a LaTeXML rendering, or a PDF without text, is a DataError (the caller then
+uses the abstract); a 4xx for both renderings is a DataError too ("no full text"); a network failure
+stays a NetworkError.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from paperradar.errors import DataError
+from paperradar.sources.http import HTTPStatusError, PoliteClient
+from paperradar.sources.ids import parse_arxiv_id, safe_filename
+from paperradar.sources.latexml import INSTITUTION, parse_latexml
+from paperradar.write.extractive import split_sentences
+from paperradar.write.llm_prompts import estimate_tokens
+
+log = logging.getLogger(__name__)
+
+HTML_BASE = "https://arxiv.org/html"
+PDF_BASE = "https://arxiv.org/pdf"
+# Bump when parsing changes: cached results of an older parser are fetched and parsed again.
+PARSER_VERSION = 1
+
+# --- the result ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    title: str  # as printed, with its number: "5 Experiments", "5.2 Main Results"
+    text: str  # paragraphs separated by "\n"
+    level: int = 1  # 1 section, 2 subsection, ...; the abstract is level 1
+
+
+@dataclass(slots=True)
+class FullText:
+    sections: list[Section]
+    tables: list[list[list[str]]]  # table -> rows -> cell texts
+    affiliations: list[str]
+    source: Literal["html", "pdf"]
+    title: str = ""
+    table_captions: list[str] = field(default_factory=list)  # parallel to tables ("" when none)
+    url: str = ""
+
+    def check_texts(self) -> list[str]:
+        """Everything a generated text may be checked against: sections, table cells, affiliations."""
+        cells = [" | ".join(row) for table in self.tables for row in table]
+        return [self.title, *(f"{s.title}\n{s.text}" for s in self.sections), *cells, *self.affiliations]
+
+    def to_json(self) -> str:
+        return json.dumps({"parser": PARSER_VERSION, **asdict(self)}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> FullText | None:
+        """None for a cache file of another parser version or an unreadable one."""
+        try:
+            raw = json.loads(text)
+            if raw.pop("parser", None) != PARSER_VERSION:
+                return None
+            raw["sections"] = [Section(**s) for s in raw["sections"]]
+            return cls(**raw)
+        except (ValueError, TypeError, KeyError):
+            return None
+
+
+# --- fetching --------------------------------------------------------------------------------------------
+
+
+def fetch_fulltext(
+    arxiv_id: str,
+    version: int,
+    client: PoliteClient,
+    *,
+    cache_dir: Path | None = None,
+    html_base: str = HTML_BASE,
+    pdf_base: str = PDF_BASE,
+) -> FullText:
+    """The full text of one paper version: cache, else HTML, else PDF (see the module doc for errors)."""
+    base, _ = parse_arxiv_id(arxiv_id)
+    vid = f"{base}v{version}"
+    path = cache_dir / f"{safe_filename(vid)}.json" if cache_dir is not None else None
+    if path is not None and path.exists():
+        cached = FullText.from_json(path.read_text(encoding="utf-8"))
+        if cached is not None:
+            return cached
+    problems: list[str] = []
+    result: FullText | None = None
+    html_url = f"{html_base.rstrip('/')}/{vid}"
+    try:
+        response = client.get(html_url)
+        result = parse_html(response.text, url=html_url)
+    except HTTPStatusError as exc:
+        if exc.status >= 500:
+            raise
+        problems.append(f"HTML: HTTP {exc.status}")  # 404: arXiv has no HTML rendering of this paper
+    except DataError as exc:
+        problems.append(f"HTML: {exc.message}")
+    if result is None:
+        pdf_url = f"{pdf_base.rstrip('/')}/{vid}"
+        try:
+            response = client.get(pdf_url)
+            result = parse_pdf(response.content, url=pdf_url)
+        except HTTPStatusError as exc:
+            if exc.status >= 500:
+                raise
+            problems.append(f"PDF: HTTP {exc.status}")
+        except DataError as exc:
+            problems.append(f"PDF: {exc.message}")
+    if result is None:
+        raise DataError(
+            f"no usable full text for {vid} ({'; '.join(problems)})",
+            hint="the abstract is used instead",
+        )
+    if problems:
+        log.info("full text of %s from PDF (%s)", vid, "; ".join(problems))
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(result.to_json(), encoding="utf-8")
+        os.replace(tmp, path)  # atomic: a crash never leaves half a cache file behind
+    return result
+
+
+# --- HTML ------------------------------------------------------------------------------------------------
+
+
+def parse_html(html: str, url: str = "") -> FullText:
+    """Sections, tables and affiliations of an arXiv LaTeXML page; DataError when it is not one."""
+    doc = parse_latexml(html, url)
+    return FullText(
+        sections=[Section(title, text, level) for title, text, level in doc.sections],
+        tables=doc.tables,
+        affiliations=doc.affiliations,
+        source="html",
+        title=doc.title,
+        table_captions=doc.captions,
+        url=url,
+    )
+
+
+# --- PDF -------------------------------------------------------------------------------------------------
+
+# "1 Introduction", "3.2 Training Objective", "5. EXPERIMENTS", and unnumbered standard headings.
+_PDF_HEADING = re.compile(r"^(?P<num>\d{1,2}(?:\.\d{1,2}){0,2})\.?\s+(?P<title>[A-Z][^\d.,;:]{2,80})$")
+_PDF_NAMED = re.compile(
+    r"^(abstract|introduction|related work|background|conclusions?|references|acknowledge?ments?|"
+    r"appendix|discussion|experiments?|evaluation|methods?|methodology)$",
+    re.I,
+)
+
+
+def parse_pdf(data: bytes, url: str = "") -> FullText:
+    """Sections (by heading lines), the title and affiliation lines of page one; no tables (PDF text loses
+    their grid, and a wrong cell is worse than none). DataError when there is no text to read."""
+    if not data.lstrip()[:5].startswith(b"%PDF"):
+        raise DataError(f"{url or 'the file'} is not a PDF")
+    from pypdf import PdfReader  # lazy: only papers without HTML need it
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise DataError(f"unreadable PDF at {url or 'the given file'}: {exc}") from None
+    lines = [" ".join(line.split()) for page in pages for line in page.splitlines()]
+    lines = [line for line in lines if line]
+    if sum(len(line) for line in lines) < 200:
+        raise DataError(f"{url or 'the PDF'} has no extractable text (a scanned paper?)")
+    title = lines[0]
+    front: list[str] = []
+    sections: list[Section] = []
+    current: tuple[str, int] | None = None
+    body: list[str] = []
+
+    def flush() -> None:
+        if current is not None and (body or current[0]):
+            sections.append(Section(current[0], _join_pdf_lines(body), current[1]))
+
+    for line in lines[1:]:
+        m = _PDF_HEADING.match(line)
+        named = _PDF_NAMED.match(line)
+        if (m and len(line.split()) <= 10) or named:
+            flush()
+            level = m.group("num").count(".") + 1 if m else 1
+            current, body = (line if m else line.capitalize() if line.isupper() else line, level), []
+        elif current is None:
+            front.append(line)
+        else:
+            body.append(line)
+    flush()
+    if not sections:
+        raise DataError(f"{url or 'the PDF'} has no recognizable section headings")
+    affiliations = list(dict.fromkeys(x for x in front if INSTITUTION.search(x) and "@" not in x))
+    return FullText(
+        sections=sections, tables=[], affiliations=affiliations, source="pdf", title=title, url=url
+    )
+
+
+def _join_pdf_lines(lines: list[str]) -> str:
+    """PDF lines of one section as one paragraph; "recom-" + "mendation" is rejoined."""
+    text = ""
+    for line in lines:
+        if text.endswith("-") and line[:1].islower():
+            text = text[:-1] + line
+        else:
+            text = f"{text} {line}" if text else line
+    return text
+
+
+# --- fitting a token budget ------------------------------------------------------------------------------
+
+_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern, re.I))
+    for kind, pattern in (
+        ("drop", r"referenc|bibliograph|acknowledg|ethic|impact statement|checklist|author contribution"),
+        ("abstract", r"^abstract$"),
+        ("intro", r"introduc"),
+        ("conclusion", r"conclu|discussion|summary|future work|limitation"),
+        ("experiments", r"experiment|evaluat|result|empiric|ablation|deploy|online|a/b|benchmark|analys"),
+        ("related", r"related|background|preliminar|literature"),
+        ("method", r"method|approach|framework|model|propos|design|architect|algorithm|formulat|overview"),
+    )
+)
+_PRIORITY = {"abstract": 0, "intro": 1, "method": 2, "experiments": 3, "tables": 4, "conclusion": 5}
+_PRIORITY |= {"related": 6, "other": 7, "appendix": 8}
+_APPENDIX = re.compile(r"^(appendix|supplementary|[A-H](\.\d+)*\s)", re.I)
+
+
+def _kind(title: str) -> str:
+    bare = re.sub(r"^[\d.]+\s*", "", title).strip()
+    for kind, pattern in _KINDS:
+        if pattern.search(bare):
+            return kind
+    return "appendix" if _APPENDIX.match(title) else "other"
+
+
+def _units(fulltext: FullText) -> list[tuple[int, str, list[str]]]:
+    """(priority, heading, pieces) in document order; pieces are sentences (rows for tables)."""
+    units: list[tuple[int, str, list[str]]] = []
+    parent = "other"
+    last_experiment = -1
+    for s in fulltext.sections:
+        kind = _kind(s.title)
+        if s.level == 1 or s.title == "Abstract":
+            parent = kind
+        elif kind != "drop":
+            kind = "appendix" if parent == "appendix" else parent  # subsections rank with their section
+        if kind == "drop" or parent == "drop":
+            continue
+        # A paragraph's last sentence carries the paragraph break, so a cut keeps the paragraphs.
+        pieces = []
+        for para in s.text.split("\n"):
+            sentences = split_sentences(para)
+            pieces += [*sentences[:-1], sentences[-1] + "\n"] if sentences else []
+        units.append((_PRIORITY[kind], "#" * min(s.level + 1, 4) + " " + (s.title or "…"), pieces))
+        if kind == "experiments":
+            last_experiment = len(units)
+    rows: list[str] = []
+    for i, table in enumerate(fulltext.tables):
+        caption = fulltext.table_captions[i] if i < len(fulltext.table_captions) else ""
+        rows.append(caption or f"Table {i + 1}")
+        rows += [" | ".join(row) for row in table]
+    if rows:
+        at = last_experiment if last_experiment >= 0 else len(units)
+        units.insert(at, (_PRIORITY["tables"], "## Tables", rows))
+    return units
+
+
+def fit_to_budget(fulltext: FullText, max_tokens: int) -> str:
+    """The paper's text in about `max_tokens`: whole sections in priority order (abstract, introduction,
+    method, experiments, tables, conclusion, then the rest; references and acknowledgements never), then the
+    leading sentences of the sections that did not fit whole. Never cuts inside a sentence or a table row;
+    "…" marks a cut. Output keeps document order with a Markdown heading per section. 0 = no limit."""
+    units = _units(fulltext)
+    cost = [[estimate_tokens(p) + 1 for p in pieces] for _, _, pieces in units]
+    head_cost = [estimate_tokens(h) + 2 for _, h, _ in units]
+    order = sorted(range(len(units)), key=lambda i: (units[i][0], i))
+    limit = max_tokens if max_tokens > 0 else sum(map(sum, cost)) + sum(head_cost)
+    kept: dict[int, int] = {}  # unit -> number of leading pieces kept
+    used = 0
+
+    def take_head(i: int) -> None:
+        nonlocal used
+        n, spend = 0, head_cost[i]
+        while n < len(cost[i]) and used + spend + cost[i][n] <= limit:
+            spend += cost[i][n]
+            n += 1
+        if n or not cost[i]:
+            kept[i], used = n, used + spend
+
+    for i in order:  # whole sections first; the abstract and introduction are worth their beginning
+        total = head_cost[i] + sum(cost[i])
+        if used + total <= limit:
+            kept[i], used = len(units[i][2]), used + total
+        elif units[i][0] <= _PRIORITY["intro"]:
+            take_head(i)
+    for i in order:  # then the beginning of what did not fit
+        if i not in kept:
+            take_head(i)
+    blocks = []
+    for i in sorted(kept):
+        _, heading, pieces = units[i]
+        if not pieces and i + 1 not in kept:
+            continue  # a bare "4 Experiments" heading is only worth keeping above its kept subsections
+        if heading == "## Tables":
+            text = "\n".join(pieces[: kept[i]]) + ("\n…" if kept[i] < len(pieces) else "")
+        else:
+            text = "".join(p if p.endswith("\n") else p + " " for p in pieces[: kept[i]]).strip()
+            text += " …" if kept[i] < len(pieces) else ""
+        blocks.append(f"{heading}\n{text}" if text else heading)
+    return "\n\n".join(blocks)

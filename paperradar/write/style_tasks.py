@@ -1,0 +1,247 @@
+"""The LLM tasks of the highlight, review and dialogue styles, on top of the run's chat backend.
+
+`StyleBackend(inner)` is a Backend: the tasks "style:highlight", "style:review" and "style:dialogue" go
+through `inner`'s chat transport and repair loop (ChatBackend._ask: one repair request with the error, then
+Declined), so they share its endpoints, concurrency, rate limits, budget and usage counters; every other
+task is passed to `inner` unchanged. Composition rather than a subclass: the pipeline builds one backend
+per run (its budget spans the run) and this wraps that very object, whichever chat backend it is
+(OpenAI-compatible or llama.cpp).
+
+Prompts live in write/style_prompts/ and are versioned by hash like write/prompts/. Paper text (title,
+abstract, the full text fitted to a token budget) travels only inside one <paper id="..."> data block.
+Each validated answer is checked for faithfulness against the paper (write/faithful.py) and stored as
+JSON: {"style", "model", "data", "source": html|pdf|abstract, "faithful": {"checked", "unverified": [...]}}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from paperradar.errors import PaperradarError
+from paperradar.models import GeneratedText, Paper
+from paperradar.write.faithful import Report, check_faithfulness
+from paperradar.write.llm import Backend, Declined, WriteRequest, WriteResult
+from paperradar.write.llm_client import CallDeclined
+from paperradar.write.llm_prompts import Prompt, defuse, estimate_tokens, safe_id
+from paperradar.write.openai_backend import ChatBackend, run_sync
+from paperradar.write.schemas import LANGUAGE_NAMES
+from paperradar.write.style_labels import TOPIC_KEYS
+from paperradar.write.style_schemas import parse_style_answer, prose_fields, response_schema
+
+log = logging.getLogger(__name__)
+
+STYLE_TASKS = ("style:highlight", "style:review", "style:dialogue")
+# Bump when the code around the prompts changes what is sent or how answers are checked.
+STYLE_PROMPT_VERSION = "1"
+# Styles whose prompt carries the full text (the highlight works from the abstract: cheaper, and enough).
+FULLTEXT_STYLES = frozenset({"review", "dialogue"})
+
+_env = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceText:
+    """What a style prompt may say about a paper beyond its metadata."""
+
+    text: str = ""  # the full text fitted to the budget; "" = abstract only
+    origin: str = "abstract"  # html | pdf | abstract
+    checks: tuple[str, ...] = ()  # the whole full text (sections, table rows), for the faithfulness check
+    affiliations: tuple[str, ...] = field(default_factory=tuple)
+
+
+@cache
+def prompt_source(name: str) -> str:
+    return resources.files("paperradar.write").joinpath("style_prompts", name).read_text("utf-8")
+
+
+def _defuse_lines(text: str) -> str:
+    """defuse() per line: the full text keeps its section layout, and no line can close the data block."""
+    return "\n".join(d for d in (defuse(line) for line in text.splitlines()) if d)
+
+
+def render_prompt(style: str, paper: Paper, language: str, source: SourceText | None = None) -> Prompt:
+    pid = safe_id(paper.arxiv_id)
+    use_full = style in FULLTEXT_STYLES and source is not None and bool(source.text)
+    affiliations = list(paper.affiliations) or list(source.affiliations if source else ())
+    data = {
+        "id": pid,
+        "title": defuse(paper.title),
+        "authors": defuse(", ".join(paper.authors[:12]) + (" et al." if len(paper.authors) > 12 else "")),
+        "affiliations": defuse("; ".join(affiliations)),
+        "comment": defuse(paper.comment or ""),
+        "abstract": defuse(paper.abstract),
+        "fulltext": _defuse_lines(source.text) if use_full and source else "",
+        "source": source.origin if use_full and source else "abstract",
+    }
+    ctx = {"language": LANGUAGE_NAMES.get(language, language), "topics": ", ".join(TOPIC_KEYS), "p": data}
+    system = _env.from_string(prompt_source(f"{style}.system.j2")).render(ctx).strip()
+    user = _env.from_string(prompt_source("paper.user.j2")).render(ctx).strip()
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    return Prompt(messages, [pid], estimate_tokens(system) + estimate_tokens(user) + 8)
+
+
+def style_template_hash(style: str, language: str, params: Mapping[str, Any], fulltext_tokens: int) -> str:
+    """Changes with the prompts, the language, the request params and the full-text budget."""
+    blob = json.dumps(
+        {
+            "v": STYLE_PROMPT_VERSION,
+            "style": style,
+            "language": language,
+            "system": prompt_source(f"{style}.system.j2"),
+            "user": prompt_source("paper.user.j2"),
+            "params": dict(params),
+            "fulltext_tokens": fulltext_tokens if style in FULLTEXT_STYLES else 0,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def prepare_sources(
+    papers: Iterable[Paper],
+    client: Any,
+    *,
+    cache_dir: Path | None,
+    max_tokens: int = 6000,
+    html_base: str | None = None,
+    pdf_base: str | None = None,
+) -> dict[str, SourceText]:
+    """Full texts for `papers` (one HTML or PDF fetch each, cached on disk), fitted to `max_tokens`.
+    A paper whose full text cannot be had gets the abstract (SourceText()), with the reason logged."""
+    from paperradar.sources import fulltext as ft  # lazy: only runs that make reviews/dialogues need it
+
+    bases = {k: v for k, v in (("html_base", html_base), ("pdf_base", pdf_base)) if v}
+    out: dict[str, SourceText] = {}
+    for paper in papers:
+        try:
+            full = ft.fetch_fulltext(paper.arxiv_id, paper.version, client, cache_dir=cache_dir, **bases)
+        except PaperradarError as exc:
+            log.warning("full text of %s unavailable (%s); using the abstract", paper.versioned_id, exc)
+            out[paper.arxiv_id] = SourceText()
+            continue
+        out[paper.arxiv_id] = SourceText(
+            text=ft.fit_to_budget(full, max_tokens),
+            origin=full.source,
+            checks=tuple(full.check_texts()),
+            affiliations=tuple(full.affiliations),
+        )
+    return out
+
+
+def check_answer(data: dict[str, Any], paper: Paper, source: SourceText | None, language: str) -> Report:
+    """Faithfulness of every prose field of an answer against everything we know the paper says."""
+    sources = [paper.title, paper.abstract, paper.comment or "", *paper.affiliations]
+    if source is not None:
+        sources += [*source.checks, source.text, *source.affiliations]
+    text = "\n".join(value for _, value in prose_fields(data))
+    return check_faithfulness(text, sources, language)
+
+
+class StyleBackend:
+    """A Backend that adds the style tasks to a chat backend (see the module doc)."""
+
+    def __init__(
+        self,
+        inner: Backend,
+        *,
+        sources: Mapping[str, SourceText] | None = None,
+        fulltext_tokens: int = 6000,
+    ):
+        self.inner = inner
+        self.name = inner.name
+        self.sources: dict[str, SourceText] = dict(sources or {})  # arxiv_id -> its text
+        self.fulltext_tokens = fulltext_tokens
+
+    @property
+    def usage(self) -> Any:
+        return getattr(self.inner, "usage", None)
+
+    @property
+    def chat(self) -> ChatBackend | None:
+        return self.inner if isinstance(self.inner, ChatBackend) else None
+
+    # -- the seam -------------------------------------------------------------------------------------
+    def supports(self, task: str, language: str) -> bool:
+        if task in STYLE_TASKS:
+            return self.chat is not None and language in LANGUAGE_NAMES
+        return self.inner.supports(task, language)
+
+    def text_language(self, task: str, language: str) -> str:
+        return language if task in STYLE_TASKS else self.inner.text_language(task, language)
+
+    def template_hash(self, task: str, language: str) -> str:
+        if task not in STYLE_TASKS:
+            return self.inner.template_hash(task, language)
+        params = self.chat.params if self.chat is not None else {}
+        return style_template_hash(task.split(":", 1)[1], language, params, self.fulltext_tokens)
+
+    def write(self, requests: list[WriteRequest]) -> list[WriteResult]:
+        mine = [i for i, r in enumerate(requests) if r.task in STYLE_TASKS]
+        others = [i for i, r in enumerate(requests) if r.task not in STYLE_TASKS]
+        results: list[WriteResult] = [None] * len(requests)
+        if others:
+            for i, result in zip(others, self.inner.write([requests[i] for i in others]), strict=True):
+                results[i] = result
+        chat = self.chat
+        if mine and chat is not None:
+            answers = run_sync(self._write_styles(chat, [requests[i] for i in mine]))
+            for i, result in zip(mine, answers, strict=True):
+                results[i] = result
+        return results
+
+    # -- the calls ------------------------------------------------------------------------------------
+    async def _write_styles(self, chat: ChatBackend, requests: list[WriteRequest]) -> list[WriteResult]:
+        chat._plan(len(requests))
+        async with chat._session():
+            return list(await asyncio.gather(*(self._one(chat, r) for r in requests)))
+
+    async def _one(self, chat: ChatBackend, req: WriteRequest) -> WriteResult:
+        if not self.supports(req.task, req.language):
+            return None
+        style = req.task.split(":", 1)[1]
+        source = self.sources.get(req.paper.arxiv_id) if style in FULLTEXT_STYLES else None
+        prompt = render_prompt(style, req.paper, req.language, source)
+        try:
+            data = await chat._ask(
+                prompt,
+                f"style_{style}",  # the wire name: response_format names allow [A-Za-z0-9_-] only
+                response_schema(style),
+                lambda text: parse_style_answer(style, text, req.language),
+            )
+        except CallDeclined as d:
+            return Declined(d.status, d.detail)
+        except Exception as exc:  # a bug must not lose the other answers of the run
+            log.exception("style task %s for %s failed unexpectedly", req.task, req.paper.arxiv_id)
+            return Declined("failed", f"internal error: {type(exc).__name__}: {exc}")
+        report = check_answer(data, req.paper, source, req.language)
+        content = {
+            "style": style,
+            "model": self.name,  # so a page rendered from the stored JSON alone can say who wrote it
+            "data": data,
+            "source": source.origin if source is not None and source.text else "abstract",
+            "faithful": report.as_dict(),
+        }
+        return GeneratedText(
+            arxiv_id=req.paper.arxiv_id,
+            version=req.paper.version,
+            task=req.task,
+            language=req.language,
+            content=json.dumps(content, ensure_ascii=False),
+            mode=self.name,
+            template_hash=self.template_hash(req.task, req.language),
+            created_at=datetime.now(UTC).replace(microsecond=0),
+        )
