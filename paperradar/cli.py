@@ -424,7 +424,7 @@ def publish_site(
     from paperradar.publish.site import build_site
 
     cfg = state.cfg
-    languages = list(langs) or [cfg.output.language]
+    languages = list(langs) or cfg.languages
     title = title or f"arXiv {' '.join(cfg.sources.categories)}"
     target = out_dir or cfg.out_dir / "site"
     with state.store() as store:
