@@ -199,6 +199,20 @@ def bench_site(n: int = 1000) -> dict[str, float]:
     return run(n)
 
 
+def bench_eval_table() -> dict[str, object]:
+    """P5: `paperradar eval` on the shared picks (cs.IR) against the four baselines, same run."""
+    sys.path.insert(0, str(ROOT))
+    from paperradar.evaluate.bench import bench_eval
+
+    result = bench_eval(SHARED)
+    flat: dict[str, object] = {"seconds": result.get("seconds")}
+    for ranker, metrics in result["table"].items():
+        for metric, value in metrics.items():
+            flat[f"{ranker}.{metric}"] = value
+    flat["goal"] = json.dumps(result.get("goal"))
+    return flat
+
+
 def bench_sample() -> dict[str, float]:
     cfg = write_config(WORK / "sample")
     first, rss, _ = timed_child([PY, "-m", "paperradar", "-q", "--config", str(cfg), "run", "--sample"])
@@ -220,6 +234,7 @@ def main() -> None:
         "c_run_sample": bench_sample(),
         "p2_p3_llm_200": bench_llm(),
         "site_1000": bench_site(),
+        "p5_eval": bench_eval_table(),
     }
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"{'benchmark':<28}{'figure':<34}{'value':>14}")

@@ -55,6 +55,9 @@ Examples:
   paperradar export --date 2026-02-10 --format csv -o day.csv
   paperradar search "generative retrieval"
   paperradar show 2602.09386
+  paperradar library import my.bib        your Zotero/Mendeley/Scholar library: personal ranking
+  paperradar rate 2602.09386 up           ratings change the next ranking
+  paperradar eval --picks picks.jsonl --listings listings.jsonl.gz --train-until 2026-02-28
   paperradar serve                        local web UI on 127.0.0.1:8765: days, search, why, up/down ratings
 
 \b
@@ -534,6 +537,119 @@ def show(state: State, arxiv_id: str) -> None:
             f"ranked #{row['rank']} on {row['day']}: {row['keyword_count']} keywords, "
             f"interest {row['interest_score']} — {row['interest_reason']}"
         )
+
+
+@cli.group()
+def library() -> None:
+    """The reader's library: papers that personal ranking treats as liked."""
+
+
+@library.command("import")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--offline", is_flag=True, help="No arXiv API look-up for ids the store does not hold.")
+@pass_state
+def library_import(state: State, files: tuple[Path, ...], offline: bool) -> None:
+    """Import BibTeX (Zotero, Mendeley, Google Scholar), CSL-JSON (Zotero) or a list of arXiv ids/URLs."""
+    from paperradar.rank.personal.library import import_library
+    from paperradar.sources import ArxivAPI
+
+    paths = [Path(f) for f in files] or [state.cfg.resolve(Path(p)) for p in state.cfg.personal.library]
+    if not paths:
+        raise UsageError(
+            "no library file given", hint="paperradar library import FILE.bib (or set [personal].library)"
+        )
+    with state.store() as store:
+        pipe = Pipeline(state.cfg, store)
+        src = state.cfg.sources
+        api = None if offline else ArxivAPI(pipe.client, src.api_url, src.batch_size)
+        try:
+            items, report = import_library(store, paths, api)
+        finally:
+            if pipe._client is not None:
+                pipe._client.close()
+    out.print(
+        f"library: {len(items)} items ({report.resolved_by_id} by arXiv id, {report.resolved_by_title} by title, "
+        f"{report.fetched_from_api} fetched from arXiv, {report.not_on_arxiv} not on arXiv, "
+        f"{report.duplicates} duplicates merged)"
+    )
+    if report.missing_on_api:
+        out.print(f"arXiv did not know: {', '.join(report.missing_on_api[:10])}")
+
+
+@cli.command()
+@click.argument("arxiv_id")
+@click.argument("value", type=click.Choice(["up", "down", "clear"]))
+@pass_state
+def rate(state: State, arxiv_id: str, value: str) -> None:
+    """Rate a paper: up / down (used by the next ranking), clear (forget the rating)."""
+    key, _version = parse_arxiv_id(arxiv_id)
+    with state.store() as store:
+        if store.get_paper(key) is None:
+            raise DataError(
+                f"{key} is not in the store", hint="`paperradar fetch` or `paperradar import` it first"
+            )
+        store.rate(key, {"up": 1, "down": -1, "clear": 0}[value])
+    out.print(f"{key}: {value} (used by the next ranking)")
+
+
+@cli.command("eval")
+@click.option("--picks", "picks_path", required=True, type=click.Path(path_type=Path), help="Picks JSONL.")
+@click.option(
+    "--pools", "pools_path", type=click.Path(path_type=Path), help="Pools JSONL (metadata in the store)."
+)
+@click.option(
+    "--listings", type=click.Path(path_type=Path), help="Build the pools from a listings JSONL instead."
+)
+@click.option("--category", default="cs.IR", show_default=True)
+@click.option("--train-until", required=True, type=DATE, help="Picks on or before it are the history.")
+@click.option("--judge-until", type=DATE, help="Judge pools up to this day only (validation splits).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_state
+def eval_cmd(
+    state: State,
+    picks_path: Path,
+    pools_path: Path | None,
+    listings: Path | None,
+    category: str,
+    train_until: date,
+    judge_until: date | None,
+    as_json: bool,
+) -> None:
+    """Replay a reader's picks: rank every judged day's pool with paperradar and the four baselines."""
+    import json
+
+    from paperradar.evaluate import (
+        build_pools,
+        default_rankers,
+        evaluate,
+        format_table,
+        read_picks,
+        read_pools,
+    )
+    from paperradar.rank.personal import get_embedder
+
+    if (pools_path is None) == (listings is None):
+        raise UsageError("give exactly one of --pools FILE or --listings FILE")
+    picks = read_picks(picks_path)
+    pools = read_pools(pools_path) if pools_path else build_pools(listings, picks, category)[0]
+    cfg = state.cfg
+    rankers = default_rankers(
+        cfg.personal, cfg.keywords.groups, cfg.keywords.aliases, get_embedder(cfg.personal)
+    )
+    with state.store() as store:
+        report = evaluate(
+            store,
+            picks,
+            pools,
+            train_until,
+            rankers,
+            judge_until=judge_until,
+            categories=cfg.sources.categories,
+        )
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        out.print(format_table(report), markup=False)
 
 
 @cli.command("serve")

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from paperradar.errors import ConfigError
 from paperradar.publish.deliver.delivery_config import DeliveryConfig
+from paperradar.rank.personal.personal_config import PersonalConfig
 from paperradar.write.llm_config import LLMConfig
 from paperradar.write.styles import StyleConfig
 
@@ -115,6 +116,7 @@ class Config(_Section):
     llm: LLMConfig = Field(default_factory=LLMConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     styles: StyleConfig = Field(default_factory=StyleConfig)
+    personal: PersonalConfig = Field(default_factory=PersonalConfig)
     # Where the file was read from (None: built-in defaults). Relative paths resolve against its folder.
     source_path: Path | None = Field(default=None, exclude=True)
 

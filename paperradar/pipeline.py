@@ -37,6 +37,7 @@ from paperradar.models import (
 from paperradar.publish.labels import labels
 from paperradar.publish.markdown import render_digest
 from paperradar.rank import Gazetteer, HeuristicInterest, KeywordMatcher, order_ranked
+from paperradar.rank.personal.hook import personal_rerank
 from paperradar.sources import ArxivAPI, PoliteClient, fetch_feed, read_atom_file, read_jsonl
 from paperradar.sources.files import detect_format
 from paperradar.store import Store
@@ -229,6 +230,9 @@ class Pipeline:
             for a in anns
         ]
         ordered = order_ranked(ranked, list(self.cfg.output.order))
+        # The reader's library, ratings and followed authors re-order the day when there are any; every
+        # paper's explanation then says which features and which library papers put it where it is.
+        ordered = personal_rerank(self.store, self.cfg, day, ordered)
         self.llm_companies(ordered[: self.cfg.output.top_n], lang, run_id, refresh)
         self.store.save_ranks(day, ordered, run_id)
         self.progress("rank", len(ordered), len(ordered))

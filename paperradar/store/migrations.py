@@ -124,6 +124,19 @@ MIGRATIONS: list[str] = [
         VALUES (new.rowid, new.title, new.abstract, new.authors);
     END;
     """,
+    # 2: personal ranking: vectors per (paper version, model); the reader's library.
+    """
+    CREATE TABLE IF NOT EXISTS embeddings (
+        arxiv_id TEXT NOT NULL, version INTEGER NOT NULL, model TEXT NOT NULL, dim INTEGER NOT NULL,
+        vector BLOB NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')),
+        PRIMARY KEY (arxiv_id, version, model)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS library (
+        key TEXT PRIMARY KEY, arxiv_id TEXT, title TEXT NOT NULL, abstract TEXT NOT NULL DEFAULT '',
+        authors TEXT NOT NULL DEFAULT '[]', added_at TEXT NOT NULL, source TEXT NOT NULL,
+        resolved_by TEXT NOT NULL, imported_at TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS library_by_arxiv ON library(arxiv_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

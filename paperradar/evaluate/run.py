@@ -1,0 +1,418 @@
+"""`paperradar eval`: replay a reader's picks, rank each judged day's pool, score the rankings.
+
+Inputs
+* picks JSONL  {"date": "YYYY-MM-DD", "arxiv_id": "...", "category": "cs.IR" | null}  (the site day)
+* pools JSONL  {"date": "YYYY-MM-DD", "category": "cs.IR", "pool": ["id", ...]}  (metadata in the store)
+* train_until  picks on or before it are the reader's history; pools after it are judged
+
+No leakage, by construction: for a judged day the rankers get that day's pool and a `History` built by
+`history_until(train_until)` alone: picks dated on or before the cutoff, the pools of those days (what the
+reader was shown) and unlabelled store papers announced on or before it. `evaluate` checks that the cutoff
+is before every judged day, and `History.check` refuses anything dated later. A paper the history already
+holds is taken out of a judged pool (the reader has it: ranking it would only measure memory).
+
+Rankers compared in the same run
+* paperradar       the default personal ranker (`paperradar.rank.personal`)
+* random           seeded shuffle
+* keywords         distinct configured keywords hit (the seed-002 tool's order), ties in seeded random order
+* tfidf-svm        arxiv-sanity-lite: LinearSVC(C=0.01, balanced) on its tf-idf of history positives vs
+                   every other paper in view, score = decision value
+* embedding-decay  zotero-arxiv-daily: mean cosine to the library weighted 1/(1+log10(rank)) by recency of
+                   addition (newest first), with the configured embedder
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from paperradar.errors import DataError
+from paperradar.evaluate.metrics import METRICS, day_metrics
+from paperradar.models import Paper
+from paperradar.rank.personal.embeddings import Embedder, TfidfEmbedder, cosine, embed_papers, paper_text
+from paperradar.rank.personal.personal_config import PersonalConfig
+from paperradar.rank.personal.scoring import History, PersonalRanker, Positive, ordered
+from paperradar.store import Store
+
+BACKGROUND_DAYS = 180  # unlabelled papers announced this long before the cutoff are "the rest"
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    date: date
+    arxiv_id: str
+    category: str | None = None
+
+
+@dataclass(slots=True)
+class Pool:
+    date: date
+    category: str
+    ids: list[str]
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise DataError(f"{path} does not exist", hint="check the path") from None
+    out = []
+    for n, line in enumerate(lines, start=1):
+        if line.strip():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{path}:{n}: not JSON: {exc}", hint="one JSON object per line") from None
+    return out
+
+
+def read_picks(path: Path) -> list[Pick]:
+    out = []
+    for n, d in enumerate(_read_jsonl(path), start=1):
+        try:
+            out.append(Pick(date.fromisoformat(d["date"]), str(d["arxiv_id"]), d.get("category")))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataError(f"{path}:{n}: a pick needs date (YYYY-MM-DD) and arxiv_id ({exc})") from None
+    return out
+
+
+def read_pools(path: Path) -> list[Pool]:
+    out = []
+    for n, d in enumerate(_read_jsonl(path), start=1):
+        try:
+            out.append(Pool(date.fromisoformat(d["date"]), str(d.get("category") or ""), list(d["pool"])))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataError(f"{path}:{n}: a pool needs date, category and pool ({exc})") from None
+    return out
+
+
+def write_pools(pools: Iterable[Pool], path: Path) -> None:
+    lines = [json.dumps({"date": p.date.isoformat(), "category": p.category, "pool": p.ids}) for p in pools]
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+# -- rankers --------------------------------------------------------------------------------------------
+class Ranker(Protocol):
+    name: str
+
+    def rank(self, pool: list[Paper], history: History) -> list[str]: ...
+
+
+class PaperradarRanker:
+    name = "paperradar"
+
+    def __init__(
+        self,
+        cfg: PersonalConfig | None = None,
+        keyword_groups: dict[str, list[str]] | None = None,
+        keyword_aliases: dict[str, list[str]] | None = None,
+        embedder: Embedder | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.cfg = cfg or PersonalConfig()
+        self.ranker = PersonalRanker(self.cfg, keyword_groups, keyword_aliases, embedder)
+        if name:
+            self.name = name
+
+    def rank(self, pool: list[Paper], history: History) -> list[str]:
+        return [s.arxiv_id for s in ordered(self.ranker.score(pool, history))]
+
+
+def _seeded_order(pool: list[Paper], seed: int, history: History) -> list[str]:
+    ids = sorted(p.arxiv_id for p in pool)
+    random.Random(f"{seed}:{history.cutoff}:{len(ids)}:{ids[:1]}").shuffle(ids)
+    return ids
+
+
+class RandomRanker:
+    name = "random"
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+
+    def rank(self, pool: list[Paper], history: History) -> list[str]:
+        return _seeded_order(pool, self.seed, history)
+
+
+class KeywordRanker:
+    name = "keywords"
+
+    def __init__(
+        self, groups: dict[str, list[str]], aliases: dict[str, list[str]] | None = None, seed: int = 0
+    ):
+        from paperradar.rank.keywords import KeywordMatcher
+
+        self.matcher = KeywordMatcher(groups, aliases)
+        self.seed = seed
+
+    def rank(self, pool: list[Paper], history: History) -> list[str]:
+        count = {p.arxiv_id: len(self.matcher.match(p.title, p.abstract, p.comment or "")) for p in pool}
+        tie = {i: n for n, i in enumerate(_seeded_order(pool, self.seed, history))}
+        return sorted(count, key=lambda i: (-count[i], tie[i]))
+
+
+class TfidfSVMRanker:
+    """arxiv-sanity-lite's recommendation: its vectorizer settings, its SVM settings, its text. Every paper
+    in view that is not a positive is a negative, the day's pool included (as there)."""
+
+    name = "tfidf-svm"
+
+    def __init__(self) -> None:
+        self._fitted: tuple[Any, Any, Any] | None = None  # (history fingerprint, vectorizer, matrix)
+
+    @staticmethod
+    def _text(p: Paper) -> str:
+        return f"{p.title} | {' '.join(p.authors)} | {p.abstract}"
+
+    def rank(self, pool: list[Paper], history: History) -> list[str]:
+        from scipy.sparse import vstack
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.svm import LinearSVC
+
+        if not history.positives:
+            return [p.arxiv_id for p in pool]
+        key = history.fingerprint()
+        if self._fitted is None or self._fitted[0] != key:
+            docs = [self._text(p.paper) if p.paper else p.text for p in history.positives]
+            docs += [self._text(p) for p in history.background]
+            # arxiv-sanity-lite: max_df=0.1 and min_df=5 over its whole database; small corpora keep all.
+            big = len(docs) >= 200
+            vec = TfidfVectorizer(
+                strip_accents="unicode",
+                stop_words="english",
+                token_pattern=r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b",
+                ngram_range=(1, 2),
+                max_features=20_000,
+                sublinear_tf=True,
+                max_df=0.1 if big else 1.0,
+                min_df=5 if big else 1,
+                dtype=np.float32,
+            )
+            self._fitted = (key, vec, vec.fit_transform(docs))
+        _, vec, x_hist = self._fitted
+        pool_ids = {p.arxiv_id for p in pool}
+        keep = [i for i, p in enumerate(history.background) if p.arxiv_id not in pool_ids]
+        n_pos = len(history.positives)
+        x_pool = vec.transform([self._text(p) for p in pool])
+        x = vstack([x_hist[:n_pos], x_hist[[n_pos + i for i in keep]], x_pool], format="csr")
+        y = np.zeros(x.shape[0])
+        y[:n_pos] = 1
+        clf = LinearSVC(class_weight="balanced", max_iter=10_000, tol=1e-6, C=0.01).fit(x, y)
+        scores = clf.decision_function(x_pool)
+        return [pool[i].arxiv_id for i in np.argsort(-scores, kind="stable")]
+
+
+class EmbeddingDecayRanker:
+    """zotero-arxiv-daily's rerank: library sorted newest first, weight 1/(1+log10(rank+1)) normalised,
+    score = weighted sum of cosines between the candidate's and the library items' abstracts."""
+
+    name = "embedding-decay"
+
+    def __init__(self, embedder: Embedder | None = None) -> None:
+        self.embedder = embedder
+        self._fitted: tuple[Any, Any, Any] | None = None  # (history fingerprint, tf-idf or None, library)
+
+    def rank(self, pool: list[Paper], history: History) -> list[str]:
+        if not history.positives:
+            return [p.arxiv_id for p in pool]
+        key = history.fingerprint()
+        if self._fitted is None or self._fitted[0] != key:
+            lib = sorted(history.positives, key=lambda p: (p.added, p.key), reverse=True)
+            if self.embedder is None or isinstance(self.embedder, TfidfEmbedder):
+                emb = TfidfEmbedder().fit([p.text for p in lib] + [paper_text(p) for p in history.background])
+                self._fitted = (key, emb, emb.embed([p.text for p in lib]))
+            else:
+                self._fitted = (key, None, np.asarray(self.embedder.embed([p.text for p in lib])))
+        _, emb, lib_vec = self._fitted
+        if emb is not None:
+            sims = cosine(emb.embed([paper_text(p) for p in pool]), lib_vec)
+        else:
+            assert self.embedder is not None
+            sims = cosine(embed_papers(self.embedder, pool), lib_vec)
+        w = 1.0 / (1.0 + np.log10(np.arange(lib_vec.shape[0]) + 1.0))
+        scores = sims @ (w / w.sum())
+        return [pool[i].arxiv_id for i in np.argsort(-scores, kind="stable")]
+
+
+def default_keywords() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The keyword groups `paperradar init` writes (read from the template, so no config file is needed)."""
+    import tomllib
+    from importlib import resources
+
+    text = resources.files("paperradar").joinpath("config_template.toml").read_text(encoding="utf-8")
+    keywords = tomllib.loads(text).get("keywords", {})
+    return dict(keywords.get("groups", {})), dict(keywords.get("aliases", {}))
+
+
+def default_rankers(
+    cfg: PersonalConfig | None = None,
+    keyword_groups: dict[str, list[str]] | None = None,
+    keyword_aliases: dict[str, list[str]] | None = None,
+    embedder: Embedder | None = None,
+    seed: int = 0,
+) -> list[Ranker]:
+    if keyword_groups is None:
+        keyword_groups, keyword_aliases = default_keywords()
+    return [
+        PaperradarRanker(cfg, keyword_groups, keyword_aliases, embedder),
+        RandomRanker(seed),
+        KeywordRanker(keyword_groups, keyword_aliases, seed),
+        TfidfSVMRanker(),
+        EmbeddingDecayRanker(embedder),
+    ]
+
+
+# -- history --------------------------------------------------------------------------------------------
+def _background(store: Store, cutoff: date, categories: Sequence[str]) -> list[str]:
+    sql = "SELECT DISTINCT arxiv_id FROM announcements WHERE day > ? AND day <= ?"
+    params: list[Any] = [(cutoff - timedelta(days=BACKGROUND_DAYS)).isoformat(), cutoff.isoformat()]
+    if categories:
+        sql += f" AND category IN ({','.join('?' * len(categories))})"
+        params += list(categories)
+    return sorted(r[0] for r in store.conn.execute(sql + " ORDER BY arxiv_id", params))
+
+
+def history_until(
+    store: Store, picks: Sequence[Pick], pools: Sequence[Pool], cutoff: date, categories: Sequence[str] = ()
+) -> tuple[History, dict[str, int]]:
+    """The reader as known at the end of `cutoff`: nothing dated later is even read."""
+    first: dict[str, date] = {}
+    for pick in picks:
+        if pick.date <= cutoff and (pick.arxiv_id not in first or pick.date < first[pick.arxiv_id]):
+            first[pick.arxiv_id] = pick.date
+    papers = store.get_papers(first)
+    positives = [
+        Positive(
+            key=f"arxiv:{i}",
+            title=papers[i].title,
+            text=paper_text(papers[i]),
+            added=datetime.combine(d, time(12), tzinfo=UTC),
+            arxiv_id=i,
+            paper=papers[i],
+            source="pick",
+        )
+        for i, d in sorted(first.items(), key=lambda x: (x[1], x[0]))
+        if i in papers
+    ]
+    shown_days = [p for p in pools if p.date <= cutoff]
+    shown = store.get_papers(i for p in shown_days for i in p.ids)
+    impressions = [(p.date, [shown[i] for i in p.ids if i in shown]) for p in shown_days]
+    bg_ids = [i for i in _background(store, cutoff, categories) if i not in first]
+    background = store.get_papers(bg_ids)
+    history = History(
+        cutoff=cutoff,
+        positives=positives,
+        impressions=impressions,
+        background=[background[i] for i in bg_ids if i in background],
+    )
+    history.check()
+    return history, {"history_picks": len(first), "history_missing_metadata": len(first) - len(positives)}
+
+
+# -- the run --------------------------------------------------------------------------------------------
+@dataclass
+class EvalReport:
+    train_until: date
+    rankers: list[str]
+    days: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # per judged day: date, category, n, picks, metrics
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for name in self.rankers:
+            rows = [d["metrics"][name] for d in self.days]
+            out[name] = {m: (float(np.mean([r[m] for r in rows])) if rows else float("nan")) for m in METRICS}
+            out[name]["days"] = len(rows)
+            out[name]["picks"] = sum(d["picks"] for d in self.days)
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "train_until": self.train_until.isoformat(),
+            "summary": self.summary(),
+            "days": self.days,
+            "counts": self.counts,
+        }
+
+
+def evaluate(
+    store: Store,
+    picks: Sequence[Pick],
+    pools: Sequence[Pool],
+    train_until: date,
+    rankers: Sequence[Ranker] | None = None,
+    *,
+    judge_until: date | None = None,
+    categories: Sequence[str] = (),
+    keep_rankings: bool = False,
+) -> EvalReport:
+    """Rank every judged pool (date > train_until, and <= judge_until when given) with every ranker."""
+    rankers = list(rankers) if rankers is not None else default_rankers()
+    history, counts = history_until(store, picks, pools, train_until, categories)
+    known = {p.arxiv_id for p in history.positives}
+    report = EvalReport(train_until, [r.name for r in rankers], counts=dict(counts))
+    picked_on: dict[date, set[str]] = defaultdict(set)
+    for pick in picks:
+        picked_on[pick.date].add(pick.arxiv_id)
+    judged = [p for p in pools if p.date > train_until and (judge_until is None or p.date <= judge_until)]
+    c = report.counts
+    for key in ("judged_pools", "skipped_no_picks", "pool_missing_metadata", "pool_already_in_history"):
+        c.setdefault(key, 0)
+    in_some_pool: set[tuple[date, str]] = set()
+    for pool in sorted(judged, key=lambda p: (p.date, p.category)):
+        assert history.cutoff < pool.date, "a judged day must come after the history cutoff"
+        papers = store.get_papers(pool.ids)
+        c["pool_missing_metadata"] += sum(1 for i in dict.fromkeys(pool.ids) if i not in papers)
+        candidates = [papers[i] for i in dict.fromkeys(pool.ids) if i in papers and i not in known]
+        c["pool_already_in_history"] += sum(1 for i in dict.fromkeys(pool.ids) if i in papers and i in known)
+        ids = {p.arxiv_id for p in candidates}
+        in_some_pool.update((pool.date, i) for i in ids)
+        relevant = picked_on[pool.date] & ids
+        if not relevant:
+            c["skipped_no_picks"] += 1
+            continue
+        c["judged_pools"] += 1
+        row: dict[str, Any] = {
+            "date": pool.date.isoformat(),
+            "category": pool.category,
+            "n": len(candidates),
+            "picks": len(relevant),
+            "metrics": {},
+        }
+        for ranker in rankers:
+            ranking = ranker.rank(list(candidates), history)  # the history and the pool: nothing else
+            row["metrics"][ranker.name] = day_metrics(ranking, relevant)
+            if keep_rankings:
+                row.setdefault("rankings", {})[ranker.name] = ranking
+        report.days.append(row)
+    judged_dates = {p.date for p in judged}
+    c["judged_picks_outside_pools"] = sum(
+        1 for p in picks if p.date in judged_dates and (p.date, p.arxiv_id) not in in_some_pool
+    )
+    return report
+
+
+def format_table(report: EvalReport) -> str:
+    """A plain-text table: one row per ranker, averaged over judged days, plus the counts."""
+    summary = report.summary()
+    head = (
+        f"{'ranker':<16} {'recall@5':>9} {'recall@10':>10} {'nDCG@10':>8} {'MRR':>6} {'days':>5} {'picks':>6}"
+    )
+    lines = [f"judged after {report.train_until} ({report.counts.get('judged_pools', 0)} pools)", head]
+    for name, m in summary.items():
+        lines.append(
+            f"{name:<16} {m['recall@5']:>9.3f} {m['recall@10']:>10.3f} {m['ndcg@10']:>8.3f} {m['mrr']:>6.3f} "
+            f"{int(m['days']):>5} {int(m['picks']):>6}"
+        )
+    lines.append("counts: " + ", ".join(f"{k}={v}" for k, v in sorted(report.counts.items())))
+    return "\n".join(lines)

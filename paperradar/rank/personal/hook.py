@@ -1,0 +1,138 @@
+"""Personal ranking inside a daily run: the reader's history from the store, and the re-rank of a day.
+
+`Pipeline.rank_day` calls `personal_rerank(store, cfg, day, ordered)` after `order_ranked`; with
+`[personal] enabled = false` (or nothing known about the reader) the order is returned unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from paperradar.models import Ranked
+from paperradar.rank.personal.embeddings import EmbeddingCache, get_embedder, paper_text
+from paperradar.rank.personal.library import Library
+from paperradar.rank.personal.personal_config import PersonalConfig
+from paperradar.rank.personal.scoring import History, PersonalRanker, Positive, ordered
+from paperradar.store import Store
+
+log = logging.getLogger(__name__)
+
+BACKGROUND_DAYS = 90  # unlabelled recent papers: the idf corpus and the random negatives
+BACKGROUND_MAX = 4000
+
+
+def _ratings(store: Store, until: datetime) -> list[tuple[str, int, datetime]]:
+    """The latest rating of each paper given up to `until` (cleared ones included, as value 0)."""
+    rows = store.conn.execute(
+        "SELECT arxiv_id, value, rated_at FROM ratings r WHERE id = "
+        "(SELECT max(id) FROM ratings WHERE arxiv_id = r.arxiv_id AND rated_at <= ?) ORDER BY arxiv_id",
+        (until.isoformat(timespec="seconds"),),
+    )
+    return [(r[0], int(r[1]), datetime.fromisoformat(r[2])) for r in rows]
+
+
+def history_from_store(
+    store: Store, cfg: PersonalConfig, day: date, categories: Sequence[str] = (), now: datetime | None = None
+) -> History:
+    """What the store knows about the reader for ranking `day`: library items and up-ratings (positives),
+    down-ratings, the days they rated something on (impressions: what those days announced), and recent
+    unlabelled papers. Ratings given up to `now` count, so a rating changes the next run's ranking."""
+    now = now or datetime.now(UTC)
+    cutoff = max(day, now.date())
+    positives: list[Positive] = []
+    library = Library(store.conn).items(until=cutoff)
+    lib_papers = store.get_papers(i.arxiv_id for i in library if i.arxiv_id)
+    for item in library:
+        paper = lib_papers.get(item.arxiv_id or "")
+        positives.append(
+            Positive(
+                key=item.key,
+                title=item.title,
+                text=paper_text(paper) if paper else item.text,
+                added=item.added or now,
+                arxiv_id=item.arxiv_id,
+                paper=paper,
+                source="library",
+                authors=list(item.authors),
+            )
+        )
+    ratings = _ratings(store, now)
+    rated = store.get_papers(r[0] for r in ratings)
+    have = {p.arxiv_id for p in positives if p.arxiv_id}
+    negatives = []
+    rated_days: set[date] = set()
+    for arxiv_id, value, when in ratings:
+        paper = rated.get(arxiv_id)
+        if paper is None or value == 0:
+            continue
+        rated_days.update(_announced_days(store, arxiv_id, when.date(), categories))
+        if value > 0 and arxiv_id not in have:
+            positives.append(
+                Positive(f"arxiv:{arxiv_id}", paper.title, paper_text(paper), when, arxiv_id, paper, "rating")
+            )
+        elif value < 0:
+            negatives.append(paper)
+    impressions = []
+    for shown_day in sorted(d for d in rated_days if d < day):
+        anns = store.announcements(shown_day, categories or None)
+        papers = store.get_papers(a.arxiv_id for a in anns)
+        impressions.append((shown_day, [papers[a.arxiv_id] for a in anns if a.arxiv_id in papers]))
+    background = _background(store, day, categories)
+    return History(cutoff, positives, negatives, impressions, background)
+
+
+def _announced_days(store: Store, arxiv_id: str, until: date, categories: Sequence[str]) -> list[date]:
+    sql = "SELECT DISTINCT day FROM announcements WHERE arxiv_id = ? AND day <= ?"
+    params: list[Any] = [arxiv_id, until.isoformat()]
+    if categories:
+        sql += f" AND category IN ({','.join('?' * len(categories))})"
+        params += list(categories)
+    return [date.fromisoformat(r[0]) for r in store.conn.execute(sql, params)]
+
+
+def _background(store: Store, day: date, categories: Sequence[str]) -> list[Any]:
+    sql = "SELECT DISTINCT arxiv_id FROM announcements WHERE day >= ? AND day < ?"
+    params: list[Any] = [(day - timedelta(days=BACKGROUND_DAYS)).isoformat(), day.isoformat()]
+    if categories:
+        sql += f" AND category IN ({','.join('?' * len(categories))})"
+        params += list(categories)
+    ids = [
+        r[0] for r in store.conn.execute(sql + f" ORDER BY day DESC, arxiv_id LIMIT {BACKGROUND_MAX}", params)
+    ]
+    papers = store.get_papers(ids)
+    return [papers[i] for i in sorted(papers)]
+
+
+def personal_rerank(store: Store, cfg: Any, day: date, ranked: list[Ranked]) -> list[Ranked]:
+    """Re-order a day's ranked papers by the personal score (`cfg` is the main Config with `.personal`).
+
+    Each item's explanation gains a "personal" entry (score, contributions, nearest library papers,
+    terms, followed authors); the keyword/interest/company fields are left as they were."""
+    pcfg: PersonalConfig = getattr(cfg, "personal", None) or PersonalConfig()
+    if not pcfg.enabled or not ranked:
+        return ranked
+    categories = list(cfg.sources.categories)
+    history = history_from_store(store, pcfg, day, categories)
+    if not history.positives and not history.negatives and not pcfg.followed_authors:
+        return ranked  # nothing known about the reader: the configured order stands
+    embedder = get_embedder(pcfg)
+    ranker = PersonalRanker(
+        pcfg, cfg.keywords.groups, cfg.keywords.aliases, embedder, EmbeddingCache(store.conn)
+    )
+    by_id = {r.paper.arxiv_id: r for r in ranked}
+    scores = ranker.score(
+        [r.paper for r in ranked],
+        history,
+        interests={k: r.interest for k, r in by_id.items()},
+        keyword_hits={k: r.keyword_hits for k, r in by_id.items()},
+    )
+    out = []
+    for score in ordered(scores):
+        item = by_id[score.arxiv_id]
+        item.rank = score.rank
+        item.explanation = {**item.explanation, "order": ["personal"], "personal": score.explanation}
+        out.append(item)
+    return out
