@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import sys
 from collections.abc import Iterator
 from datetime import date
@@ -23,6 +24,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from paperradar import __version__
 from paperradar.config import LANGUAGES, Config, load_config, template_text
@@ -64,6 +66,15 @@ Examples:
 Exit codes: 0 ok · 1 internal error (a bug: please report) · 2 usage or config · 3 network ·
 4 bad or missing data · 5 partly done · 6 another run holds the database
 """
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain(value: object) -> Text:
+    """Paper text for the terminal: never rich markup ('[/red]' in an author list is a name, not a tag),
+    never control characters (an ESC sequence in a title must not retitle or recolour the terminal)."""
+    return Text(_CONTROL.sub("", str(value)))
 
 
 class DateType(click.ParamType):
@@ -315,8 +326,8 @@ def rank(state: State, day: date | None, refresh: tuple[str, ...]) -> None:
             r.paper.arxiv_id,
             str(r.keyword_count),
             str(r.interest.score),
-            ", ".join(c.name for c in r.companies) or "-",
-            r.paper.title[:70],
+            plain(", ".join(c.name for c in r.companies) or "-"),
+            plain(r.paper.title[:70]),
         )
     out.print(table)
     out.print(f"{len(ranked)} papers ranked for {day}")
@@ -496,7 +507,7 @@ def search(state: State, query: tuple[str, ...], limit: int) -> None:
     table = Table("id", "title", "authors", box=None)
     for paper, _score in hits:
         authors = ", ".join(paper.authors[:3]) + (" et al." if len(paper.authors) > 3 else "")
-        table.add_row(paper.versioned_id, paper.title, authors)
+        table.add_row(paper.versioned_id, plain(paper.title), plain(authors))
     out.print(table)
 
 
@@ -520,22 +531,24 @@ def show(state: State, arxiv_id: str) -> None:
             "SELECT day, rank, keyword_count, interest_score, interest_reason FROM ranks WHERE arxiv_id = ? ORDER BY day",
             (key,),
         ).fetchall()
-    out.print(paper.title, markup=False)
-    out.print(f"{paper.abs_url}  versions: {', '.join(f'v{v}' for v in versions)}")
-    out.print(f"authors: {', '.join(paper.authors)}")
-    out.print(f"categories: {' '.join(paper.categories) or '-'}   published: {paper.published or '-'}")
+    out.print(plain(paper.title))
+    out.print(plain(f"{paper.abs_url}  versions: {', '.join(f'v{v}' for v in versions)}"))
+    out.print(plain(f"authors: {', '.join(paper.authors)}"))
+    out.print(plain(f"categories: {' '.join(paper.categories) or '-'}   published: {paper.published or '-'}"))
     if paper.comment:
-        out.print(f"comment: {paper.comment}")
+        out.print(plain(f"comment: {paper.comment}"))
     if paper.journal_ref:
-        out.print(f"journal: {paper.journal_ref}")
+        out.print(plain(f"journal: {paper.journal_ref}"))
     out.print("")
-    out.print(paper.abstract)
+    out.print(plain(paper.abstract))
     for row in listings:
         out.print(f"listed {row['day']} in {row['category']} ({row['kind']})")
     for row in ranks:
         out.print(
-            f"ranked #{row['rank']} on {row['day']}: {row['keyword_count']} keywords, "
-            f"interest {row['interest_score']} — {row['interest_reason']}"
+            plain(
+                f"ranked #{row['rank']} on {row['day']}: {row['keyword_count']} keywords, "
+                f"interest {row['interest_score']} — {row['interest_reason']}"
+            )
         )
 
 

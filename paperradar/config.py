@@ -189,7 +189,7 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
             hint="run `paperradar init` to write one, or pass the right path with --config",
         )
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # editors on Windows save a BOM
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}", hint="fix the line it names") from None
     except (UnicodeDecodeError, OSError) as exc:
@@ -197,7 +197,8 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
     # Keys missing from the file take the template's defaults, so a file may hold only what it changes.
     merged = _deep_merge(tomllib.loads(template_text()), raw)
     # A [keywords.groups] table replaces the default groups rather than merging into them.
-    if "groups" in raw.get("keywords", {}):
+    keywords = raw.get("keywords")
+    if isinstance(keywords, dict) and "groups" in keywords:
         merged["keywords"]["groups"] = raw["keywords"]["groups"]
     return _validate(merged, path.resolve())
 
@@ -238,9 +239,10 @@ def _section_model(loc: tuple[Any, ...]) -> type[BaseModel]:
         if field is None:
             break
         ann = field.annotation
-        args = typing.get_args(ann)
-        if args and isinstance(args[-1], type) and issubclass(args[-1], BaseModel):
-            ann = args[-1]
+        # list[X], dict[str, X] and X | None: look through to the model X
+        models = [a for a in typing.get_args(ann) if isinstance(a, type) and issubclass(a, BaseModel)]
+        if models:
+            ann = models[-1]
         if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
             break
         model = ann

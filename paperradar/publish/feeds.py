@@ -9,6 +9,7 @@ announcement day), never from the clock, so an unchanged archive gives byte-iden
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
@@ -23,6 +24,7 @@ TitleOf = Callable[[PaperView, str], tuple[str, bool]]
 # XML 1.0 Char production, minus the discouraged C1 controls that some readers choke on.
 _NOT_XML = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 GENERATOR = "paperradar"
+MAX_SUMMARY = 5000  # characters of summary/abstract per entry (arXiv abstracts stay under 2,000)
 
 
 def xml_text(value: object) -> str:
@@ -96,7 +98,12 @@ def render_feeds(
             fe.link(href=f"{site}papers/{quote(view.slug)}.html" if site else arxiv)
             summary = view.text_for("summary", language)
             body = summary.content if summary is not None else paper.abstract
-            fe.summary(_paragraphs(body) or shown)
+            # Found by the hostile-input tests: RSS readers treat <description> as HTML, so an abstract with
+            # "<iframe src=javascript:…>" was live markup once the XML escaping was undone. The summary is
+            # now HTML (escaped text in <p> paragraphs) in both feeds, declared type="html" in Atom.
+            # Bounded too: papers past the digest's top N have no summary, and their abstract may be huge.
+            body = body if len(body) <= MAX_SUMMARY else body[:MAX_SUMMARY] + "…"
+            fe.summary(_html_paragraphs(body) or _html_paragraphs(shown), type="html")
             for author in paper.authors[:10]:
                 name = _one_line(author)
                 if name:
@@ -111,6 +118,11 @@ def render_feeds(
 def _paragraphs(text: str) -> str:
     parts = re.split(r"\n\s*\n", xml_text(text).replace("\r\n", "\n"))
     return "\n\n".join(" ".join(p.split()) for p in parts if p.strip())
+
+
+def _html_paragraphs(text: str) -> str:
+    """Plain text as an HTML fragment that shows it literally: each paragraph escaped inside <p>."""
+    return "\n".join(f"<p>{html.escape(p, quote=False)}</p>" for p in _paragraphs(text).split("\n\n") if p)
 
 
 def _listing_url(data: SiteData) -> str:

@@ -29,6 +29,10 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
 _ENTITY_LIKE = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 # Block markers that only matter at the start of a line: list items, setext underlines, ordered lists.
 _LINE_START = re.compile(r"^([-+=])|^(\d+)([.)])")
+# C0/C1 control characters other than whitespace. Found by the hostile-input tests: a title with
+# "\x1b[31m" or "\x1b]0;…\x07" reached the digest file raw, so `cat`-ing the digest recoloured the
+# terminal or retitled its window, and NUL ended up in a text file. They carry no text; drop them.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
 
 
 def escape_markdown(value: object, block: bool = False) -> str:
@@ -38,7 +42,7 @@ def escape_markdown(value: object, block: bool = False) -> str:
     Inline (default): all whitespace collapses to single spaces, so a title cannot break out of its line.
     `block=True` keeps paragraph breaks (a model summary may have several) but nothing else of layout.
     """
-    text = "" if value is None else str(value)
+    text = _CONTROL.sub("", "" if value is None else str(value))
     if block:
         paragraphs = re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n").strip())
         lines = [" ".join(p.split()) for p in paragraphs]
@@ -51,6 +55,19 @@ def _escape_line(line: str) -> str:
     line = line.replace("<", "&lt;").replace(">", "&gt;")
     line = _MD_SPECIAL.sub(r"\\\1", line)
     return _LINE_START.sub(lambda m: f"\\{m.group(1)}" if m.group(1) else f"{m.group(2)}\\{m.group(3)}", line)
+
+
+# Longest text a digest shows of one field. Found by the hostile-input tests: a 100 KB title (JSONL import
+# takes any size) appeared twice in full, and a model's summary or reason has no length limit of its own.
+# Real arXiv titles stay under 300 characters and abstracts under 2,000; a cut is marked with "…".
+MAX_CHARS = {"title": 1000, "author": 200, "reason": 2000, "summary": 6000}
+
+
+def clip(value: str | None, limit: int) -> str | None:
+    """`value` cut to at most `limit` characters, the cut marked with "…"."""
+    if value is None or len(value) <= limit:
+        return value
+    return value[: limit - 1].rstrip() + "…"
 
 
 @lru_cache(maxsize=1)
@@ -180,11 +197,11 @@ def _item_view(
     companies = list(dict.fromkeys(hit.name for hit in item.companies))  # one name once, first hit first
     return {
         "number": item.rank if item.rank > 0 else position,
-        "title": title.content if title is not None else paper.title,
+        "title": clip(title.content if title is not None else paper.title, MAX_CHARS["title"]),
         # An English digest shows the English original as its title: nothing is missing.
         "untranslated": title is None and digest.language != "en",
-        "original_title": paper.title,
-        "authors": paper.authors[:max_authors],
+        "original_title": clip(paper.title, MAX_CHARS["title"]),
+        "authors": [clip(name, MAX_CHARS["author"]) for name in paper.authors[:max_authors]],
         # The seed's "等10人" after 4 names of 14 counts the authors NOT shown (checked against the data).
         "authors_omitted": max(0, len(paper.authors) - max_authors),
         "submitted": _format_submitted(paper.published, zone) or lab["unknown"],
@@ -194,9 +211,9 @@ def _item_view(
         "keywords": [hit.keyword for hit in item.keyword_hits],
         "keyword_count": item.keyword_count,
         "score": item.interest.score,
-        "reason": item.interest.reason,
+        "reason": clip(item.interest.reason, MAX_CHARS["reason"]),
         "heuristic": item.interest.mode == "heuristic",
-        "summary": summary.content if summary is not None else None,
+        "summary": clip(summary.content, MAX_CHARS["summary"]) if summary is not None else None,
         "extractive": summary is not None and summary.mode == "extractive",
     }
 

@@ -171,7 +171,8 @@ def _kaggle_time(text: Any) -> datetime | None:
         return None
     try:
         return parsedate_to_datetime(text).astimezone(UTC)  # "Mon, 2 Apr 2007 19:18:42 GMT"
-    except (TypeError, ValueError, IndexError):
+    # OverflowError: found by fuzzing, "Fri, 31 Dec 9999 23:59:59 -1400" is past datetime.max in UTC.
+    except (TypeError, ValueError, IndexError, OverflowError):
         raise _BadLine(f"version date {text!r} is not an RFC 2822 date") from None
 
 
@@ -231,8 +232,14 @@ def _from_listings(d: dict[str, Any], arxiv_id: str) -> tuple[Paper, list[Announ
     published = None
     if submitted:
         try:
-            published = datetime.fromisoformat(submitted).replace(tzinfo=UTC)
-        except (TypeError, ValueError):
+            published = datetime.fromisoformat(submitted)
+            # Found by the hostile-input tests: an explicit offset ("…+14:00") was overwritten with UTC,
+            # shifting the time; convert it instead (naive values are UTC, as the field name says).
+            if published.tzinfo is None:
+                published = published.replace(tzinfo=UTC)
+            else:
+                published = published.astimezone(UTC)
+        except (TypeError, ValueError, OverflowError):
             raise _BadLine(f"submitted_utc {submitted!r} is not 'YYYY-MM-DD HH:MM:SS'") from None
     paper = Paper(
         arxiv_id=arxiv_id,
@@ -360,8 +367,9 @@ class JsonlReader(Iterator[tuple[Paper, list[Announcement]]]):
                     except _BadLine as exc:
                         self._bad(number, str(exc))
                         continue
-                    except (TypeError, AttributeError, ValueError) as exc:
-                        # A field of an unexpected type deep inside (e.g. a number where a name goes).
+                    except (TypeError, AttributeError, ValueError, OverflowError) as exc:
+                        # A field of an unexpected type deep inside (e.g. a number where a name goes), or a
+                        # date or number out of range (OverflowError, found by fuzzing).
                         self._bad(number, f"unexpected value ({type(exc).__name__}: {exc})")
                         continue
                     stats.records += 1

@@ -32,9 +32,20 @@ def _refuse(text: str) -> DataError:
     return DataError(f"{shown!r} is not an arXiv identifier", hint=_EXAMPLES)
 
 
+# Found by fuzzing (tests/test_fuzz_parsers.py): "2602.09386v" + 5,000 digits made int() raise ValueError
+# (Python's digit limit) instead of DataError, and a 20-digit version passed, only to overflow SQLite's
+# INTEGER when stored. No arXiv paper has more than a few dozen versions; four digits is plenty.
+MAX_VERSION_DIGITS = 4
+# Old-style archive names are at most 8 letters ("cond-mat", "astro-ph"); a 300-letter "archive" would make
+# a file name longer than the file system allows (found by fuzzing). 16 leaves room for the odd one.
+MAX_ARCHIVE_LENGTH = 16
+
+
 def _version(raw: str | None, text: str) -> int | None:
     if raw is None:
         return None
+    if len(raw) > MAX_VERSION_DIGITS:
+        raise _refuse(text)
     version = int(raw)
     if version < 1:  # versions start at v1
         raise _refuse(text)
@@ -76,7 +87,7 @@ def _parse_slow(text: str) -> tuple[str, int | None]:
     if m:
         return m.group(1), _version(m.group(2), text)
     m = _OLD_RE.fullmatch(s)
-    if m:
+    if m and len(m.group(1)) <= MAX_ARCHIVE_LENGTH:
         return f"{m.group(1)}/{m.group(2)}", _version(m.group(3), text)
     raise _refuse(text)
 

@@ -83,6 +83,13 @@ class _Node:
         return next((n for n in self.walk() if pred(n)), None)  # type: ignore[operator]
 
 
+# Found by fuzzing (tests/test_fuzz_parsers.py): a few thousand nested elements made the recursive text
+# collection below raise RecursionError (and take quadratic time). Real LaTeXML pages nest ~20 deep; past
+# MAX_DEPTH an element's content is kept but flattened into the deepest open element, so sloppy markup
+# (say, hundreds of unclosed <li>) still reads, and recursion stays bounded.
+MAX_DEPTH = 300
+
+
 class _TreeBuilder(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -92,7 +99,7 @@ class _TreeBuilder(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         node = _Node(tag, {k: v or "" for k, v in attrs})
         self.stack[-1].children.append(node)
-        if tag not in _VOID:
+        if tag not in _VOID and len(self.stack) <= MAX_DEPTH:
             self.stack.append(node)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:

@@ -19,6 +19,7 @@ import feedparser
 
 from paperradar.errors import DataError
 from paperradar.models import ANNOUNCE_KINDS, Announcement, FeedDay, Paper
+from paperradar.sources.atom import declares_dtd
 from paperradar.sources.http import PoliteClient
 from paperradar.sources.ids import parse_arxiv_id
 
@@ -64,7 +65,23 @@ def split_authors(text: str) -> list[str]:
 def parse_feed_bytes(xml: bytes | str, *, what: str, source: str) -> Any:
     """feedparser on in-memory data only (given a str or bytes it would try to open a path or URL)."""
     data = xml.encode("utf-8") if isinstance(xml, str) else xml
-    parsed = feedparser.parse(io.BytesIO(data))
+    if declares_dtd(data):  # entity bombs: see declares_dtd
+        raise DataError(
+            f"{what} from {source} declares a DTD (<!DOCTYPE>), which arXiv never sends; refused",
+            hint=_MALFORMED_HINT,
+        )
+    try:
+        parsed = feedparser.parse(io.BytesIO(data))
+    except MemoryError:
+        raise
+    except Exception as exc:
+        # Found by fuzzing (tests/test_fuzz_parsers.py): when the strict XML parse fails, feedparser falls
+        # back to its loose sgmllib parser, which raises on malformed character references, e.g.
+        # "&#2000000;" (ValueError from chr) or "&#xD800;" (UnicodeEncodeError). Such a document is broken
+        # XML and would be refused below anyway; say so instead of crashing with a traceback.
+        raise DataError(
+            f"{what} from {source} is not valid XML: {type(exc).__name__}: {exc}", hint=_MALFORMED_HINT
+        ) from None
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
         # An encoding override (declared charset differs from the transport's) is harmless; everything
@@ -87,10 +104,11 @@ def _feed_day(feed: Any, entries: list[Any]) -> date | None:
             continue
         try:
             when = parsedate_to_datetime(candidate)
-        except (TypeError, ValueError, IndexError):
+            if when.tzinfo is not None:  # lastBuildDate is UTC; the announce day is Eastern time
+                when = when.astimezone(ARXIV_TZ)
+        # OverflowError: found by fuzzing, "Fri, 31 Dec 9999 23:59:59 -1400" has no Eastern-time date.
+        except (TypeError, ValueError, IndexError, OverflowError):
             continue
-        if when.tzinfo is not None:  # lastBuildDate is UTC; the announce day is Eastern time
-            when = when.astimezone(ARXIV_TZ)
         return when.date()
     return None
 

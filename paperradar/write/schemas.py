@@ -126,7 +126,9 @@ def extract_json(text: str) -> Any:
         for variant in (cand, _TRAILING_COMMA.sub(r"\1", cand)):
             try:
                 return json.loads(variant)
-            except ValueError:
+            except (ValueError, RecursionError):
+                # RecursionError: found by fuzzing, "[" * 1000 (nesting past the json module's limit)
+                # escaped as a crash instead of a repairable AnswerError.
                 continue
     if start == -1:
         raise AnswerError("the answer contains no JSON object; reply with one JSON object only")

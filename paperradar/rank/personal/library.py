@@ -216,13 +216,21 @@ def items_from_bibtex(text: str, source: str = "") -> list[LibraryItem]:
 
 # -- CSL-JSON -------------------------------------------------------------------------------------------
 def _csl_date(value: Any) -> datetime | None:
+    """A CSL date ({"date-parts": [[y, m, d]]} or {"raw": "..."} or a string); None when it is not one.
+    Exports from other tools put odd things here (dicts, numbers, words): never worth failing an import."""
     if isinstance(value, dict):
-        parts = (value.get("date-parts") or [[]])[0]
+        parts_list = value.get("date-parts")
+        parts = (
+            parts_list[0]
+            if isinstance(parts_list, list) and parts_list and isinstance(parts_list[0], list)
+            else []
+        )
         if parts and all(isinstance(p, int | str) for p in parts):
-            nums = [int(p) for p in parts] + [1, 1]
-            with contextlib.suppress(ValueError):
+            with contextlib.suppress(ValueError, OverflowError, TypeError):
+                nums = [int(p) for p in parts] + [1, 1]
                 return datetime(nums[0], nums[1], nums[2], tzinfo=UTC)
-        return _parse_date(value.get("raw"))
+        raw = value.get("raw")
+        return _parse_date(raw) if isinstance(raw, str) else None
     return _parse_date(value) if isinstance(value, str) else None
 
 
@@ -241,13 +249,14 @@ def items_from_csl_json(data: Any, source: str = "") -> list[LibraryItem]:
         if str(entry.get("archive", "")).lower() == "arxiv":
             fields.setdefault("archiveprefix", "arxiv")
         authors = []
-        for person in entry.get("author", []) or []:
+        people = entry.get("author")
+        for person in people if isinstance(people, list) else []:
             if isinstance(person, dict):
-                name = person.get("literal") or " ".join(
-                    p for p in (person.get("given"), person.get("family")) if p
-                )
+                literal = person.get("literal")
+                parts = [p for p in (person.get("given"), person.get("family")) if isinstance(p, str) and p]
+                name = literal if isinstance(literal, str) and literal else " ".join(parts)
                 if name:
-                    authors.append(str(name))
+                    authors.append(name)
         items.append(
             LibraryItem(
                 title=latex_to_text(str(entry["title"])),
@@ -287,7 +296,7 @@ def read_library_file(path: Path) -> list[LibraryItem]:
     if stripped.startswith(("[", "{")):
         try:
             return items_from_csl_json(json.loads(text), str(path))
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:
             raise DataError(f"{path}: not valid JSON: {exc}", hint="export as CSL JSON") from None
     if re.search(r"@\w+\s*[{(]", text):
         return items_from_bibtex(text, str(path))
