@@ -2,11 +2,14 @@
 (these machines are noisy, so ratios mean more than absolute numbers). Prints a table and writes
 bench/results.json. Not part of `make test`.
 
-  (a) import + index of the 155k bulk file vs bare json-decode + SQLite insert of the same records;
-      records/s and peak RSS of each (each in its own process, so ru_maxrss is its own).
-  (b) arXiv requests and wall time to take in one announcement day of ~500 papers in 5 categories from
-      the loopback server (politeness delay set to 0 for the wall time; its real cost is reported).
-  (c) `paperradar run --sample` wall time, first run and re-run.
+  P1 arXiv requests and wall time to take in one announcement day of ~500 papers in 5 categories from
+     the loopback server (politeness delay set to 0 for the wall time; its real cost is reported).
+  P2/P3 LLM calls and input tokens per paper, calls on a re-run, wall time vs ceil(calls/C)*L (fake server).
+  P4 import + index of the 155k bulk file vs bare json-decode + SQLite insert of the same records;
+     records/s and peak RSS of each (each in its own process, so ru_maxrss is its own).
+  P5 `paperradar eval` on the shared picks against the four baselines.
+  P6 search latency over the 155k archive, p50/p95, against the plain bm25 query.
+  Also `paperradar run --sample` wall time and the static site build for a 1,000-paper archive.
 """
 
 from __future__ import annotations
@@ -213,6 +216,16 @@ def bench_eval_table() -> dict[str, object]:
     return flat
 
 
+def bench_search_155k() -> dict[str, object]:
+    """P6: `paperradar search` over the 155k archive the import benchmark built: p50/p95 against the plain
+    bm25 query measured in the same run."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from search_bench import bench_search
+
+    db = WORK / "import" / "radar.db"
+    return bench_search(db if db.exists() else BULK)
+
+
 def bench_sample() -> dict[str, float]:
     cfg = write_config(WORK / "sample")
     first, rss, _ = timed_child([PY, "-m", "paperradar", "-q", "--config", str(cfg), "run", "--sample"])
@@ -229,12 +242,13 @@ def main() -> None:
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
         },
-        "a_import_155k": bench_import(),
-        "b_intake_500": bench_intake(),
-        "c_run_sample": bench_sample(),
+        "p4_import_155k": bench_import(),
+        "p1_intake_500": bench_intake(),
+        "run_sample": bench_sample(),
         "p2_p3_llm_200": bench_llm(),
-        "site_1000": bench_site(),
         "p5_eval": bench_eval_table(),
+        "p6_search_155k": bench_search_155k(),
+        "site_1000": bench_site(),
     }
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"{'benchmark':<28}{'figure':<34}{'value':>14}")

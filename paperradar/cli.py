@@ -108,6 +108,13 @@ class State:
     def store(self) -> Store:
         return Store(self.cfg.db_path)
 
+    def writer(self) -> Store:
+        """The store for a command that writes (fetch, import, rank, write, publish, export): it queues behind
+        a running `paperradar run` instead of racing it and paying for the same LLM answers twice."""
+        store = Store(self.cfg.db_path)
+        store.acquire_lock(wait=True)
+        return store
+
     @contextlib.contextmanager
     def progress(self) -> Iterator[Any]:
         """A callback drawing one rich bar per pipeline step (quiet or non-terminal: nothing drawn)."""
@@ -237,9 +244,9 @@ def run(state: State, sample: bool, day: date | None, refresh: tuple[str, ...], 
     _report_day(state, result)
     for d in result.deliveries:
         if d.ok:
-            out.print(f"delivered: {d.channel}: {d.detail}", markup=False)
+            out.print(f"delivered: {d.detail}", markup=False)
         else:
-            err.print(f"error: delivery failed: {d.channel}: {d.detail}", markup=False)
+            err.print(f"error: delivery failed: {d.detail}", markup=False)
     failed = [d for d in result.deliveries if not d.ok]
     if failed:
         err.print(
@@ -256,7 +263,7 @@ def run(state: State, sample: bool, day: date | None, refresh: tuple[str, ...], 
 @pass_state
 def fetch(state: State, date_from: date | None, date_to: date | None) -> None:
     """Fetch today's announcements (RSS + API look-ups), or backfill a date range through the API."""
-    with state.store() as store, state.progress() as progress:
+    with state.writer() as store, state.progress() as progress:
         pipe = Pipeline(state.cfg, store, progress)
         if date_from or date_to:
             if not (date_from and date_to):
@@ -284,7 +291,7 @@ def fetch(state: State, date_from: date | None, date_to: date | None) -> None:
 @pass_state
 def import_(state: State, file: Path, skip_bad: bool) -> None:
     """Import papers from JSONL (Kaggle arxiv snapshot or listing files, .gz or not) or saved Atom XML."""
-    with state.store() as store, state.progress() as progress:
+    with state.writer() as store, state.progress() as progress:
         counts = Pipeline(state.cfg, store, progress).import_file(
             file, errors="skip" if skip_bad else "raise"
         )
@@ -314,7 +321,7 @@ def _resolve_day(store: Store, day: date | None) -> date:
 @pass_state
 def rank(state: State, day: date | None, refresh: tuple[str, ...]) -> None:
     """Rank a stored day: keywords, companies, heuristic interest score, configured order."""
-    with state.store() as store:
+    with state.writer() as store:
         day = _resolve_day(store, day)
         pipe = Pipeline(state.cfg, store)
         ranked = pipe.rank_day(day, refresh=refresh)
@@ -339,7 +346,7 @@ def rank(state: State, day: date | None, refresh: tuple[str, ...]) -> None:
 @pass_state
 def write(state: State, day: date | None, refresh: tuple[str, ...]) -> None:
     """Write summaries/titles for a ranked day's top N (cached: nothing is computed twice)."""
-    with state.store() as store:
+    with state.writer() as store:
         day = _resolve_day(store, day)
         pipe = Pipeline(state.cfg, store)
         ranked = store.load_ranked(day) or pipe.rank_day(day)
@@ -358,7 +365,7 @@ def publish(ctx: click.Context, day: date | None) -> None:
     if ctx.invoked_subcommand is not None:
         return
     state: State = ctx.obj
-    with state.store() as store:
+    with state.writer() as store:
         day = _resolve_day(store, day)
         pipe = Pipeline(state.cfg, store)
         ranked = store.load_ranked(day) or pipe.rank_day(day)
@@ -371,7 +378,7 @@ def publish(ctx: click.Context, day: date | None) -> None:
 def _publish_to(state: State, channel: str, day: date | None) -> None:
     from paperradar.publish.deliver import deliver, from_digest
 
-    with state.store() as store:
+    with state.writer() as store:
         day = _resolve_day(store, day)
         pipe = Pipeline(state.cfg, store)
         ranked = store.load_ranked(day) or pipe.rank_day(day)
@@ -464,7 +471,7 @@ def publish_site(
 def export(state: State, day: date | None, fmt: str, output: Path | None, everything: bool) -> None:
     """Export a day's ranking with keyword hits, companies, scores and summaries (and their modes)."""
     cfg = state.cfg
-    with state.store() as store:
+    with state.writer() as store:
         day = _resolve_day(store, day)
         pipe = Pipeline(cfg, store)
         ranked = store.load_ranked(day) or pipe.rank_day(day)
@@ -571,7 +578,7 @@ def library_import(state: State, files: tuple[Path, ...], offline: bool) -> None
         raise UsageError(
             "no library file given", hint="paperradar library import FILE.bib (or set [personal].library)"
         )
-    with state.store() as store:
+    with state.writer() as store:
         pipe = Pipeline(state.cfg, store)
         src = state.cfg.sources
         api = None if offline else ArxivAPI(pipe.client, src.api_url, src.batch_size)

@@ -7,6 +7,7 @@ this one is refused with a clear message rather than silently misread.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 
 from paperradar.errors import DataError
 
@@ -143,14 +144,37 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the database to SCHEMA_VERSION; returns the version it was at."""
+    """Bring the database to SCHEMA_VERSION; returns the version it was at. Two processes opening a new
+    file at once both read version 0: the write lock taken first makes one migrate while the other waits,
+    then re-reads the version and finds nothing left to do."""
     current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current < SCHEMA_VERSION:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            current = conn.execute("PRAGMA user_version").fetchone()[0]
+            for number in range(current, SCHEMA_VERSION):
+                for statement in _statements(MIGRATIONS[number]):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
     if current > SCHEMA_VERSION:
         raise DataError(
             f"the database was written by a newer paperradar (schema {current}, this one knows {SCHEMA_VERSION})",
             hint="upgrade paperradar, or point [store].path at another file",
         )
-    for number in range(current, SCHEMA_VERSION):
-        with conn:  # each migration is one transaction together with its version bump
-            conn.executescript("BEGIN;" + MIGRATIONS[number] + f";PRAGMA user_version = {number + 1};COMMIT;")
     return current
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration into statements (executescript would commit the enclosing transaction)."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer
+            buffer = ""
+    if buffer.strip():
+        yield buffer

@@ -56,27 +56,39 @@ def write_texts(
                 counts["skipped"] += 1
                 continue
             todo.append(WriteRequest(paper, task, language))
-    if todo:
-        for req, result in zip(todo, backend.write(todo), strict=True):
-            if result is None:
-                counts["declined"] += 1
-                continue
-            if isinstance(result, Declined):
-                # Stored with its reason (never as content); a failed task is tried again next run.
-                counts[result.status] = counts.get(result.status, 0) + 1
-                key_lang = backend.text_language(req.task, language)
-                marker = GeneratedText(
-                    req.paper.arxiv_id,
-                    req.paper.version,
-                    req.task,
-                    key_lang,
-                    "",
-                    backend.name,
-                    backend.template_hash(req.task, language),
-                )
-                store.save_text(marker, run_id, status=result.status, detail=result.detail)
-                continue
+    if not todo:
+        return texts, counts
+
+    saved: set[int] = set()
+
+    def persist(index: int, result: WriteResult) -> None:
+        """Store one answer the moment it arrives, so a run killed half-way never pays for it again."""
+        if index in saved or result is None:
+            return
+        req = todo[index]
+        if isinstance(result, Declined):
+            # Stored with its reason (never as content); a failed task is tried again next run.
+            marker = GeneratedText(
+                req.paper.arxiv_id,
+                req.paper.version,
+                req.task,
+                backend.text_language(req.task, language),
+                "",
+                backend.name,
+                backend.template_hash(req.task, language),
+            )
+            store.save_text(marker, run_id, status=result.status, detail=result.detail)
+        else:
             store.save_text(result, run_id, overwrite=req.task in refresh)
+        saved.add(index)
+
+    for index, (req, result) in enumerate(zip(todo, backend.write(todo, on_result=persist), strict=True)):
+        persist(index, result)  # a no-op for what the backend already reported
+        if result is None:
+            counts["declined"] += 1
+        elif isinstance(result, Declined):
+            counts[result.status] = counts.get(result.status, 0) + 1
+        else:
             texts.setdefault(req.paper.arxiv_id, {})[req.task] = result
             counts["written"] += 1
     return texts, counts

@@ -26,7 +26,8 @@ class ExtractiveBackend:
     def template_hash(self, task: str, language: str) -> str:
         return f"{EXTRACTIVE_VERSION}-n{self.max_sentences}"
 
-    def write(self, requests: list[WriteRequest]) -> list[WriteResult]:
+    def write(self, requests: list[WriteRequest], on_result: object = None) -> list[WriteResult]:
+        # Instant and deterministic: nothing to save early, so on_result is not needed.
         out: list[WriteResult] = []
         for req in requests:
             if not self.supports(req.task, req.language):

@@ -7,6 +7,7 @@ backend's job: `paperradar.write.write_texts` looks in the store first, so nothi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -52,8 +53,11 @@ class Backend(Protocol):
         """Changes whenever the prompt, template or algorithm changes, so old cached texts are not reused."""
         ...
 
-    def write(self, requests: list[WriteRequest]) -> list[WriteResult]:
-        """One result per request, in order."""
+    def write(
+        self, requests: list[WriteRequest], on_result: Callable[[int, WriteResult], None] | None = None
+    ) -> list[WriteResult]:
+        """One result per request, in order. A backend that answers over time calls on_result(index,
+        result) as each answer arrives (on the caller's thread), so the caller can store it at once."""
         ...
 
 

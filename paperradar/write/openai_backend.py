@@ -114,10 +114,12 @@ class ChatBackend:
             extra["profile"] = " ".join(self.interests.split())  # new interests: new scores
         return template_hash(task, language, self.params, extra)
 
-    def write(self, requests: list[WriteRequest]) -> list[WriteResult]:
+    def write(
+        self, requests: list[WriteRequest], on_result: Callable[[int, WriteResult], None] | None = None
+    ) -> list[WriteResult]:
         if not requests:
             return []
-        return run_sync(self._write_all(requests))
+        return run_sync(self._write_all(requests, on_result))
 
     # -- transport hooks ------------------------------------------------------------------------------
     async def _call(
@@ -136,9 +138,11 @@ class ChatBackend:
         """Told how many first-attempt calls a write() makes (for progress)."""
 
     # -- jobs -----------------------------------------------------------------------------------------
-    async def _write_all(self, requests: list[WriteRequest]) -> list[WriteResult]:
+    async def _write_all(
+        self, requests: list[WriteRequest], on_result: Callable[[int, WriteResult], None] | None = None
+    ) -> list[WriteResult]:
         results: list[WriteResult] = [None] * len(requests)
-        jobs: list[Coroutine[Any, Any, None]] = []
+        jobs: list[tuple[Coroutine[Any, Any, None], list[int]]] = []
         groups: dict[str, dict[str, list[int]]] = {}  # language -> paper id -> request indices
         for i, req in enumerate(requests):
             if not self.supports(req.task, req.language):
@@ -146,17 +150,19 @@ class ChatBackend:
             if req.task == "interest":
                 groups.setdefault(req.language, {}).setdefault(req.paper.arxiv_id, []).append(i)
             else:
-                jobs.append(self._single(requests, [i], results))
+                jobs.append((self._single(requests, [i], results), [i]))
         batches = []
         for by_id in groups.values():
             owners = list(by_id.values())
             size = self.cfg.batch_size
             batches += [owners[k : k + size] for k in range(0, len(owners), size)]
         # Batches first: they take longest, so they should not be the tail of the run.
-        jobs = [self._batch(requests, b, results) for b in batches] + jobs
+        jobs = [
+            (self._batch(requests, b, results), [i for owners in b for i in owners]) for b in batches
+        ] + jobs
         self._plan(len(jobs))
         async with self._session():
-            await asyncio.gather(*(self._guard(job) for job in jobs))
+            await asyncio.gather(*(self._guard(job, owners, results, on_result) for job, owners in jobs))
         # A bug in one job must not lose the others' answers: whatever it left unset is failed, retried next run.
         return [
             Declined("failed", "internal error (see log)")
@@ -165,11 +171,21 @@ class ChatBackend:
             for r, q in zip(results, requests, strict=True)
         ]
 
-    async def _guard(self, job: Coroutine[Any, Any, None]) -> None:
+    async def _guard(
+        self,
+        job: Coroutine[Any, Any, None],
+        owners: list[int],
+        results: list[WriteResult],
+        on_result: Callable[[int, WriteResult], None] | None,
+    ) -> None:
         try:
             await job
         except Exception:
             log.exception("LLM job failed unexpectedly")
+        if on_result is not None:
+            for i in owners:
+                if results[i] is not None:
+                    on_result(i, results[i])
 
     async def _single(
         self, requests: list[WriteRequest], owners: list[int], results: list[WriteResult]

@@ -19,7 +19,7 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -189,12 +189,16 @@ class StyleBackend:
         params = self.chat.params if self.chat is not None else {}
         return style_template_hash(task.split(":", 1)[1], language, params, self.fulltext_tokens)
 
-    def write(self, requests: list[WriteRequest]) -> list[WriteResult]:
+    def write(
+        self, requests: list[WriteRequest], on_result: Callable[[int, WriteResult], None] | None = None
+    ) -> list[WriteResult]:
         mine = [i for i, r in enumerate(requests) if r.task in STYLE_TASKS]
         others = [i for i, r in enumerate(requests) if r.task not in STYLE_TASKS]
         results: list[WriteResult] = [None] * len(requests)
         if others:
-            for i, result in zip(others, self.inner.write([requests[i] for i in others]), strict=True):
+            inner_report = None if on_result is None else (lambda j, result: on_result(others[j], result))
+            answered = self.inner.write([requests[i] for i in others], on_result=inner_report)
+            for i, result in zip(others, answered, strict=True):
                 results[i] = result
         chat = self.chat
         if mine and chat is not None:
