@@ -366,12 +366,7 @@ def publish(ctx: click.Context, day: date | None) -> None:
         return
     state: State = ctx.obj
     with state.writer() as store:
-        day = _resolve_day(store, day)
-        pipe = Pipeline(state.cfg, store)
-        ranked = store.load_ranked(day) or pipe.rank_day(day)
-        texts = pipe.write_day(ranked) if ranked else {}
-        reason = None if ranked else pipe.empty_reason(day, None)
-        path = pipe.publish_day(day, ranked, texts, len(ranked), reason)
+        path = Pipeline(state.cfg, store).publish_stored_day(_resolve_day(store, day))
     out.print(f"digest: {path}")
 
 
@@ -381,10 +376,7 @@ def _publish_to(state: State, channel: str, day: date | None) -> None:
     with state.writer() as store:
         day = _resolve_day(store, day)
         pipe = Pipeline(state.cfg, store)
-        ranked = store.load_ranked(day) or pipe.rank_day(day)
-        texts = pipe.write_day(ranked) if ranked else {}
-        reason = None if ranked else pipe.empty_reason(day, None)
-        pipe.publish_day(day, ranked, texts, len(ranked), reason)
+        pipe.publish_stored_day(day)
         assert pipe.last_digest is not None
         digest, markdown, path = pipe.last_digest
     result = deliver(channel, from_digest(digest, markdown, path), state.cfg)

@@ -370,6 +370,14 @@ class Pipeline:
         return path
 
     # -- all stages -------------------------------------------------------------------------------------
+    def publish_stored_day(self, day: date) -> Path:
+        """The digest of a day already in the store (ranked if it was not), for `publish` and re-sends:
+        everything comes from the cache, so it costs no model call that was answered before."""
+        ranked = self.store.load_ranked(day) or self.rank_day(day)
+        texts = self.write_day(ranked) if ranked else {}
+        reason = None if ranked else self.empty_reason(day, None)
+        return self.publish_day(day, ranked, texts, len(ranked), reason)
+
     def deliver(self) -> list[Any]:
         """Send the last published digest to every configured channel. Never raises for a failed delivery:
         the digest is already on disk; the results say what failed."""
