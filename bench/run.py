@@ -256,7 +256,10 @@ def main() -> None:
         if section == "machine":
             continue
         for key, value in figures.items():
-            shown = f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                shown = json.dumps(value, ensure_ascii=False)[:60]
+            else:
+                shown = f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
             print(f"{section:<28}{key:<34}{shown:>14}")
     print(f"\nwritten: {ROOT / 'bench' / 'results.json'}")
 
