@@ -27,12 +27,10 @@ from rich.table import Table
 from rich.text import Text
 
 from paperradar import __version__
-from paperradar.config import LANGUAGES, Config, load_config, template_text
+from paperradar.config import Config, load_config, template_text
 from paperradar.errors import (
     EXIT_FAILURE,
-    EXIT_NETWORK,
     EXIT_PARTIAL,
-    EXIT_USAGE,
     DataError,
     PaperradarError,
     UsageError,
@@ -357,99 +355,6 @@ def write(state: State, day: date | None, refresh: tuple[str, ...]) -> None:
     )
 
 
-@cli.group(invoke_without_command=True)
-@click.option("--date", "day", type=DATE, help="Announcement day (default: the latest stored).")
-@click.pass_context
-def publish(ctx: click.Context, day: date | None) -> None:
-    """Render the Markdown digest of a ranked day; subcommands publish elsewhere (site, mail, chat)."""
-    if ctx.invoked_subcommand is not None:
-        return
-    state: State = ctx.obj
-    with state.writer() as store:
-        path = Pipeline(state.cfg, store).publish_stored_day(_resolve_day(store, day))
-    out.print(f"digest: {path}")
-
-
-def _publish_to(state: State, channel: str, day: date | None) -> None:
-    from paperradar.publish.deliver import deliver, from_digest
-
-    with state.writer() as store:
-        day = _resolve_day(store, day)
-        pipe = Pipeline(state.cfg, store)
-        pipe.publish_stored_day(day)
-        assert pipe.last_digest is not None
-        digest, markdown, path = pipe.last_digest
-    result = deliver(channel, from_digest(digest, markdown, path), state.cfg)
-    if result.ok:
-        out.print(f"{channel}: delivered {day} ({result.detail})", markup=False)
-        return
-    err.print(f"error: {channel}: {result.detail}", markup=False)
-    err.print(f"hint: the digest is kept at {path}", markup=False)
-    sys.exit(EXIT_USAGE if result.failure == "config" else EXIT_PARTIAL)
-
-
-def _channel_command(channel: str, what: str) -> None:
-    @publish.command(channel, help=f"Send a day's digest to {what} (configured in [delivery.{channel}]).")
-    @click.option("--date", "day", type=DATE, help="Announcement day (default: the latest stored).")
-    @pass_state
-    def command(state: State, day: date | None) -> None:
-        _publish_to(state, channel, day)
-
-
-for _channel, _what in [
-    ("mail", "e-mail (SMTP)"),
-    ("slack", "Slack"),
-    ("discord", "Discord"),
-    ("feishu", "Feishu / Lark"),
-    ("wecom", "WeCom (企业微信)"),
-    ("webhook", "a JSON webhook"),
-]:
-    _channel_command(_channel, _what)
-
-
-@publish.command("site")
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where to build the site (default: <output folder>/site).",
-)
-@click.option(
-    "--jekyll",
-    "jekyll_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Also export Jekyll posts (front matter: layout, title, date, arxiv_id, tags, lang) here.",
-)
-@click.option("--base-url", help="Absolute URL the site is served from (for the feeds' links).")
-@click.option("--title", help="Site title (default: arXiv <categories>).")
-@click.option("--lang", "langs", multiple=True, type=click.Choice(LANGUAGES), help="Languages (repeatable).")
-@pass_state
-def publish_site(
-    state: State,
-    out_dir: Path | None,
-    jekyll_dir: Path | None,
-    base_url: str | None,
-    title: str | None,
-    langs: tuple[str, ...],
-) -> None:
-    """Static site: days with themed sections, a page per paper, tags, companies, archive, search, feeds."""
-    from paperradar.publish.jekyll import export_jekyll
-    from paperradar.publish.site import build_site
-
-    cfg = state.cfg
-    languages = list(langs) or cfg.languages
-    title = title or f"arXiv {' '.join(cfg.sources.categories)}"
-    target = out_dir or cfg.out_dir / "site"
-    with state.store() as store:
-        report = build_site(store, target, languages, title, base_url, tz=cfg.tz)
-        out.print(
-            f"site: {report.pages} pages ({report.changed} changed) in {report.seconds:.1f}s → {target / 'index.html'}"
-        )
-        if jekyll_dir:
-            jekyll = export_jekyll(store, jekyll_dir, languages, site_title=title, tz=cfg.tz)
-            out.print(f"jekyll: {jekyll.posts} posts ({jekyll.changed} changed) → {jekyll_dir}")
-
-
 @cli.command()
 @click.option("--date", "day", type=DATE, help="Announcement day (default: the latest stored).")
 @click.option(
@@ -551,136 +456,6 @@ def show(state: State, arxiv_id: str) -> None:
         )
 
 
-@cli.group()
-def library() -> None:
-    """The reader's library: papers that personal ranking treats as liked."""
-
-
-@library.command("import")
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--offline", is_flag=True, help="No arXiv API look-up for ids the store does not hold.")
-@pass_state
-def library_import(state: State, files: tuple[Path, ...], offline: bool) -> None:
-    """Import BibTeX (Zotero, Mendeley, Google Scholar), CSL-JSON (Zotero) or a list of arXiv ids/URLs."""
-    from paperradar.rank.personal.library import import_library
-    from paperradar.sources import ArxivAPI
-
-    paths = [Path(f) for f in files] or [state.cfg.resolve(Path(p)) for p in state.cfg.personal.library]
-    if not paths:
-        raise UsageError(
-            "no library file given", hint="paperradar library import FILE.bib (or set [personal].library)"
-        )
-    with state.writer() as store:
-        pipe = Pipeline(state.cfg, store)
-        src = state.cfg.sources
-        api = None if offline else ArxivAPI(pipe.client, src.api_url, src.batch_size)
-        try:
-            items, report = import_library(store, paths, api)
-        finally:
-            if pipe._client is not None:
-                pipe._client.close()
-    out.print(
-        f"library: {len(items)} items ({report.resolved_by_id} by arXiv id, {report.resolved_by_title} by title, "
-        f"{report.fetched_from_api} fetched from arXiv, {report.not_on_arxiv} not on arXiv, "
-        f"{report.duplicates} duplicates merged)"
-    )
-    if report.missing_on_api:
-        out.print(f"arXiv did not know: {', '.join(report.missing_on_api[:10])}")
-
-
-@cli.command()
-@click.argument("arxiv_id")
-@click.argument("value", type=click.Choice(["up", "down", "clear"]))
-@pass_state
-def rate(state: State, arxiv_id: str, value: str) -> None:
-    """Rate a paper: up / down (used by the next ranking), clear (forget the rating)."""
-    key, _version = parse_arxiv_id(arxiv_id)
-    with state.store() as store:
-        if store.get_paper(key) is None:
-            raise DataError(
-                f"{key} is not in the store", hint="`paperradar fetch` or `paperradar import` it first"
-            )
-        store.rate(key, {"up": 1, "down": -1, "clear": 0}[value])
-    out.print(f"{key}: {value} (used by the next ranking)")
-
-
-@cli.command("eval")
-@click.option("--picks", "picks_path", required=True, type=click.Path(path_type=Path), help="Picks JSONL.")
-@click.option(
-    "--pools", "pools_path", type=click.Path(path_type=Path), help="Pools JSONL (metadata in the store)."
-)
-@click.option(
-    "--listings", type=click.Path(path_type=Path), help="Build the pools from a listings JSONL instead."
-)
-@click.option("--category", default="cs.IR", show_default=True)
-@click.option("--train-until", required=True, type=DATE, help="Picks on or before it are the history.")
-@click.option("--judge-until", type=DATE, help="Judge pools up to this day only (validation splits).")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@pass_state
-def eval_cmd(
-    state: State,
-    picks_path: Path,
-    pools_path: Path | None,
-    listings: Path | None,
-    category: str,
-    train_until: date,
-    judge_until: date | None,
-    as_json: bool,
-) -> None:
-    """Replay a reader's picks: rank every judged day's pool with paperradar and the four baselines."""
-    import json
-
-    from paperradar.evaluate import (
-        build_pools,
-        default_rankers,
-        evaluate,
-        format_table,
-        read_picks,
-        read_pools,
-    )
-    from paperradar.rank.personal import get_embedder
-
-    if (pools_path is None) == (listings is None):
-        raise UsageError("give exactly one of --pools FILE or --listings FILE")
-    picks = read_picks(picks_path)
-    pools = read_pools(pools_path) if pools_path else build_pools(listings, picks, category)[0]
-    cfg = state.cfg
-    rankers = default_rankers(
-        cfg.personal, cfg.keywords.groups, cfg.keywords.aliases, get_embedder(cfg.personal)
-    )
-    with state.store() as store:
-        report = evaluate(
-            store,
-            picks,
-            pools,
-            train_until,
-            rankers,
-            judge_until=judge_until,
-            categories=cfg.sources.categories,
-        )
-    if as_json:
-        click.echo(json.dumps(report.as_dict(), indent=2))
-    else:
-        out.print(format_table(report), markup=False)
-
-
-@cli.command("serve")
-@click.option(
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address to listen on; anything but loopback exposes your archive (there is no login).",
-)
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--open", "open_browser", is_flag=True, help="Open the UI in the default browser.")
-@pass_state
-def serve_cmd(state: State, host: str, port: int, open_browser: bool) -> None:
-    """Local web UI: days, search, paper pages with the why, up/down ratings used by the next run."""
-    from paperradar.serve import serve  # starlette/uvicorn load only for this command
-
-    serve(state.cfg.db_path, host=host, port=port, open_browser=open_browser, config=state.cfg)
-
-
 def _report_day(state: State, result: DayResult) -> None:
     if result.empty_reason:
         out.print(f"no new papers announced for {result.day}: {result.empty_reason}")
@@ -710,49 +485,14 @@ def _report_llm(stats: dict[str, Any]) -> None:
         )
 
 
-@cli.group()
-def llm() -> None:
-    """The configured LLM endpoint(s)."""
-
-
-@llm.command("check")
-@click.option("--endpoint", type=int, default=None, help="Only this endpoint (0-based index).")
-@pass_state
-def llm_check(state: State, endpoint: int | None) -> None:
-    """Call each configured endpoint once: model, latency, whether JSON-schema output works."""
-    from paperradar.write.openai_backend import check
-
-    cfg = state.cfg
-    if cfg.llm.backend != "openai" or not cfg.llm.endpoints:
-        raise UsageError(
-            "no OpenAI-compatible endpoint is configured",
-            hint='set [llm] backend = "openai" and add an [[llm.endpoints]] table (see `paperradar init --print`)',
-        )
-    indexes = [endpoint] if endpoint is not None else list(range(len(cfg.llm.endpoints)))
-    worst = 0
-    for i in indexes:
-        if not 0 <= i < len(cfg.llm.endpoints):
-            raise UsageError(
-                f"--endpoint {i} does not exist", hint=f"there are {len(cfg.llm.endpoints)} endpoints"
-            )
-        result = check(cfg, i)
-        if result.error:
-            err.print(f"error: endpoint {i} ({result.endpoint}): {result.error}", markup=False)
-            worst = max(
-                worst, EXIT_USAGE if result.problem in ("url", "key", "model", "config") else EXIT_NETWORK
-            )
-        else:
-            schema = "yes" if result.json_schema_ok else "no (JSON is taken from the text instead)"
-            out.print(
-                f"ok endpoint {i} ({result.endpoint}): model {result.model}, {result.latency_s:.2f}s, "
-                f"json_schema: {schema}",
-                markup=False,
-            )
-    if worst:
-        sys.exit(worst)
+def _register_verbs() -> None:
+    """The publish and reader verbs live in their own modules (cli_publish, cli_reader); importing them
+    attaches their commands to `cli`."""
+    from paperradar import cli_publish, cli_reader  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:
+    _register_verbs()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         cli.main(args=argv, prog_name="paperradar", standalone_mode=False)

@@ -10,7 +10,6 @@ import contextlib
 import fcntl
 import json
 import os
-import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -459,61 +458,10 @@ class Store:
 
     # -- search -----------------------------------------------------------------------------------------
     def search(self, query: str, limit: int = 20) -> list[tuple[Paper, float]]:
-        """Full-text search over title, abstract and authors. The user's text is treated as plain words
-        (FTS5 syntax such as quotes, AND, NEAR, column filters or '*' is escaped), all of which must match.
+        """Full-text search over title, abstract and authors; see paperradar.store.search."""
+        from paperradar.store.search import search
 
-        Ranked by bm25 (title 10, abstract 1, authors 3). FTS5 scores every match before LIMIT applies, at
-        ~10 µs a row, so a common word in a large archive (70k matches in 155k papers) took half a second.
-        Counting matches costs next to nothing, so: up to SCORE_ALL matches, every match is scored, which
-        is the exact bm25 order. Beyond that, papers with every word in the title come first: bm25 ranks
-        the SCORE_NEWEST of them most recently added to the archive (FTS5 walks rowids newest first
-        without scoring); when fewer than `limit` titles match, the rest are the best of the SCORE_NEWEST
-        newest matches anywhere."""
-        match = fts_query(query)
-        if not match or limit <= 0:
-            return []
-        total = self.conn.execute(
-            "SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?", (match,)
-        ).fetchone()[0]
-        if total <= max(SCORE_ALL, limit):
-            scored = self._bm25(match, limit)
-        else:
-            newest = max(SCORE_NEWEST, limit)
-            title = f"{{title}} : ({match})"
-            scored = []
-            floor = self._newest_floor(title, newest)
-            if floor != 0:  # some title matches: ANDed with the plain query so bm25 also weighs the rest
-                scored = self._bm25(f"({title}) AND ({match})", limit, floor)
-            if len(scored) < limit:  # every title match is in: fill up from the newest matches anywhere
-                taken = {rowid for rowid, _ in scored}
-                more = self._bm25(match, limit + len(taken), self._newest_floor(match, newest))
-                scored += [hit for hit in more if hit[0] not in taken][: limit - len(scored)]
-        papers = {}
-        for start in range(0, len(scored), 500):
-            chunk = [rowid for rowid, _ in scored[start : start + 500]]
-            sql = f"SELECT rowid, {_PAPER_COLUMNS} FROM papers WHERE rowid IN ({','.join('?' * len(chunk))})"
-            papers.update((row["rowid"], _row_to_paper(row)) for row in self.conn.execute(sql, chunk))
-        return [(papers[rowid], -score) for rowid, score in scored if rowid in papers]
-
-    def _newest_floor(self, match: str, newest: int) -> int | None:
-        """The lowest rowid among the `newest` most recently added matches: None when there are fewer
-        (score them all), 0 when there is none."""
-        rows = self.conn.execute(
-            "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
-            (match, newest),
-        ).fetchall()
-        return 0 if not rows else rows[-1][0] if len(rows) == newest else None
-
-    def _bm25(self, match: str, limit: int, floor: int | None = None) -> list[tuple[int, float]]:
-        """(rowid, bm25) of the best `limit` matches of an FTS5 expression, optionally only rowid >= floor;
-        ties in rowid order (as the single-query search always gave them)."""
-        sql = f"SELECT rowid, {_BM25} AS score FROM papers_fts WHERE papers_fts MATCH ?"
-        params: list[Any] = [match]
-        if floor is not None:
-            sql += " AND rowid >= ?"
-            params.append(floor)
-        rows = self.conn.execute(sql + " ORDER BY score, rowid LIMIT ?", [*params, limit])
-        return [(r[0], r[1]) for r in rows]
+        return search(self.conn, query, limit, _PAPER_COLUMNS, _row_to_paper)
 
     def table_counts(self) -> dict[str, int]:
         names = [
@@ -529,21 +477,6 @@ class Store:
             "library",
         ]
         return {n: self.conn.execute(f"SELECT count(*) FROM {n}").fetchone()[0] for n in names}
-
-
-_WORD_RE = re.compile(r"\w+", re.UNICODE)
-
-# Search (see Store.search and bench/search_bench.py): queries with up to SCORE_ALL matches are ranked
-# exactly; above, bm25 ranks the SCORE_NEWEST newest title matches (~10 ms on 2 cores).
-SCORE_ALL = 2000
-SCORE_NEWEST = 1000
-_BM25 = "bm25(papers_fts, 10.0, 1.0, 3.0)"
-
-
-def fts_query(text: str) -> str:
-    """Turn user text into a safe FTS5 query: every word quoted (so operators are literal), AND-ed."""
-    words = _WORD_RE.findall(text)
-    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
 def _paper_record(paper: Paper, now: str) -> tuple[Any, ...]:

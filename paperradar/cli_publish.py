@@ -1,0 +1,107 @@
+"""`paperradar publish`: the digest of a stored day, the static site, mail and chat channels."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from paperradar.cli import DATE, State, _resolve_day, cli, err, out, pass_state
+from paperradar.config import LANGUAGES
+from paperradar.errors import EXIT_PARTIAL, EXIT_USAGE
+from paperradar.pipeline import Pipeline
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--date", "day", type=DATE, help="Announcement day (default: the latest stored).")
+@click.pass_context
+def publish(ctx: click.Context, day: date | None) -> None:
+    """Render the Markdown digest of a ranked day; subcommands publish elsewhere (site, mail, chat)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    state: State = ctx.obj
+    with state.writer() as store:
+        path = Pipeline(state.cfg, store).publish_stored_day(_resolve_day(store, day))
+    out.print(f"digest: {path}")
+
+
+def _publish_to(state: State, channel: str, day: date | None) -> None:
+    from paperradar.publish.deliver import deliver, from_digest
+
+    with state.writer() as store:
+        day = _resolve_day(store, day)
+        pipe = Pipeline(state.cfg, store)
+        pipe.publish_stored_day(day)
+        assert pipe.last_digest is not None
+        digest, markdown, path = pipe.last_digest
+    result = deliver(channel, from_digest(digest, markdown, path), state.cfg)
+    if result.ok:
+        out.print(f"{channel}: delivered {day} ({result.detail})", markup=False)
+        return
+    err.print(f"error: {channel}: {result.detail}", markup=False)
+    err.print(f"hint: the digest is kept at {path}", markup=False)
+    sys.exit(EXIT_USAGE if result.failure == "config" else EXIT_PARTIAL)
+
+
+def _channel_command(channel: str, what: str) -> None:
+    @publish.command(channel, help=f"Send a day's digest to {what} (configured in [delivery.{channel}]).")
+    @click.option("--date", "day", type=DATE, help="Announcement day (default: the latest stored).")
+    @pass_state
+    def command(state: State, day: date | None) -> None:
+        _publish_to(state, channel, day)
+
+
+for _channel, _what in [
+    ("mail", "e-mail (SMTP)"),
+    ("slack", "Slack"),
+    ("discord", "Discord"),
+    ("feishu", "Feishu / Lark"),
+    ("wecom", "WeCom (企业微信)"),
+    ("webhook", "a JSON webhook"),
+]:
+    _channel_command(_channel, _what)
+
+
+@publish.command("site")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to build the site (default: <output folder>/site).",
+)
+@click.option(
+    "--jekyll",
+    "jekyll_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also export Jekyll posts (front matter: layout, title, date, arxiv_id, tags, lang) here.",
+)
+@click.option("--base-url", help="Absolute URL the site is served from (for the feeds' links).")
+@click.option("--title", help="Site title (default: arXiv <categories>).")
+@click.option("--lang", "langs", multiple=True, type=click.Choice(LANGUAGES), help="Languages (repeatable).")
+@pass_state
+def publish_site(
+    state: State,
+    out_dir: Path | None,
+    jekyll_dir: Path | None,
+    base_url: str | None,
+    title: str | None,
+    langs: tuple[str, ...],
+) -> None:
+    """Static site: days with themed sections, a page per paper, tags, companies, archive, search, feeds."""
+    from paperradar.publish.jekyll import export_jekyll
+    from paperradar.publish.site import build_site
+
+    cfg = state.cfg
+    languages = list(langs) or cfg.languages
+    title = title or f"arXiv {' '.join(cfg.sources.categories)}"
+    target = out_dir or cfg.out_dir / "site"
+    with state.store() as store:
+        report = build_site(store, target, languages, title, base_url, tz=cfg.tz)
+        out.print(
+            f"site: {report.pages} pages ({report.changed} changed) in {report.seconds:.1f}s → {target / 'index.html'}"
+        )
+        if jekyll_dir:
+            jekyll = export_jekyll(store, jekyll_dir, languages, site_title=title, tz=cfg.tz)
+            out.print(f"jekyll: {jekyll.posts} posts ({jekyll.changed} changed) → {jekyll_dir}")

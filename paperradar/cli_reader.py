@@ -1,0 +1,186 @@
+"""The reader's verbs: library import, ratings, `eval`, the local web UI, and the LLM check."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from paperradar.cli import DATE, State, cli, err, out, pass_state
+from paperradar.errors import EXIT_NETWORK, EXIT_USAGE, DataError, UsageError
+from paperradar.pipeline import Pipeline
+from paperradar.sources.ids import parse_arxiv_id
+
+
+@cli.group()
+def library() -> None:
+    """The reader's library: papers that personal ranking treats as liked."""
+
+
+@library.command("import")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--offline", is_flag=True, help="No arXiv API look-up for ids the store does not hold.")
+@pass_state
+def library_import(state: State, files: tuple[Path, ...], offline: bool) -> None:
+    """Import BibTeX (Zotero, Mendeley, Google Scholar), CSL-JSON (Zotero) or a list of arXiv ids/URLs."""
+    from paperradar.rank.personal.library import import_library
+    from paperradar.sources import ArxivAPI
+
+    paths = [Path(f) for f in files] or [state.cfg.resolve(Path(p)) for p in state.cfg.personal.library]
+    if not paths:
+        raise UsageError(
+            "no library file given", hint="paperradar library import FILE.bib (or set [personal].library)"
+        )
+    with state.writer() as store:
+        pipe = Pipeline(state.cfg, store)
+        src = state.cfg.sources
+        api = None if offline else ArxivAPI(pipe.client, src.api_url, src.batch_size)
+        try:
+            items, report = import_library(store, paths, api)
+        finally:
+            if pipe._client is not None:
+                pipe._client.close()
+    out.print(
+        f"library: {len(items)} items ({report.resolved_by_id} by arXiv id, {report.resolved_by_title} by title, "
+        f"{report.fetched_from_api} fetched from arXiv, {report.not_on_arxiv} not on arXiv, "
+        f"{report.duplicates} duplicates merged)"
+    )
+    if report.missing_on_api:
+        out.print(f"arXiv did not know: {', '.join(report.missing_on_api[:10])}")
+
+
+@cli.command()
+@click.argument("arxiv_id")
+@click.argument("value", type=click.Choice(["up", "down", "clear"]))
+@pass_state
+def rate(state: State, arxiv_id: str, value: str) -> None:
+    """Rate a paper: up / down (used by the next ranking), clear (forget the rating)."""
+    key, _version = parse_arxiv_id(arxiv_id)
+    with state.store() as store:
+        if store.get_paper(key) is None:
+            raise DataError(
+                f"{key} is not in the store", hint="`paperradar fetch` or `paperradar import` it first"
+            )
+        store.rate(key, {"up": 1, "down": -1, "clear": 0}[value])
+    out.print(f"{key}: {value} (used by the next ranking)")
+
+
+@cli.command("eval")
+@click.option("--picks", "picks_path", required=True, type=click.Path(path_type=Path), help="Picks JSONL.")
+@click.option(
+    "--pools", "pools_path", type=click.Path(path_type=Path), help="Pools JSONL (metadata in the store)."
+)
+@click.option(
+    "--listings", type=click.Path(path_type=Path), help="Build the pools from a listings JSONL instead."
+)
+@click.option("--category", default="cs.IR", show_default=True)
+@click.option("--train-until", required=True, type=DATE, help="Picks on or before it are the history.")
+@click.option("--judge-until", type=DATE, help="Judge pools up to this day only (validation splits).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_state
+def eval_cmd(
+    state: State,
+    picks_path: Path,
+    pools_path: Path | None,
+    listings: Path | None,
+    category: str,
+    train_until: date,
+    judge_until: date | None,
+    as_json: bool,
+) -> None:
+    """Replay a reader's picks: rank every judged day's pool with paperradar and the four baselines."""
+    import json
+
+    from paperradar.evaluate import (
+        build_pools,
+        default_rankers,
+        evaluate,
+        format_table,
+        read_picks,
+        read_pools,
+    )
+    from paperradar.rank.personal import get_embedder
+
+    if (pools_path is None) == (listings is None):
+        raise UsageError("give exactly one of --pools FILE or --listings FILE")
+    picks = read_picks(picks_path)
+    pools = read_pools(pools_path) if pools_path else build_pools(listings, picks, category)[0]
+    cfg = state.cfg
+    rankers = default_rankers(
+        cfg.personal, cfg.keywords.groups, cfg.keywords.aliases, get_embedder(cfg.personal)
+    )
+    with state.store() as store:
+        report = evaluate(
+            store,
+            picks,
+            pools,
+            train_until,
+            rankers,
+            judge_until=judge_until,
+            categories=cfg.sources.categories,
+        )
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        out.print(format_table(report), markup=False)
+
+
+@cli.command("serve")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; anything but loopback exposes your archive (there is no login).",
+)
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--open", "open_browser", is_flag=True, help="Open the UI in the default browser.")
+@pass_state
+def serve_cmd(state: State, host: str, port: int, open_browser: bool) -> None:
+    """Local web UI: days, search, paper pages with the why, up/down ratings used by the next run."""
+    from paperradar.serve import serve  # starlette/uvicorn load only for this command
+
+    serve(state.cfg.db_path, host=host, port=port, open_browser=open_browser, config=state.cfg)
+
+
+@cli.group()
+def llm() -> None:
+    """The configured LLM endpoint(s)."""
+
+
+@llm.command("check")
+@click.option("--endpoint", type=int, default=None, help="Only this endpoint (0-based index).")
+@pass_state
+def llm_check(state: State, endpoint: int | None) -> None:
+    """Call each configured endpoint once: model, latency, whether JSON-schema output works."""
+    from paperradar.write.openai_backend import check
+
+    cfg = state.cfg
+    if cfg.llm.backend != "openai" or not cfg.llm.endpoints:
+        raise UsageError(
+            "no OpenAI-compatible endpoint is configured",
+            hint='set [llm] backend = "openai" and add an [[llm.endpoints]] table (see `paperradar init --print`)',
+        )
+    indexes = [endpoint] if endpoint is not None else list(range(len(cfg.llm.endpoints)))
+    worst = 0
+    for i in indexes:
+        if not 0 <= i < len(cfg.llm.endpoints):
+            raise UsageError(
+                f"--endpoint {i} does not exist", hint=f"there are {len(cfg.llm.endpoints)} endpoints"
+            )
+        result = check(cfg, i)
+        if result.error:
+            err.print(f"error: endpoint {i} ({result.endpoint}): {result.error}", markup=False)
+            worst = max(
+                worst, EXIT_USAGE if result.problem in ("url", "key", "model", "config") else EXIT_NETWORK
+            )
+        else:
+            schema = "yes" if result.json_schema_ok else "no (JSON is taken from the text instead)"
+            out.print(
+                f"ok endpoint {i} ({result.endpoint}): model {result.model}, {result.latency_s:.2f}s, "
+                f"json_schema: {schema}",
+                markup=False,
+            )
+    if worst:
+        sys.exit(worst)
