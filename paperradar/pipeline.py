@@ -317,11 +317,15 @@ class Pipeline:
                 texts.setdefault(arxiv_id, {}).setdefault("summary", by_task["summary"])
             counts["extractive_fallback"] = fallback_counts["written"] + fallback_counts["cached"]
         self.stats["texts"] = counts
+        self.record_llm_usage()
+        self.progress("write", len(top), len(top))
+        return texts
+
+    def record_llm_usage(self) -> None:
+        """The run's LLM bill so far (calls, tokens, cost) into the run stats, when the backend keeps one."""
         usage = getattr(self.backend, "usage", None)
         if usage is not None:
             self.stats["llm"] = {"model": self.backend.name, **usage.as_dict()}
-        self.progress("write", len(top), len(top))
-        return texts
 
     # -- publish ----------------------------------------------------------------------------------------
     def digest_path(self, day: date, language: str | None = None) -> Path:

@@ -18,9 +18,10 @@ import json
 import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from paperradar.errors import DataError
 from paperradar.sources.http import HTTPStatusError, PoliteClient
@@ -99,27 +100,22 @@ def fetch_fulltext(
             return cached
     problems: list[str] = []
     result: FullText | None = None
-    html_url = f"{html_base.rstrip('/')}/{vid}"
-    try:
-        response = client.get(html_url)
-        result = parse_html(response.text, url=html_url)
-    except HTTPStatusError as exc:
-        if exc.status >= 500:
-            raise
-        problems.append(f"HTML: HTTP {exc.status}")  # 404: arXiv has no HTML rendering of this paper
-    except DataError as exc:
-        problems.append(f"HTML: {exc.message}")
-    if result is None:
-        pdf_url = f"{pdf_base.rstrip('/')}/{vid}"
+    # HTML first (sections and tables survive), the PDF when arXiv has no HTML rendering or it is unusable.
+    renderings: list[tuple[str, str, Callable[[Any, str], FullText]]] = [
+        ("HTML", html_base, lambda response, url: parse_html(response.text, url=url)),
+        ("PDF", pdf_base, lambda response, url: parse_pdf(response.content, url=url)),
+    ]
+    for label, base_url, parse in renderings:
+        url = f"{base_url.rstrip('/')}/{vid}"
         try:
-            response = client.get(pdf_url)
-            result = parse_pdf(response.content, url=pdf_url)
+            result = parse(client.get(url), url)
+            break
         except HTTPStatusError as exc:
             if exc.status >= 500:
                 raise
-            problems.append(f"PDF: HTTP {exc.status}")
+            problems.append(f"{label}: HTTP {exc.status}")  # 404: no such rendering of this paper
         except DataError as exc:
-            problems.append(f"PDF: {exc.message}")
+            problems.append(f"{label}: {exc.message}")
     if result is None:
         raise DataError(
             f"no usable full text for {vid} ({'; '.join(problems)})",

@@ -86,7 +86,5 @@ def write_style_pages(
             write_if_changed(pipe.cfg.out_dir / "highlights" / f"{day.isoformat()}.{lang}.md", highlight)
     pipe.stats["styles"] = counts
     pipe.stats["faithfulness"] = count_unverified(stored)
-    usage = getattr(pipe.backend, "usage", None)
-    if usage is not None:
-        pipe.stats["llm"] = {"model": pipe.backend.name, **usage.as_dict()}
+    pipe.record_llm_usage()
     return counts

@@ -410,26 +410,21 @@ class PersonalRanker:
 
     def _model_terms(self, clf: Any, n_text: int, pool_tf: Any, tfidf: TfidfEmbedder) -> list[list[str]]:
         """Per paper, the terms with the largest positive coefficient x tf-idf value present in it."""
-        coef = np.asarray(clf.coef_).ravel()[:n_text]
-        terms = tfidf.terms()
-        out = []
-        for i in range(pool_tf.shape[0]):
-            row = pool_tf.getrow(i)
-            contrib = row.data * coef[row.indices]
-            top = np.argsort(-contrib, kind="stable")[: max(self.cfg.explain_top * 2, 1)]
-            out.append([str(terms[row.indices[j]]) for j in top if contrib[j] > 0])
-        return out
+        return self._top_terms(pool_tf, np.asarray(clf.coef_).ravel()[:n_text], tfidf)
 
     def _shared_terms(self, pool_tf: Any, pos_tf: Any, tfidf: TfidfEmbedder) -> list[list[str]]:
         """Per paper, the top tf-idf terms it shares with the library (paper weight x library mean weight)."""
         if pos_tf is None or not tfidf.fitted:
             return [[] for _ in range(pool_tf.shape[0])]
-        lib = np.asarray(pos_tf.mean(axis=0)).ravel()
+        return self._top_terms(pool_tf, np.asarray(pos_tf.mean(axis=0)).ravel(), tfidf)
+
+    def _top_terms(self, pool_tf: Any, weights: Any, tfidf: TfidfEmbedder) -> list[list[str]]:
+        """Per paper, the terms whose tf-idf value x `weights` contributes most (positive only)."""
         terms = tfidf.terms()
         out = []
         for i in range(pool_tf.shape[0]):
             row = pool_tf.getrow(i)
-            contrib = row.data * lib[row.indices]
+            contrib = row.data * weights[row.indices]
             top = np.argsort(-contrib, kind="stable")[: max(self.cfg.explain_top * 2, 1)]
             out.append([str(terms[row.indices[j]]) for j in top if contrib[j] > 0])
         return out
