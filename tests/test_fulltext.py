@@ -24,26 +24,12 @@ from paperradar.write.llm_prompts import estimate_tokens
 from paperradar.write.styles import prepare_sources
 from tests.arxiv_server import ArxivServer, Reply, arxiv_server
 from tests.fake_llm_styles import FULLTEXT_FIXTURES
+from tests.test_sources_http import FakeTime  # the clock that only moves when the client sleeps
 
 __all__ = ["arxiv_server"]  # the fixture is used by name below
 
 HTML = (FULLTEXT_FIXTURES / "2602.09386v1.html").read_bytes()
 HTML_TYPE = "text/html; charset=utf-8"
-
-
-class FakeTime:
-    """A clock that only moves when the client sleeps: waits are recorded, never spent."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def client(fake: FakeTime, **kwargs: object) -> PoliteClient:

@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.fake_llm import Call, Fault
 from tests.fake_llm_styles import FakeStyleLLM
 from tests.test_deliver_servers import SMTPServer, WebhookServer
@@ -322,15 +323,6 @@ def test_chat_payloads_escape_markup_and_mentions(radar: Radar) -> None:
 
 # --- the site in a real browser ----------------------------------------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-BROWSER_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-]
-
 
 def test_site_pages_have_no_live_markup(radar: Radar) -> None:
     site = radar.out / "site"
@@ -423,7 +415,7 @@ def test_site_in_browser_runs_no_hostile_script(radar: Radar) -> None:
 
     site = radar.out / "site"
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS, headless=True)
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
             page = browser.new_page()
             dialogs: list[str] = []

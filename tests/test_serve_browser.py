@@ -15,21 +15,11 @@ import pytest
 from paperradar.config import Config
 from paperradar.serve import BackgroundServer, create_app
 from paperradar.store import Store
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.test_serve import HOSTILE_ID, HOSTILE_TITLE, OLD_ID, build_store
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 15_000
 
 pytestmark = [

@@ -13,25 +13,14 @@ import pytest
 
 from paperradar.publish.site import build_site
 from paperradar.store import Store
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.test_site import ABSTRACT_WORD, DAY, HOSTILE_ID, HOSTILE_TITLE, LANGS, built_store
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is absent (CI installs Debian's chromium)", allow_module_level=True)
 # Imported only now, and not skipped when missing: with a browser on the machine, a missing playwright
 # package is a broken install that must fail loudly, not a test that quietly stops running.
-from playwright import sync_api  # noqa: E402
+from playwright import sync_api
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +52,7 @@ def http_base(site: Path) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
             yield chromium
         finally:
