@@ -218,3 +218,64 @@ def test_hook_explanations_are_json(tmp_path: Path) -> None:
         assert "nearest" in text and np.isfinite(ranked[0].explanation["personal"]["score"])
         store.save_ranks(day, ranked, None)  # the store accepts the explanation as it is
         assert store.ranks(day)[0]["explanation"]["personal"]["nearest"]
+
+
+def test_model_learns_where_in_the_pool_the_reader_picks(corpus: dict[str, Paper]) -> None:
+    """A reader who, whatever the topic, picks each day's most recently submitted paper: with the position
+    features the model learns it from the days they were shown; without them it cannot."""
+    import random
+
+    papers = sorted(corpus.values(), key=lambda p: p.arxiv_id)
+    random.Random(7).shuffle(papers)
+    days = [papers[i : i + 12] for i in range(0, 12 * 14, 12)]
+    train, test = days[:10], days[10:]
+    freshest = [max(day, key=submission_key) for day in days]
+    history = History(
+        cutoff=DAY - timedelta(days=1),
+        positives=[_positive(f, days_ago=20 - n) for n, f in enumerate(freshest[:10])],
+        impressions=[(DAY - timedelta(days=20 - n), day) for n, day in enumerate(train)],
+    )
+
+    def model_percentile(on: bool) -> float:
+        ranker = PersonalRanker(PersonalConfig(position_features=on))
+        out = []
+        for day, fresh in zip(test, freshest[10:], strict=True):
+            scores = {s.arxiv_id: s for s in ranker.score(day, history)}
+            out.append(scores[fresh.arxiv_id].normalized["model"])
+        return float(np.mean(out))
+
+    with_position, without = model_percentile(True), model_percentile(False)
+    assert with_position >= 0.9 and without < with_position - 0.2, (with_position, without)
+
+
+@pytest.mark.parametrize("rated_after_days", [0, 2])  # eval's picks: 0; a real run's ratings: later
+def test_formula_weights_are_learned_from_the_readers_days(
+    corpus: dict[str, Paper], rated_after_days: int
+) -> None:
+    """A reader who picks each day's paper with the most authors: the learned formula puts its largest
+    weight on team size; with fewer than five such days the configured weights stay."""
+    import random
+
+    from paperradar.rank.personal.formula import MIN_DAYS, learn_weights
+
+    papers = sorted(corpus.values(), key=lambda p: p.arxiv_id)
+    random.Random(3).shuffle(papers)
+    days = [papers[i : i + 13] for i in range(0, 13 * 12, 13)]
+    biggest = [max(day, key=lambda p: (len(p.authors), p.arxiv_id)) for day in days]
+
+    def history(n_days: int) -> History:
+        return History(
+            cutoff=DAY - timedelta(days=1),
+            positives=[
+                _positive(b, days_ago=30 - n - rated_after_days) for n, b in enumerate(biggest[:n_days])
+            ],
+            impressions=[(DAY - timedelta(days=30 - n), day) for n, day in enumerate(days[:n_days])],
+        )
+
+    ranker = PersonalRanker(PersonalConfig(learn_weights=True))
+    weights = ranker._prepare(history(12)).learned
+    assert weights is not None and max(weights, key=lambda k: weights[k]) == "team", weights
+    assert sum(weights.values()) == pytest.approx(sum(PersonalConfig().weights[k] for k in weights), rel=1e-3)
+    assert learn_weights(ranker, history(MIN_DAYS - 1), ranker._prepare(history(MIN_DAYS - 1))) is None
+    scores = ranker.score(days[-1], history(11))
+    assert scores[0].explanation["contributions"].get("team", 0) > 0

@@ -22,6 +22,9 @@ FEATURES = ("similarity", "model", "recency", "authors", "coauthors", "keywords"
 # the judged days after 2026-02-28 played no part. Only the ratios matter. `authors` (followed authors)
 # and `llm` could not be tuned there (no followed authors, no model scores in that data): a followed
 # author's boost is set to outweigh any single rank-normalised feature, the LLM score to count like one.
+# With `learn_weights` (the default; chosen on the same validation weeks, over the pools of all the
+# reader's categories) these stand only until the reader has 5 shown days with picks; then the first
+# five are fitted to those days (formula.py) and their total is kept.
 DEFAULT_WEIGHTS: dict[str, float] = {
     "similarity": 1.0,
     "model": 1.0,
@@ -79,6 +82,12 @@ class PersonalConfig(_Section):
     # Train the model on positives the reader picked from a pool they were shown (when there are enough).
     model_in_feed_only: bool = True
     regularization: float = Field(1.0, gt=0)  # C of the classifier
+    # Let the model learn how picks depend on a paper's place in the day's pool (submission order): a
+    # reader who picks the freshest papers, or reads from the top, shows it in the days they were shown.
+    position_features: bool = True
+    # Fit the weights of similarity, model, recency, keywords and team to the reader's own shown days
+    # instead of using `weights` for them (see rank/personal/formula.py); needs 5 days with picks.
+    learn_weights: bool = True
     # Below this many positives the learned model is not trained (its weight is spread on similarity).
     min_positives: int = Field(3, ge=1)
     # Nearest library papers and contributing terms shown in each explanation.
