@@ -203,16 +203,24 @@ def bench_site(n: int = 1000) -> dict[str, float]:
 
 
 def bench_eval_table() -> dict[str, object]:
-    """P5: `paperradar eval` on the shared picks (cs.IR) against the four baselines, same run."""
+    """P5: `paperradar eval` on the shared picks against the four baselines, same run: the cs.IR pools,
+    then the pools of all the reader's categories (bulk sample)."""
     sys.path.insert(0, str(ROOT))
     from paperradar.evaluate.bench import bench_eval
 
     result = bench_eval(SHARED)
     flat: dict[str, object] = {"seconds": result.get("seconds")}
-    for ranker, metrics in result["table"].items():
-        for metric, value in metrics.items():
-            flat[f"{ranker}.{metric}"] = value
-    flat["goal"] = json.dumps(result.get("goal"))
+    runs = [("cs.IR", result)]
+    if "wide" in result:
+        runs.append(("wide", result["wide"]))
+    for run, table in runs:
+        for ranker, metrics in table["table"].items():
+            for metric, value in metrics.items():
+                flat[f"{run}.{ranker}.{metric}"] = value
+        flat[f"{run}.goal"] = json.dumps(table.get("goal"))
+    for category, summary in result.get("wide", {}).get("per_category", {}).items():
+        for ranker, metrics in summary.items():
+            flat[f"wide.{category}.{ranker}.recall@10"] = metrics["recall@10"]
     return flat
 
 

@@ -75,7 +75,14 @@ def rate(state: State, arxiv_id: str, value: str) -> None:
 @click.option(
     "--listings", type=click.Path(path_type=Path), help="Build the pools from a listings JSONL instead."
 )
-@click.option("--category", default="cs.IR", show_default=True)
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    default=["cs.IR"],
+    show_default=True,
+    help="With --listings: the category whose days make the pools (repeat for several).",
+)
 @click.option("--train-until", required=True, type=DATE, help="Picks on or before it are the history.")
 @click.option("--judge-until", type=DATE, help="Judge pools up to this day only (validation splits).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -85,7 +92,7 @@ def eval_cmd(
     picks_path: Path,
     pools_path: Path | None,
     listings: Path | None,
-    category: str,
+    categories: tuple[str, ...],
     train_until: date,
     judge_until: date | None,
     as_json: bool,
@@ -106,7 +113,11 @@ def eval_cmd(
     if (pools_path is None) == (listings is None):
         raise UsageError("give exactly one of --pools FILE or --listings FILE")
     picks = read_picks(picks_path)
-    pools = read_pools(pools_path) if pools_path else build_pools(listings, picks, category)[0]
+    if pools_path:
+        pools = read_pools(pools_path)
+    else:
+        assert listings is not None
+        pools = [pool for c in dict.fromkeys(categories) for pool in build_pools(listings, picks, c)[0]]
     cfg = state.cfg
     rankers = default_rankers(
         cfg.personal, cfg.keywords.groups, cfg.keywords.aliases, get_embedder(cfg.personal)
@@ -119,7 +130,7 @@ def eval_cmd(
             train_until,
             rankers,
             judge_until=judge_until,
-            categories=cfg.sources.categories,
+            categories=sorted({*cfg.sources.categories, *(p.category for p in pools if p.category)}),
         )
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))

@@ -212,3 +212,49 @@ def test_bench_eval_on_a_small_shared_folder(tmp_path: Path) -> None:
     assert list(result["table"]) == NAMES
     assert result["goal"]["metric"] == "recall@10" and "met" in result["goal"]
     assert result["pool_stats"]["pools"] == 9 and result["counts"]["judged_pools"] == 4
+
+
+def test_wide_pools_come_from_the_bulk_sample_by_primary_category(tmp_path: Path) -> None:
+    from paperradar.evaluate.bench import load_wide
+
+    def rec(i: str, cats: list[str], day: str) -> dict[str, object]:
+        return {"id": i, "title": f"Paper {i}", "authors": ["A B"], "categories": cats, "abstract": "Text.",
+                "listing_date": day}  # fmt: skip
+
+    records = [
+        rec("2603.00001", ["cs.CV"], "2026-03-03"),  # picked
+        rec("2603.00002", ["cs.CV", "cs.CL"], "2026-03-03"),
+        rec("2603.00003", ["cs.CL", "cs.CV"], "2026-03-03"),  # cs.CL's: a cross-list is not in cs.CV's pool
+        rec("2603.00004", ["cs.CV"], "2026-03-04"),  # another listing day: not in the pool
+        rec("2511.00005", ["cs.CV"], "2025-11-03"),  # before the window: not imported
+        rec("2603.00006", ["cs.IR"], "2026-03-03"),  # the store holds it already (cs.IR listings)
+    ]
+    data = tmp_path / "data"
+    (data / "arxiv").mkdir(parents=True)
+    with gzip.open(data / "arxiv" / "bulk-155k.jsonl.gz", "wt") as f:
+        f.writelines(json.dumps(r) + "\n" for r in records)
+    picks = [Pick(date(2026, 3, 4), "2603.00001"), Pick(date(2026, 3, 4), "2603.00006")]
+    with Store(tmp_path / "w.db") as store:
+        store.save_papers([Paper("2603.00006", "Held", ["C D"], "Held text.", categories=["cs.IR"])])
+        store.conn.execute("INSERT INTO announcements VALUES ('2026-03-03', 'cs.IR', '2603.00006', 'new', 1)")
+        pools, stats = load_wide(data, store, picks, min_picks=1)
+        assert [(p.date, p.category, p.ids) for p in pools] == [
+            (date(2026, 3, 4), "cs.CV", ["2603.00001", "2603.00002"])
+        ]
+        assert stats["cs.CV"]["pool_picks"] == 1
+        assert store.get_paper("2511.00005") is None and store.get_paper("2603.00004") is not None
+        assert store.get_paper("2603.00006").title == "Held"
+
+
+def test_goal_check_gives_a_bootstrap_interval_of_the_ratio() -> None:
+    def day(ours: float, theirs: float) -> dict[str, object]:
+        return {"metrics": {"paperradar": {"recall@10": ours}, "keywords": {"recall@10": theirs}}}
+
+    same = [day(x, x) for x in (0.2, 0.5, 1.0, 0.7)]
+    summary = {"paperradar": {"recall@10": 0.6}, "keywords": {"recall@10": 0.6}}
+    assert goal_check(summary, days=same)["ratio_95ci"] == [1.0, 1.0]
+    better = [day(1.0, 0.5), day(0.8, 0.4), day(0.6, 0.5), day(0.9, 0.6)] * 5
+    low, high = goal_check({"paperradar": {"recall@10": 0.8}, "keywords": {"recall@10": 0.5}}, days=better)[
+        "ratio_95ci"
+    ]
+    assert 1.0 < low < 1.6 < high

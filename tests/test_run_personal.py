@@ -78,3 +78,23 @@ def test_eval_prints_paperradar_against_four_baselines(write_config, capsys):
     report = json.loads(capsys.readouterr().out)
     assert set(report["summary"]) >= {"paperradar", "random", "keywords", "tfidf-svm", "embedding-decay"}
     assert all(d >= "2026-02-28" for d in (day["date"] for day in report["days"]))
+
+
+def test_eval_builds_pools_for_several_categories(write_config, capsys):
+    cfg = write_config()
+    listings = PERSONAL / "listings-cs-ir-sample.jsonl.gz"
+    assert cli("--config", str(cfg), "import", str(listings)) == 0
+    capsys.readouterr()
+    args = [
+        "--config",
+        str(cfg),
+        "eval",
+        "--picks",
+        str(PERSONAL / "picks.jsonl"),
+        "--listings",
+        str(listings),
+    ]
+    args += ["--category", "cs.IR", "--category", "cs.CL", "--train-until", "2026-02-25", "--json"]
+    assert cli(*args) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {day["category"] for day in report["days"]} == {"cs.IR", "cs.CL"}

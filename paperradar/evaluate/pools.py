@@ -24,7 +24,7 @@ they picked: every paper of those days is a candidate and all rankers get the sa
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -34,12 +34,15 @@ from paperradar.sources import read_jsonl
 MAX_LAG_DAYS = 4  # the Friday listing picked on the next Monday is 3 days; one spare for holidays
 
 
-def listing_days(listings_jsonl: Path, category: str = "cs.IR") -> dict[str, list[date]]:
-    """Paper id -> the sorted days it appeared in `category`'s listing (new, cross-list or replacement)."""
+def listing_days(
+    listings_jsonl: Path, category: str = "cs.IR", kinds: Collection[str] | None = None
+) -> dict[str, list[date]]:
+    """Paper id -> the sorted days it appeared in `category`'s listing (new, cross-list or replacement;
+    only the announcement `kinds` given, e.g. {"new"} for the papers whose primary category it is)."""
     days: dict[str, set[date]] = defaultdict(set)
     for _paper, anns in read_jsonl(Path(listings_jsonl)):
         for ann in anns:
-            if ann.category == category:
+            if ann.category == category and (kinds is None or ann.kind in kinds):
                 days[ann.arxiv_id].add(ann.day)
     return {k: sorted(v) for k, v in days.items()}
 

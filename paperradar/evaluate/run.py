@@ -327,14 +327,19 @@ class EvalReport:
     )  # per judged day: date, category, n, picks, metrics
     counts: dict[str, int] = field(default_factory=dict)
 
-    def summary(self) -> dict[str, dict[str, float]]:
+    def summary(self, category: str | None = None) -> dict[str, dict[str, float]]:
+        """Metrics averaged over the judged pools (of one category when given)."""
+        days = [d for d in self.days if category is None or d["category"] == category]
         out: dict[str, dict[str, float]] = {}
         for name in self.rankers:
-            rows = [d["metrics"][name] for d in self.days]
+            rows = [d["metrics"][name] for d in days]
             out[name] = {m: (float(np.mean([r[m] for r in rows])) if rows else float("nan")) for m in METRICS}
             out[name]["days"] = len(rows)
-            out[name]["picks"] = sum(d["picks"] for d in self.days)
+            out[name]["picks"] = sum(d["picks"] for d in days)
         return out
+
+    def categories(self) -> list[str]:
+        return sorted({d["category"] for d in self.days})
 
     def as_dict(self) -> dict[str, Any]:
         return {
