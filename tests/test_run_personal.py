@@ -55,21 +55,17 @@ def test_ratings_change_the_next_ranking(write_config, capsys):
     assert "personal" in explanation
 
 
-def test_eval_prints_paperradar_against_four_baselines(write_config, capsys):
+def _eval_args(write_config, capsys) -> list[str]:
+    """A store holding the sample listings; the start of an `eval` command line against it."""
     cfg = write_config()
     assert cli("--config", str(cfg), "import", str(PERSONAL / "listings-cs-ir-sample.jsonl.gz")) == 0
     capsys.readouterr()
-    args = [
-        "--config",
-        str(cfg),
-        "eval",
-        "--picks",
-        str(PERSONAL / "picks.jsonl"),
-        "--pools",
-        str(PERSONAL / "pools.jsonl"),
-        "--train-until",
-        "2026-02-27",
-    ]
+    return ["--config", str(cfg), "eval", "--picks", str(PERSONAL / "picks.jsonl")]
+
+
+def test_eval_prints_paperradar_against_four_baselines(write_config, capsys):
+    args = [*_eval_args(write_config, capsys), "--pools", str(PERSONAL / "pools.jsonl")]
+    args += ["--train-until", "2026-02-27"]
     assert cli(*args) == 0
     table = capsys.readouterr().out
     for name in ("paperradar", "random", "keywords", "tfidf-svm", "embedding-decay"):
@@ -81,19 +77,8 @@ def test_eval_prints_paperradar_against_four_baselines(write_config, capsys):
 
 
 def test_eval_builds_pools_for_several_categories(write_config, capsys):
-    cfg = write_config()
     listings = PERSONAL / "listings-cs-ir-sample.jsonl.gz"
-    assert cli("--config", str(cfg), "import", str(listings)) == 0
-    capsys.readouterr()
-    args = [
-        "--config",
-        str(cfg),
-        "eval",
-        "--picks",
-        str(PERSONAL / "picks.jsonl"),
-        "--listings",
-        str(listings),
-    ]
+    args = [*_eval_args(write_config, capsys), "--listings", str(listings)]
     args += ["--category", "cs.IR", "--category", "cs.CL", "--train-until", "2026-02-25", "--json"]
     assert cli(*args) == 0
     report = json.loads(capsys.readouterr().out)

@@ -37,6 +37,7 @@ import orjson
 
 from paperradar.evaluate.pools import build_pools, listing_days
 from paperradar.evaluate.run import EvalReport, Pick, Pool, Ranker, default_rankers, evaluate, read_picks
+from paperradar.models import Paper
 from paperradar.sources import read_jsonl
 from paperradar.store import Store
 
@@ -56,17 +57,23 @@ def data_dir(shared_dir: Path) -> Path:
     return shared_dir / "data" if (shared_dir / "data").is_dir() else shared_dir
 
 
+def _import(store: Store, path: Path) -> list[Paper]:
+    """Papers and announcements of a JSON-lines file into the store; the papers."""
+    papers, anns = [], []
+    for paper, paper_anns in read_jsonl(path):
+        papers.append(paper)
+        anns.extend(paper_anns)
+    store.save_papers(papers)
+    store.save_announcements(anns)
+    return papers
+
+
 def load_shared(data: Path, store: Store) -> tuple[list[Pick], list[Pool], dict[str, int]]:
     """Fill `store` from the shared files; return picks, cs.IR pools and the pool builder's counts."""
     listings = data / "arxiv" / "listings-cs-ir.jsonl.gz"
     picks_files = sorted((data / "picks").glob("*.jsonl"))
     picks = [p for f in picks_files for p in read_picks(f)]
-    papers, anns = [], []
-    for paper, paper_anns in read_jsonl(listings):
-        papers.append(paper)
-        anns.extend(paper_anns)
-    store.save_papers(papers)
-    store.save_announcements(anns)
+    papers = _import(store, listings)
     # Picked papers from other categories: their metadata only (no announcements: they were never in a
     # cs.IR pool), so they count as history and never as candidates.
     wanted = {p.arxiv_id for p in picks} - {p.arxiv_id for p in papers}
@@ -114,12 +121,7 @@ def load_wide(
                 cats = cats.split() if isinstance(cats, str) else cats
                 if rec.get("id") in picked and cats:
                     primary_of_picks[cats[0]] += 1
-        papers, anns = [], []
-        for paper, paper_anns in read_jsonl(subset):
-            papers.append(paper)
-            anns.extend(paper_anns)
-        store.save_papers(papers)
-        store.save_announcements(anns)
+        _import(store, subset)
         pools: list[Pool] = []
         stats: dict[str, dict[str, int]] = {}
         for category in sorted(c for c, n in primary_of_picks.items() if n >= min_picks and c != "cs.IR"):
