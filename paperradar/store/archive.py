@@ -332,13 +332,7 @@ class Store:
 
     def ranks(self, day: date) -> list[dict[str, Any]]:
         rows = self.conn.execute("SELECT * FROM ranks WHERE day = ? ORDER BY rank", (day.isoformat(),))
-        out = []
-        for row in rows:
-            item = dict(row)
-            for key in ("keyword_hits", "companies", "explanation"):
-                item[key] = json.loads(item[key])
-            out.append(item)
-        return out
+        return [decode_rank(row) for row in rows]
 
     def load_ranked(self, day: date) -> list[Ranked]:
         """The stored ranking of a day as Ranked objects (for `write`, `publish` and `export` on their own)."""
@@ -477,6 +471,14 @@ class Store:
             "library",
         ]
         return {n: self.conn.execute(f"SELECT count(*) FROM {n}").fetchone()[0] for n in names}
+
+
+def decode_rank(row: sqlite3.Row) -> dict[str, Any]:
+    """A `ranks` row as a dict with its JSON columns decoded."""
+    item = dict(row)
+    for key in ("keyword_hits", "companies", "explanation"):
+        item[key] = json.loads(item[key])
+    return item
 
 
 def _paper_record(paper: Paper, now: str) -> tuple[Any, ...]:

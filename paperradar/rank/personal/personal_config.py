@@ -1,6 +1,6 @@
 """The `[personal]` config section: the reader's library, followed authors, the embedder and the formula.
 
-Attached to the main config as `cfg.personal` (see the integration notes in the closing report). Every key
+Attached to the main config as `cfg.personal` (the `[personal]` section of paperradar.toml). Every key
 is optional; the defaults were chosen on a validation split inside the training period of the shared
 picks (see `paperradar.evaluate` and docs/BENCHMARKS.md), never on judged days.
 """

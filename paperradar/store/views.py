@@ -1,0 +1,72 @@
+"""Read-only views of the archive for the web UI (`paperradar serve`): a paper's ranks, listings and
+generated texts, translated titles, and per-day counts. Plain functions over a Store: nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from paperradar.models import Paper
+from paperradar.store.archive import Store, decode_rank
+
+
+def _chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:
+    for start in range(0, len(ids), size):  # stay under SQLite's bound-parameter limit
+        yield ids[start : start + size]
+
+
+def paper_ranks(store: Store, arxiv_id: str) -> list[dict[str, Any]]:
+    """Every stored rank row of one paper, newest day first, decoded like Store.ranks."""
+    rows = store.conn.execute("SELECT * FROM ranks WHERE arxiv_id = ? ORDER BY day DESC", (arxiv_id,))
+    return [decode_rank(r) for r in rows]
+
+
+def paper_announcements(store: Store, arxiv_id: str) -> list[dict[str, Any]]:
+    """The days a paper was listed, newest first, each with its listings ("cs.IR new", "cs.AI cross")."""
+    rows = store.conn.execute(
+        "SELECT day, category, kind FROM announcements WHERE arxiv_id = ? ORDER BY day DESC, category",
+        (arxiv_id,),
+    )
+    days: dict[str, list[str]] = {}
+    for row in rows:
+        days.setdefault(row["day"], []).append(f"{row['category']} {row['kind']}")
+    return [{"day": day, "listings": listings} for day, listings in days.items()]
+
+
+def paper_texts(store: Store, arxiv_id: str) -> list[dict[str, Any]]:
+    """The good generated texts of a paper (every version, task, language and model), newest first."""
+    rows = store.conn.execute(
+        "SELECT version, task, language, model, content, created_at FROM texts "
+        "WHERE arxiv_id = ? AND status = 'ok' ORDER BY version DESC, task, created_at DESC",
+        (arxiv_id,),
+    )
+    return [dict(r) for r in rows]
+
+
+def translated_titles(store: Store, papers: dict[str, Paper], language: str) -> dict[str, dict[str, Any]]:
+    """{arxiv_id: {content, model}}: the newest 'title' text in `language` for each paper's current
+    version. A title of an older version is not shown: it may translate a title that has since changed."""
+    out: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(list(papers)):
+        rows = store.conn.execute(
+            "SELECT arxiv_id, version, model, content FROM texts WHERE task = 'title' AND status = 'ok' "
+            f"AND language = ? AND arxiv_id IN ({','.join('?' * len(chunk))}) ORDER BY created_at",
+            [language, *chunk],
+        )
+        for row in rows:
+            paper = papers[row["arxiv_id"]]
+            if row["version"] == paper.version and row["content"] and row["content"] != paper.title:
+                out[row["arxiv_id"]] = {"content": row["content"], "model": row["model"]}
+    return out
+
+
+def day_counts(store: Store, categories: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """({day: papers announced in the watched categories}, {day: papers ranked}) in two queries."""
+    marks = ",".join("?" * len(categories))
+    announced = store.conn.execute(
+        f"SELECT day, count(DISTINCT arxiv_id) FROM announcements WHERE category IN ({marks}) GROUP BY day",
+        categories,
+    )
+    ranked = store.conn.execute("SELECT day, count(*) FROM ranks GROUP BY day")
+    return {r[0]: r[1] for r in announced}, {r[0]: r[1] for r in ranked}
