@@ -279,3 +279,6 @@ def test_formula_weights_are_learned_from_the_readers_days(
     assert learn_weights(ranker, history(MIN_DAYS - 1), ranker._prepare(history(MIN_DAYS - 1))) is None
     scores = ranker.score(days[-1], history(11))
     assert scores[0].explanation["contributions"].get("team", 0) > 0
+    assert scores[0].explanation["formula"] == "weights learned from your shown days"
+    few = ranker.score(days[-1], history(MIN_DAYS - 1))
+    assert few[0].explanation["formula"] == "configured weights"

@@ -259,8 +259,10 @@ class PersonalRanker:
         raw["llm"] = np.array([_llm_value(interests.get(p.arxiv_id)) for p in pool])
 
         weights_cfg = dict(cfg.weights)
+        formula = "configured weights"
         if fitted.learned and "model" in raw:
             weights_cfg.update(fitted.learned)
+            formula = "weights learned from your shown days"
         if "model" not in raw:  # too little history to learn from: similarity carries the model's weight
             weights_cfg["similarity"] = weights_cfg.get("similarity", 0.0) + weights_cfg.pop("model", 0.0)
         norm = {k: (v if k in ABSOLUTE_FEATURES else percentile(v)) for k, v in raw.items()}
@@ -289,6 +291,7 @@ class PersonalRanker:
                 ],
                 "terms": shared[i],
                 "model_terms": model_terms[i],
+                "formula": formula,
             }
             if followed[i]:
                 explanation["followed_authors"] = followed[i]
