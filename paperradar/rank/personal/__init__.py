@@ -6,7 +6,6 @@ scores = ranker.score(pool, history_from_store(store, cfg.personal, day, cfg.sou
 """
 
 from paperradar.rank.personal.embeddings import (
-    EMBEDDINGS_MIGRATION,
     Embedder,
     EmbeddingCache,
     MiniLMEmbedder,
@@ -31,7 +30,6 @@ from paperradar.rank.personal.scoring import History, PersonalRanker, PersonalSc
 
 __all__ = [
     "DEFAULT_WEIGHTS",
-    "EMBEDDINGS_MIGRATION",
     "FEATURES",
     "LIBRARY_MIGRATION",
     "Embedder",

