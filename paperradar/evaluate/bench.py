@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 import orjson
 
-from paperradar.evaluate.pools import build_pools, listing_days
+from paperradar.evaluate.pools import announced_days, build_pools
 from paperradar.evaluate.run import EvalReport, Pick, Pool, Ranker, default_rankers, evaluate, read_picks
-from paperradar.models import Paper
+from paperradar.models import Announcement, Paper
 from paperradar.sources import read_jsonl
 from paperradar.store import Store
 
@@ -57,15 +57,15 @@ def data_dir(shared_dir: Path) -> Path:
     return shared_dir / "data" if (shared_dir / "data").is_dir() else shared_dir
 
 
-def _import(store: Store, path: Path) -> list[Paper]:
-    """Papers and announcements of a JSON-lines file into the store; the papers."""
+def _import(store: Store, path: Path) -> tuple[list[Paper], list[Announcement]]:
+    """Papers and announcements of a JSON-lines file into the store; both, for the caller to reuse."""
     papers, anns = [], []
     for paper, paper_anns in read_jsonl(path):
         papers.append(paper)
         anns.extend(paper_anns)
     store.save_papers(papers)
     store.save_announcements(anns)
-    return papers
+    return papers, anns
 
 
 def load_shared(data: Path, store: Store) -> tuple[list[Pick], list[Pool], dict[str, int]]:
@@ -73,7 +73,7 @@ def load_shared(data: Path, store: Store) -> tuple[list[Pick], list[Pool], dict[
     listings = data / "arxiv" / "listings-cs-ir.jsonl.gz"
     picks_files = sorted((data / "picks").glob("*.jsonl"))
     picks = [p for f in picks_files for p in read_picks(f)]
-    papers = _import(store, listings)
+    papers, anns = _import(store, listings)
     # Picked papers from other categories: their metadata only (no announcements: they were never in a
     # cs.IR pool), so they count as history and never as candidates.
     wanted = {p.arxiv_id for p in picks} - {p.arxiv_id for p in papers}
@@ -86,7 +86,7 @@ def load_shared(data: Path, store: Store) -> tuple[list[Pick], list[Pool], dict[
                     if orjson.loads(line).get("id") in wanted:
                         dst.write(line)
             store.save_papers(paper for paper, _ in read_jsonl(subset))
-    pools, stats = build_pools(listing_days(listings, "cs.IR"), picks, "cs.IR")
+    pools, stats = build_pools(announced_days(anns, "cs.IR"), picks, "cs.IR")
     return picks, pools, stats
 
 
@@ -121,12 +121,12 @@ def load_wide(
                 cats = cats.split() if isinstance(cats, str) else cats
                 if rec.get("id") in picked and cats:
                     primary_of_picks[cats[0]] += 1
-        _import(store, subset)
+        _, anns = _import(store, subset)
         pools: list[Pool] = []
         stats: dict[str, dict[str, int]] = {}
         for category in sorted(c for c, n in primary_of_picks.items() if n >= min_picks and c != "cs.IR"):
             # "new" in a bulk record is its primary category: each paper lands in exactly one pool a day.
-            days = listing_days(subset, category, kinds={"new"})
+            days = announced_days(anns, category, kinds={"new"})
             cat_pools, stats[category] = build_pools(days, picks, category)
             pools += cat_pools
     return pools, stats

@@ -24,11 +24,12 @@ they picked: every paper of those days is a candidate and all rankers get the sa
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
 from paperradar.evaluate.run import Pick, Pool
+from paperradar.models import Announcement
 from paperradar.sources import read_jsonl
 
 MAX_LAG_DAYS = 4  # the Friday listing picked on the next Monday is 3 days; one spare for holidays
@@ -39,11 +40,18 @@ def listing_days(
 ) -> dict[str, list[date]]:
     """Paper id -> the sorted days it appeared in `category`'s listing (new, cross-list or replacement;
     only the announcement `kinds` given, e.g. {"new"} for the papers whose primary category it is)."""
+    anns = (ann for _paper, paper_anns in read_jsonl(Path(listings_jsonl)) for ann in paper_anns)
+    return announced_days(anns, category, kinds)
+
+
+def announced_days(
+    announcements: Iterable[Announcement], category: str, kinds: Collection[str] | None = None
+) -> dict[str, list[date]]:
+    """`listing_days` over announcements already read (a caller that imported the file keeps them)."""
     days: dict[str, set[date]] = defaultdict(set)
-    for _paper, anns in read_jsonl(Path(listings_jsonl)):
-        for ann in anns:
-            if ann.category == category and (kinds is None or ann.kind in kinds):
-                days[ann.arxiv_id].add(ann.day)
+    for ann in announcements:
+        if ann.category == category and (kinds is None or ann.kind in kinds):
+            days[ann.arxiv_id].add(ann.day)
     return {k: sorted(v) for k, v in days.items()}
 
 
