@@ -41,6 +41,7 @@ from paperradar.rank.personal.embeddings import Embedder, TfidfEmbedder, cosine,
 from paperradar.rank.personal.personal_config import PersonalConfig
 from paperradar.rank.personal.scoring import History, PersonalRanker, Positive, ordered
 from paperradar.store import Store
+from paperradar.store.views import announced_ids
 
 BACKGROUND_DAYS = 180  # unlabelled papers announced this long before the cutoff are "the rest"
 
@@ -272,12 +273,9 @@ def default_rankers(
 
 # -- history --------------------------------------------------------------------------------------------
 def _background(store: Store, cutoff: date, categories: Sequence[str]) -> list[str]:
-    sql = "SELECT DISTINCT arxiv_id FROM announcements WHERE day > ? AND day <= ?"
-    params: list[Any] = [(cutoff - timedelta(days=BACKGROUND_DAYS)).isoformat(), cutoff.isoformat()]
-    if categories:
-        sql += f" AND category IN ({','.join('?' * len(categories))})"
-        params += list(categories)
-    return sorted(r[0] for r in store.conn.execute(sql + " ORDER BY arxiv_id", params))
+    # The BACKGROUND_DAYS days ending with the cutoff day itself (eval's history includes its last day).
+    first = cutoff - timedelta(days=BACKGROUND_DAYS - 1)
+    return announced_ids(store, first, cutoff + timedelta(days=1), categories)
 
 
 def history_until(

@@ -1,10 +1,12 @@
-"""Read-only views of the archive for the web UI (`paperradar serve`): a paper's ranks, listings and
-generated texts, translated titles, and per-day counts. Plain functions over a Store: nothing here writes.
+"""Read-only views of the archive: for the web UI (`paperradar serve`) a paper's ranks, listings and
+generated texts, translated titles and per-day counts; for personal ranking and `eval` the papers announced
+in a window of days. Plain functions over a Store: nothing here writes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import date
 from typing import Any
 
 from paperradar.models import Paper
@@ -70,3 +72,20 @@ def day_counts(store: Store, categories: list[str]) -> tuple[dict[str, int], dic
     )
     ranked = store.conn.execute("SELECT day, count(*) FROM ranks GROUP BY day")
     return {r[0]: r[1] for r in announced}, {r[0]: r[1] for r in ranked}
+
+
+def announced_ids(
+    store: Store, start: date, end: date, categories: Sequence[str] = (), newest: int | None = None
+) -> list[str]:
+    """Distinct ids announced on a day in [start, end), in `categories` (any when empty), by id; with
+    `newest`, only that many, taken newest day first (then by id)."""
+    sql = "SELECT DISTINCT arxiv_id FROM announcements WHERE day >= ? AND day < ?"
+    params: list[Any] = [start.isoformat(), end.isoformat()]
+    if categories:
+        sql += f" AND category IN ({','.join('?' * len(categories))})"
+        params += list(categories)
+    if newest is None:
+        return [r[0] for r in store.conn.execute(sql + " ORDER BY arxiv_id", params)]
+    return [
+        r[0] for r in store.conn.execute(sql + f" ORDER BY day DESC, arxiv_id LIMIT {int(newest)}", params)
+    ]

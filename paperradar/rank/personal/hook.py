@@ -17,6 +17,7 @@ from paperradar.rank.personal.library import Library
 from paperradar.rank.personal.personal_config import PersonalConfig
 from paperradar.rank.personal.scoring import History, PersonalRanker, Positive, ordered
 from paperradar.store import Store
+from paperradar.store.views import announced_ids
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +95,8 @@ def _announced_days(store: Store, arxiv_id: str, until: date, categories: Sequen
 
 
 def _background(store: Store, day: date, categories: Sequence[str]) -> list[Any]:
-    sql = "SELECT DISTINCT arxiv_id FROM announcements WHERE day >= ? AND day < ?"
-    params: list[Any] = [(day - timedelta(days=BACKGROUND_DAYS)).isoformat(), day.isoformat()]
-    if categories:
-        sql += f" AND category IN ({','.join('?' * len(categories))})"
-        params += list(categories)
-    ids = [
-        r[0] for r in store.conn.execute(sql + f" ORDER BY day DESC, arxiv_id LIMIT {BACKGROUND_MAX}", params)
-    ]
+    # The BACKGROUND_DAYS days before the day being ranked, at most BACKGROUND_MAX papers, newest first.
+    ids = announced_ids(store, day - timedelta(days=BACKGROUND_DAYS), day, categories, newest=BACKGROUND_MAX)
     papers = store.get_papers(ids)
     return [papers[i] for i in sorted(papers)]
 
