@@ -102,8 +102,9 @@ def bench_import() -> dict[str, float]:
 def bench_intake(n: int = 500) -> dict[str, float]:
     sys.path.insert(0, str(ROOT))
     from paperradar.config import default_config
-    from paperradar.pipeline import Pipeline
+    from paperradar.models import RunStats
     from paperradar.sources import PoliteClient
+    from paperradar.sources.intake import intake_feed
     from paperradar.store import Store
     from tests.arxiv_server import ArxivServer, synthetic_day
 
@@ -117,12 +118,12 @@ def bench_intake(n: int = 500) -> dict[str, float]:
         cfg.sources.request_delay = 0.0
         with Store(Path(tmp) / "r.db") as store, PoliteClient(delay=0.0, max_retries=0) as client:
             start = time.perf_counter()
-            feed = Pipeline(cfg, store, client=client).intake_feed()
+            feed = intake_feed(store, cfg.sources, client, RunStats())
             wall = time.perf_counter() - start
             requests = client.request_count
             # the same in a second process-free pass: everything is stored, so no look-up is needed
             again_client = PoliteClient(delay=0.0, max_retries=0)
-            Pipeline(cfg, store, client=again_client).intake_feed()
+            intake_feed(store, cfg.sources, again_client, RunStats())
             again = again_client.request_count
             again_client.close()
     return {
@@ -144,9 +145,9 @@ def bench_llm(n: int = 200, latency: float = 0.2, concurrency: int = 16) -> dict
 
     sys.path.insert(0, str(ROOT))
     from paperradar.config import default_config
+    from paperradar.llm import write_texts
+    from paperradar.llm.default_plugins.openai import OpenAIBackend
     from paperradar.store import Store
-    from paperradar.write import write_texts
-    from paperradar.write.openai_backend import OpenAIBackend
     from tests.fake_llm import FakeLLM
     from tests.test_llm_backend import real_papers
 
@@ -197,7 +198,7 @@ def bench_llm(n: int = 200, latency: float = 0.2, concurrency: int = 16) -> dict
 def bench_site(n: int = 1000) -> dict[str, float]:
     """Static site build for a ~1,000-paper archive (built through the real pipeline): pages/s."""
     sys.path.insert(0, str(ROOT))
-    from paperradar.publish.site import bench_site as run
+    from bench.site_bench import run_bench as run
 
     return run(n)
 

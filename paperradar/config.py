@@ -9,105 +9,38 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import tomllib
 import typing
 from datetime import tzinfo
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from paperradar.errors import ConfigError
-from paperradar.publish.deliver.delivery_config import DeliveryConfig
-from paperradar.rank.personal.personal_config import PersonalConfig
-from paperradar.write.llm_config import LLMConfig
-from paperradar.write.styles import StyleConfig
+from paperradar.llm.config import LLMConfig
+from paperradar.models import LANGUAGES
+from paperradar.publish.config import OutputConfig
+from paperradar.publish.deliver.config import DeliveryConfig
+from paperradar.rank.config import KeywordsConfig, ReaderConfig
+from paperradar.rank.personal.config import PersonalConfig
+from paperradar.sources.config import SourcesConfig
+from paperradar.store.config import StoreConfig
+from paperradar.write.styles.config import StyleConfig
 
 CONFIG_ENV = "PAPERRADAR_CONFIG"
 DEFAULT_CONFIG_NAME = "paperradar.toml"
-LANGUAGES = ("zh", "ja", "en")
-ORDER_KEYS = ("keywords", "interest", "recency")
-
-# arXiv archive names are lower case (cs, math, hep-th, q-bio, astro-ph); subject classes are upper case
-# (IR, CO) except for physics archives whose subclasses are lower case words (cond-mat.str-el, physics.optics).
-_CATEGORY_RE = re.compile(r"^[a-z][a-z-]*(\.([A-Z]{2}|[a-z][a-z-]*))?$")
-_KNOWN_UPPER_ARCHIVES = ("cs", "math", "stat", "eess", "econ", "q-bio", "q-fin", "astro-ph")
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
-class SourcesConfig(_Section):
-    categories: list[str] = Field(default_factory=lambda: ["cs.IR"], min_length=1)
-    include_cross_lists: bool = True
-    include_replacements: bool = False
-    contact: str = ""
-    rss_url: str = "https://rss.arxiv.org/rss/"
-    api_url: str = "https://export.arxiv.org/api/query"
-    html_url: str = "https://arxiv.org/html"
-    pdf_url: str = "https://arxiv.org/pdf"
-    request_delay: float = Field(3.0, ge=0)
-    timeout: float = Field(30.0, gt=0)
-    max_retries: int = Field(4, ge=0, le=20)
-    batch_size: int = Field(200, ge=1, le=2000)
-
-    @field_validator("categories")
-    @classmethod
-    def _check_categories(cls, value: list[str]) -> list[str]:
-        for cat in value:
-            check_category(cat)
-        return list(dict.fromkeys(value))
-
-
-class KeywordsConfig(_Section):
-    groups: dict[str, list[str]] = Field(default_factory=dict)
-    aliases: dict[str, list[str]] = Field(default_factory=dict)
-
-    @field_validator("groups")
-    @classmethod
-    def _check_groups(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        for group, words in value.items():
-            for word in words:
-                if not word.strip():
-                    raise ValueError(f"group {group!r} has an empty keyword; remove it")
-        return value
-
-
-class ReaderConfig(_Section):
-    interests: str = ""
-
-
-class OutputConfig(_Section):
-    language: Literal["zh", "ja", "en"] = "zh"
-    top_n: int = Field(20, ge=1, le=1000)
-    max_authors: int = Field(4, ge=1, le=100)
-    folder: Path = Path("out")
-    timezone: str = "Asia/Shanghai"
-    order: list[Literal["keywords", "interest", "recency"]] = Field(
-        default_factory=lambda: ["keywords", "interest", "recency"], min_length=1
-    )
-
-    @field_validator("timezone")
-    @classmethod
-    def _check_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r}; use an IANA name such as 'Asia/Shanghai' or 'UTC'"
-            ) from None
-        return value
-
-
-class StoreConfig(_Section):
-    path: Path = Path("paperradar.db")
-
-
 class Config(_Section):
+    """The whole file. Each stage receives only its own section (or settings derived from them), never this."""
+
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
     keywords: KeywordsConfig = Field(default_factory=KeywordsConfig)
     reader: ReaderConfig = Field(default_factory=ReaderConfig)
@@ -143,21 +76,6 @@ class Config(_Section):
     @property
     def tz(self) -> tzinfo:
         return ZoneInfo(self.output.timezone)
-
-
-def check_category(cat: str) -> str:
-    """Raise ValueError with the likely fix when `cat` is not an arXiv category name."""
-    if not isinstance(cat, str) or not _CATEGORY_RE.match(cat):
-        suggestion = ""
-        if isinstance(cat, str) and "." in cat:
-            archive, _, sub = cat.partition(".")
-            if archive.lower() in _KNOWN_UPPER_ARCHIVES and sub.isalpha() and len(sub) == 2:
-                suggestion = f"; did you mean '{archive.lower()}.{sub.upper()}'?"
-        raise ValueError(f"{cat!r} is not an arXiv category name (like cs.IR or math.CO){suggestion}")
-    archive, _, sub = cat.partition(".")
-    if archive in _KNOWN_UPPER_ARCHIVES and sub and not sub.isupper():
-        raise ValueError(f"{cat!r} is not an arXiv category name; did you mean '{archive}.{sub.upper()}'?")
-    return cat
 
 
 def template_text() -> str:

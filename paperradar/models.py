@@ -3,13 +3,29 @@ rank and write annotate them, publish renders them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, Protocol
+
+# The reader's languages: Simplified Chinese, Japanese, English.
+Language = Literal["zh", "ja", "en"]
+LANGUAGES: tuple[Language, ...] = ("zh", "ja", "en")
 
 # arXiv's RSS announce types. "replace-cross" is a replacement of a cross-listed paper.
 AnnounceKind = Literal["new", "cross", "replace", "replace-cross"]
-ANNOUNCE_KINDS: tuple[str, ...] = ("new", "cross", "replace", "replace-cross")
+ANNOUNCE_KINDS: tuple[AnnounceKind, ...] = ("new", "cross", "replace", "replace-cross")
+# What became of one requested text: stored answer, a failure to retry next run, or a recorded skip.
+TextStatus = Literal["ok", "failed", "skipped"]
+# Why a backend gave no text: the call failed (network, HTTP, timeout), the answer stayed invalid after a
+# repair, the run's budget was reached, or the provider refused (content filter). Only a refusal is final
+# for the same prompt and model; the others are asked again on the next run.
+DeclineReason = Literal["failed", "invalid", "budget", "refused"]
+RETRIED_NEXT_RUN: frozenset[DeclineReason] = frozenset({"failed", "invalid", "budget"})
+
+
+def decline_status(reason: DeclineReason) -> TextStatus:
+    """How a declined text is stored: budget and refusals are recorded skips, the rest failures."""
+    return "skipped" if reason in ("budget", "refused") else "failed"
 
 
 @dataclass(slots=True)
@@ -50,7 +66,7 @@ class Announcement:
     arxiv_id: str
     day: date
     category: str
-    kind: str  # one of ANNOUNCE_KINDS
+    kind: AnnounceKind
     version: int | None = None
 
 
@@ -118,6 +134,26 @@ class GeneratedText:
     created_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SourceText:
+    """What a style prompt may say about a paper beyond its metadata (sources/ fetches it, write/ uses it)."""
+
+    text: str = ""  # the full text fitted to the budget; "" = abstract only
+    origin: str = "abstract"  # html | pdf | abstract
+    checks: tuple[str, ...] = ()  # the whole full text (sections, table rows), for the faithfulness check
+    affiliations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EmptyNote:
+    """Why a day has no papers, as intake found it: a label key with its fields (publish says it in the
+    digest's language), or, with key None, a free text (e.g. what the feed said)."""
+
+    key: str | None
+    fields: tuple[tuple[str, str], ...] = ()
+    text: str = ""
+
+
 @dataclass(slots=True)
 class Digest:
     """Everything publish needs to render one day's digest in one language."""
@@ -132,3 +168,145 @@ class Digest:
     items: list[Ranked]
     texts: dict[str, dict[str, GeneratedText]]  # arxiv_id -> task ("summary", "title") -> text
     empty_reason: str | None = None  # set when `items` is empty: why (weekend, holiday, nothing matched)
+
+
+# -- run records --------------------------------------------------------------------------------------------
+
+
+class Progress(Protocol):
+    """Reports progress: (step name, done, total or None, optional detail). The CLI draws rich bars from it."""
+
+    def __call__(self, step: str, done: int, total: int | None, detail: str = "", /) -> None: ...
+
+
+def no_progress(step: str, done: int, total: int | None, detail: str = "", /) -> None:
+    return None
+
+
+@dataclass(slots=True)
+class ImportCounts:
+    papers: int = 0
+    announcements: int = 0
+    inserted: int = 0
+    updated: int = 0
+
+
+@dataclass(slots=True)
+class TextCounts:
+    """What asking for a batch of texts gave: from the cache, newly written, not possible with this backend
+    (declined), failed (asked again next run), skipped (refused, or budget: recorded with the reason)."""
+
+    cached: int = 0
+    written: int = 0
+    declined: int = 0
+    failed: int = 0
+    skipped: int = 0
+    extractive_fallback: int | None = None  # summaries the extractive backend wrote where the model gave none
+
+    def add(self, other: TextCounts) -> None:
+        self.cached += other.cached
+        self.written += other.written
+        self.declined += other.declined
+        self.failed += other.failed
+        self.skipped += other.skipped
+        if other.extractive_fallback is not None:
+            self.extractive_fallback = (self.extractive_fallback or 0) + other.extractive_fallback
+
+    def as_dict(self) -> dict[str, int]:
+        out = {k: v for k, v in asdict(self).items() if v is not None}
+        return out
+
+
+@dataclass(slots=True)
+class TaskUsage:
+    calls: int = 0
+    failed_calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+
+
+@dataclass(slots=True)
+class Usage:
+    """What the LLM backend spent. Tokens come from the servers' `usage`; calls without it are estimated at
+    ~4 characters per token and counted in `estimated_calls`."""
+
+    calls: int = 0  # HTTP requests sent, retries and repairs included
+    failed_calls: int = 0  # requests that brought no usable HTTP answer (errors, timeouts)
+    retries: int = 0
+    repairs: int = 0  # second requests sent because the first answer was invalid
+    tokens_in: int = 0
+    tokens_out: int = 0
+    estimated_calls: int = 0
+    cost: float | None = None  # None: no price for this model in [llm.prices]
+    tasks: dict[str, TaskUsage] = field(default_factory=dict)
+
+    @property
+    def tokens(self) -> int:
+        return self.tokens_in + self.tokens_out
+
+    def task(self, name: str) -> TaskUsage:
+        return self.tasks.setdefault(name, TaskUsage())
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "calls": self.calls,
+            "failed_calls": self.failed_calls,
+            "retries": self.retries,
+            "repairs": self.repairs,
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
+            "estimated_calls": self.estimated_calls,
+            "cost": self.cost,
+            "tokens_estimated": self.estimated_calls > 0,
+            "tasks": {k: asdict(v) for k, v in self.tasks.items()},
+        }
+        return out
+
+
+@dataclass(slots=True)
+class FaithfulnessCounts:
+    texts: int = 0  # style texts with a faithfulness report
+    checked: int = 0  # numbers and names checked against the paper
+    unverified: int = 0  # of those, not found in the paper (marked ⚠)
+
+
+@dataclass(slots=True)
+class DeliveryRecord:
+    ok: bool
+    detail: str
+
+
+@dataclass(slots=True)
+class RunStats:
+    """What one run did, stage by stage; stored as JSON with the run and printed by the CLI."""
+
+    feed_items: int | None = None
+    api_lookups: int | None = None
+    api_missing: int | None = None
+    interest: TextCounts | None = None
+    company: TextCounts | None = None
+    texts: TextCounts | None = None
+    styles: TextCounts | None = None
+    fulltext: str | None = None  # why styles were written from the abstract, when they were
+    faithfulness: FaithfulnessCounts | None = None
+    llm_model: str | None = None
+    llm: Usage | None = None
+    delivery: dict[str, DeliveryRecord] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for key in ("feed_items", "api_lookups", "api_missing", "fulltext"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        for key in ("interest", "company", "texts", "styles"):
+            counts: TextCounts | None = getattr(self, key)
+            if counts is not None:
+                out[key] = counts.as_dict()
+        if self.faithfulness is not None:
+            out["faithfulness"] = asdict(self.faithfulness)
+        if self.llm is not None:
+            out["llm"] = {"model": self.llm_model, **self.llm.as_dict()}
+        if self.delivery:
+            out["delivery"] = {k: asdict(v) for k, v in self.delivery.items()}
+        return out

@@ -26,11 +26,11 @@ from typing import Any
 
 import pytest
 
-from paperradar.models import Paper
+from paperradar.llm.config import LLMConfig
+from paperradar.llm.default_plugins.openai import OpenAIBackend
+from paperradar.models import Paper, SourceText
 from paperradar.sources.fulltext import fit_to_budget, parse_html
-from paperradar.write.llm_config import LLMConfig
-from paperradar.write.openai_backend import OpenAIBackend
-from paperradar.write.style_tasks import SourceText, StyleBackend
+from paperradar.write.styles.tasks import StyleBackend
 from tests.fake_llm import _BLOCK, Call, FakeLLM, Fault
 
 SAMPLE = Path(__file__).parent.parent / "paperradar" / "sample" / "cs-ir-sample.jsonl.gz"

@@ -3,8 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from paperradar.config import check_category, default_config, load_config, template_text
+from paperradar.config import default_config, load_config, template_text
 from paperradar.errors import ConfigError
+from paperradar.sources.config import check_category
 
 
 def test_defaults_are_the_commented_template():

@@ -20,7 +20,7 @@ from paperradar.publish.deliver import (
     from_records,
     safe_link,
 )
-from paperradar.publish.deliver.delivery_config import TEMPLATE
+from paperradar.publish.deliver.config import TEMPLATE
 from paperradar.publish.deliver.mail import build_email
 from tests.test_deliver_servers import hostile_digest, message_for, zh_message
 from tests.test_publish_fixtures import SMES, build_digest
@@ -187,14 +187,6 @@ def test_unconfigured_and_unknown_channels() -> None:
     results = deliver_all(zh_message(), parse(FULL), env={})
     assert [r.channel for r in results] == ["mail", "slack", "discord", "feishu", "wecom", "webhook"]
     assert all(r.failure == "config" and "is not set" in r.detail for r in results)
-
-
-def test_config_object_with_a_delivery_attribute_is_accepted() -> None:
-    class WholeConfig:  # what config.Config will look like once it has a `delivery` field
-        delivery = parse(FULL)
-
-    result = deliver("wecom", zh_message(), WholeConfig(), env={})
-    assert result.failure == "config" and "WECOM_URL is not set" in result.detail
 
 
 def test_redactor_covers_url_parts() -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from paperradar.write.faithful import Claim, Report, check_faithfulness, mark_unverified
-from paperradar.write.styles import count_unverified, render_style, report_of, write_style
+from paperradar.publish.style_render import render_style, write_style
+from paperradar.write.checks.faithful import Claim, Report, check_faithfulness, mark_unverified
+from paperradar.write.styles.stored import count_unverified, report_of
 from tests.fake_llm import Fault
 from tests.fake_llm_styles import FakeStyleLLM, fake_style_llm, sample_papers, smes_source, style_backend
 
@@ -101,7 +102,7 @@ def test_review_with_a_wrong_number_is_marked_and_counted(
     assert mark in results_section
     assert "0.29%" in results_section and "⚠" not in results_section.replace(mark, "")  # the right one is not
     assert result.unverified == 1
-    assert count_unverified([result.stored, None])["unverified"] == 1
+    assert count_unverified([result.stored, None]).unverified == 1
     report = report_of(result.stored)
     assert report is not None and [c.surface for c in report.unverified] == ["400万"]
     assert "⚠" in page.rsplit("---", 1)[1]  # the footer says how many claims are unverified

@@ -17,11 +17,11 @@ from paperradar.sources.fulltext import (
     fit_to_budget,
     parse_html,
     parse_pdf,
+    prepare_sources,
 )
 from paperradar.sources.http import PoliteClient
-from paperradar.write.extractive import split_sentences
-from paperradar.write.llm_prompts import estimate_tokens
-from paperradar.write.styles import prepare_sources
+from paperradar.text.extractive import split_sentences
+from paperradar.text.tokens import estimate_tokens
 from tests.arxiv_server import ArxivServer, Reply, arxiv_server
 from tests.fake_llm_styles import FULLTEXT_FIXTURES
 from tests.test_sources_http import FakeTime  # the clock that only moves when the client sleeps

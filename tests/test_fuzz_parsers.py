@@ -35,13 +35,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from paperradar.errors import PaperradarError
+from paperradar.llm.schemas import AnswerError, check_interest, check_text, extract_json, parse_answer
 from paperradar.models import FeedDay, Paper
 from paperradar.sources.atom import AtomPage, parse_atom
 from paperradar.sources.files import detect_format, read_atom_file, read_jsonl
 from paperradar.sources.fulltext import FullText, parse_html, parse_pdf
 from paperradar.sources.ids import from_safe_filename, parse_arxiv_id, safe_filename
 from paperradar.sources.rss import parse_rss
-from paperradar.write.schemas import AnswerError, check_interest, check_text, extract_json, parse_answer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARXIV = FIXTURES / "arxiv"

@@ -25,12 +25,12 @@ from typing import Any
 import pytest
 
 from paperradar.errors import DataError
+from paperradar.llm.schemas import AnswerError, check_interest
 from paperradar.sources.atom import parse_atom
 from paperradar.sources.fulltext import fetch_fulltext, parse_html
 from paperradar.sources.ids import from_safe_filename, parse_arxiv_id, safe_filename
 from paperradar.sources.rss import parse_rss
 from paperradar.store import Store
-from paperradar.write.schemas import AnswerError, check_interest
 from tests.test_pipeline import cli
 
 ARXIV = Path(__file__).parent / "fixtures" / "arxiv"

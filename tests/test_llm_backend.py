@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
+from paperradar.llm.check import check
+from paperradar.llm.config import LLMConfig
+from paperradar.llm.default_plugins.openai import OpenAIBackend
+from paperradar.llm.seam import Declined, WriteRequest
 from paperradar.models import GeneratedText, Paper
-from paperradar.write.llm import Declined, WriteRequest
-from paperradar.write.llm_config import LLMConfig
-from paperradar.write.openai_backend import OpenAIBackend, check
 from tests.fake_llm import FakeLLM, Fault, fake_llm
 
 __all__ = ["fake_llm"]  # the fixture is used by name below
@@ -344,7 +345,7 @@ def test_dead_endpoint_fails_over(fake_llm: FakeLLM) -> None:
 
 def test_rpm_limit_spaces_requests(fake_llm: FakeLLM) -> None:
     b = backend(fake_llm, concurrency=8)
-    from paperradar.write.llm_client import TokenBucket
+    from paperradar.llm.client import TokenBucket
 
     b.client.endpoints[0].rpm = TokenBucket(600)
     t0 = time.monotonic()
@@ -452,8 +453,8 @@ def test_check_unknown_model_and_wrong_path(fake_llm: FakeLLM) -> None:
 
 
 def test_through_write_texts_and_store_cache(fake_llm: FakeLLM, tmp_path: Path) -> None:
+    from paperradar.llm import write_texts
     from paperradar.store import Store
-    from paperradar.write import write_texts
 
     store = Store(tmp_path / "radar.db")
     b = backend(fake_llm)
@@ -461,15 +462,15 @@ def test_through_write_texts_and_store_cache(fake_llm: FakeLLM, tmp_path: Path) 
     store.save_papers(ps)
     fake_llm.add(Fault("content_filter", times=None, match=ps[1].abstract, task="summary"))
     texts, counts = write_texts(store, b, ps, ["summary", "title", "interest"], "zh")
-    assert counts["written"] == 8 and counts["skipped"] == 1
+    assert counts.written == 8 and counts.skipped == 1
     assert json.loads(texts[ps[0].arxiv_id]["interest"].content)["score"] == expected_score(ps[0].arxiv_id)
     before = len(fake_llm.chat_calls)
     texts, counts = write_texts(store, b, ps, ["summary", "title", "interest"], "zh")
     # a content-filter refusal with the same prompt and model is not asked again: 0 calls on a re-run
-    assert counts["cached"] == 8 and counts["skipped"] == 1 and len(fake_llm.chat_calls) == before
+    assert counts.cached == 8 and counts.skipped == 1 and len(fake_llm.chat_calls) == before
     # --refresh asks again on purpose
     texts, counts = write_texts(store, b, ps, ["summary"], "zh", refresh=["summary"])
-    assert len(fake_llm.chat_calls) == before + 3 and counts["skipped"] == 1
+    assert len(fake_llm.chat_calls) == before + 3 and counts.skipped == 1
 
 
 def test_schema_rejected_with_json_schema_on_says_what_to_set(fake_llm: FakeLLM) -> None:
@@ -488,7 +489,7 @@ def test_write_from_inside_a_running_loop(fake_llm: FakeLLM) -> None:
 
 
 def test_tpm_limit_waits(fake_llm: FakeLLM) -> None:
-    from paperradar.write.llm_client import TokenBucket
+    from paperradar.llm.client import TokenBucket
 
     b = backend(fake_llm, concurrency=4)
     b.client.endpoints[0].tpm = TokenBucket(60 * 200)  # 200 tokens/s; a title call is ~80 estimated tokens

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from paperradar.errors import ConfigError
+from paperradar.llm import WriteRequest
+from paperradar.llm.config import LLMConfig
+from paperradar.llm.default_plugins.llamacpp import LlamaCppBackend
 from paperradar.models import GeneratedText, Paper
-from paperradar.write import WriteRequest
-from paperradar.write.llamacpp_backend import LlamaCppBackend
-from paperradar.write.llm_config import LLMConfig
 
 HAVE_PACKAGE = importlib.util.find_spec("llama_cpp") is not None
 MODEL = os.environ.get("PAPERRADAR_GGUF")

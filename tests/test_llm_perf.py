@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from paperradar.llm.config import LLMConfig
+from paperradar.llm.default_plugins.openai import OpenAIBackend
+from paperradar.llm.seam import WriteRequest
 from paperradar.models import GeneratedText
-from paperradar.write.llm import WriteRequest
-from paperradar.write.llm_config import LLMConfig
-from paperradar.write.openai_backend import OpenAIBackend
 from tests.fake_llm import FakeLLM, fake_llm
 from tests.test_llm_backend import real_papers
 

@@ -11,12 +11,10 @@ import pytest
 from pydantic import ValidationError
 
 from paperradar.errors import ConfigError
-from paperradar.models import GeneratedText, Paper
-from paperradar.write import hookspecs
-from paperradar.write.llm import Declined, WriteRequest
-from paperradar.write.llm_config import LLMConfig
-from paperradar.write.llm_prompts import defuse, estimate_tokens, render, trim_abstract
-from paperradar.write.schemas import (
+from paperradar.llm import hookspecs
+from paperradar.llm.config import LLMConfig
+from paperradar.llm.prompts import defuse, render, trim_abstract
+from paperradar.llm.schemas import (
     AnswerError,
     CompanyAnswer,
     check_interest,
@@ -26,6 +24,9 @@ from paperradar.write.schemas import (
     parse_answer,
     response_schema,
 )
+from paperradar.llm.seam import Declined, WriteRequest
+from paperradar.models import GeneratedText, Paper
+from paperradar.text.tokens import estimate_tokens
 
 # --- JSON extraction -------------------------------------------------------------------------------------
 
@@ -126,7 +127,7 @@ def test_defuse_and_trim() -> None:
 
 
 def test_template_hash_tracks_profile_params_language(tmp_path: Any) -> None:
-    from paperradar.write.openai_backend import OpenAIBackend
+    from paperradar.llm.default_plugins.openai import OpenAIBackend
 
     def h(interests: str, task: str = "interest", lang: str = "zh", **params: Any) -> str:
         cfg = LLMConfig(
@@ -223,7 +224,7 @@ def test_config_errors_name_key_and_fix(kw: dict[str, Any], message: str) -> Non
 
 
 def test_plugin_registers_backends() -> None:
-    from paperradar.write import llm_plugin
+    from paperradar.llm.default_plugins import openai as llm_plugin
 
     pm = pluggy.PluginManager("paperradar")
     pm.add_hookspecs(hookspecs)
@@ -236,7 +237,7 @@ def test_plugin_registers_backends() -> None:
 
 
 def test_llamacpp_missing_says_how_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    from paperradar.write.llamacpp_backend import LlamaCppBackend
+    from paperradar.llm.default_plugins.llamacpp import LlamaCppBackend
 
     monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as if not installed
     cfg = LLMConfig(backend="llamacpp", model_path=tmp_path / "m.gguf")
@@ -274,7 +275,7 @@ class _FakeLlama:
 
 
 def test_llamacpp_backend_reuses_prompts_and_repair(tmp_path: Any) -> None:
-    from paperradar.write.llamacpp_backend import LlamaCppBackend
+    from paperradar.llm.default_plugins.llamacpp import LlamaCppBackend
 
     llama = _FakeLlama()
     cfg = LLMConfig(

@@ -11,6 +11,7 @@ import pytest
 
 from paperradar.errors import ConfigError
 from paperradar.models import Paper
+from paperradar.rank.personal.config import OpenAIEmbeddingConfig, PersonalConfig
 from paperradar.rank.personal.embeddings import (
     EmbeddingCache,
     MiniLMEmbedder,
@@ -22,7 +23,6 @@ from paperradar.rank.personal.embeddings import (
     get_embedder,
     minilm_tokenizer_path,
 )
-from paperradar.rank.personal.personal_config import OpenAIEmbeddingConfig, PersonalConfig
 from paperradar.store import Store
 from tests.fake_llm import FakeLLM, fake_llm  # noqa: F401 - pytest fixture
 

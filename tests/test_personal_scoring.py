@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -172,33 +172,30 @@ def _ranked(store: Store, day: date) -> list[Ranked]:
     ]
 
 
-def _cfg(**personal: object) -> SimpleNamespace:
-    return SimpleNamespace(
-        sources=SimpleNamespace(categories=["cs.IR"]),
-        keywords=SimpleNamespace(groups=GROUPS, aliases={}),
-        personal=PersonalConfig(**personal),
-    )
+def _rerank(store: Store, day: date, ranked: list[Ranked], **personal: Any) -> list[Ranked]:
+    """The daily run's personal re-rank with the watched category cs.IR and the test keyword groups."""
+    return personal_rerank(store, PersonalConfig(**personal), GROUPS, {}, ["cs.IR"], day, ranked)
 
 
 def test_hook_without_reader_data_keeps_order(tmp_path: Path) -> None:
     with _store_with_day(tmp_path) as store:
         day = date(2026, 3, 2)
         ranked = _ranked(store, day)
-        assert personal_rerank(store, _cfg(), day, ranked) == ranked
-        assert personal_rerank(store, _cfg(enabled=False), day, ranked) == ranked
+        assert _rerank(store, day, ranked) == ranked
+        assert _rerank(store, day, ranked, enabled=False) == ranked
 
 
 def test_library_and_ratings_change_the_next_ranking(tmp_path: Path) -> None:
     with _store_with_day(tmp_path) as store:
         day = date(2026, 3, 2)
         import_library(store, [FIX / "zotero-export.json", FIX / "arxiv-ids.txt"])
-        first = personal_rerank(store, _cfg(), day, _ranked(store, day))
+        first = _rerank(store, day, _ranked(store, day))
         assert all("personal" in r.explanation for r in first)
         assert [r.rank for r in first] == list(range(1, len(first) + 1))
         last = first[-1].paper.arxiv_id
         store.rate(last, 1)
         store.rate(first[0].paper.arxiv_id, -1)
-        second = personal_rerank(store, _cfg(), day, _ranked(store, day))
+        second = _rerank(store, day, _ranked(store, day))
         rank2 = {r.paper.arxiv_id: r.rank for r in second}
         assert rank2[last] < len(first)  # the up-rated paper moved up
         assert rank2[first[0].paper.arxiv_id] > 1  # the down-rated one left the top
@@ -213,7 +210,7 @@ def test_hook_explanations_are_json(tmp_path: Path) -> None:
     with _store_with_day(tmp_path) as store:
         day = date(2026, 3, 2)
         import_library(store, [FIX / "zotero-export.bib"])
-        ranked = personal_rerank(store, _cfg(followed_authors=["Adamya Shyam"]), day, _ranked(store, day))
+        ranked = _rerank(store, day, _ranked(store, day), followed_authors=["Adamya Shyam"])
         text = json.dumps([r.explanation for r in ranked])
         assert "nearest" in text and np.isfinite(ranked[0].explanation["personal"]["score"])
         store.save_ranks(day, ranked, None)  # the store accepts the explanation as it is

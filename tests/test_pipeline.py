@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from paperradar.cli import main
-from paperradar.pipeline import estimated_announce_day, sample_path
 from paperradar.sources import read_jsonl
+from paperradar.sources.intake import estimated_announce_day, sample_path
 
 
 def cli(*args: str) -> int:
@@ -169,9 +169,8 @@ def test_bad_line_keeps_what_was_imported_before_it(tmp_path):
     import gzip
     import json
 
-    from paperradar.config import default_config
     from paperradar.errors import DataError
-    from paperradar.pipeline import Pipeline
+    from paperradar.sources.intake import import_file
     from paperradar.store import Store
 
     with gzip.open(sample_path(), "rt", encoding="utf-8") as fh:
@@ -180,12 +179,11 @@ def test_bad_line_keeps_what_was_imported_before_it(tmp_path):
     src = tmp_path / "broken.jsonl"
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with Store(tmp_path / "r.db") as store:
-        pipe = Pipeline(default_config(), store)
         with pytest.raises(DataError, match="line 23"):
-            pipe.import_file(src, batch_size=10)
+            import_file(store, src, batch_size=10)
         assert store.count_papers() == 20  # the two whole batches before the bad line
-        counts = pipe.import_file(src, errors="skip", batch_size=10)
-        assert counts["papers"] == 25 and store.count_papers() == 25
+        counts = import_file(store, src, errors="skip", batch_size=10)
+        assert counts.papers == 25 and store.count_papers() == 25
         # rows imported in batches are in the full-text index too
         first = json.loads(lines[0])
         found = {p.arxiv_id for p, _ in store.search(first["title"], 5)}

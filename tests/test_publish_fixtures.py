@@ -23,7 +23,7 @@ from paperradar.models import (
     Paper,
     Ranked,
 )
-from paperradar.write.extractive import EXTRACTIVE_VERSION, summarize
+from paperradar.text.extractive import EXTRACTIVE_VERSION, summarize
 
 FIXTURE = Path(__file__).parent / "fixtures" / "publish_papers.json"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -10,7 +10,7 @@ import pytest
 
 from paperradar.models import GeneratedText, Interest
 from paperradar.publish import escape_markdown, labels, render_digest
-from paperradar.publish.labels import LANGUAGES
+from paperradar.text.labels import LANGUAGES
 from tests.test_publish_fixtures import (
     GENERATED,
     GR2,

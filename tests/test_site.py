@@ -14,10 +14,10 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from bench.site_bench import SYNTHETIC_MODEL, add_styled_texts, sample_config, sample_store
 from paperradar.models import Announcement, CompanyHit, GeneratedText, KeywordHit, Paper
 from paperradar.pipeline import Pipeline
 from paperradar.publish.site import build_site, render_markdown
-from paperradar.publish.site_bench import SYNTHETIC_MODEL, add_styled_texts, sample_config, sample_store
 from paperradar.publish.site_data import THEME_OTHER, collect_site_data, parse_highlight, slugify, theme_for
 from paperradar.store import Store
 
@@ -71,8 +71,8 @@ def add_hostile(folder: Path, store: Store) -> None:
     store.save_papers(hostile_papers())
     store.save_announcements(Announcement(p.arxiv_id, DAY, "cs.IR", "new", 1) for p in hostile_papers())
     pipe = Pipeline(cfg, store)
-    ranked = pipe.rank_day(DAY)
-    pipe.write_day(ranked)
+    ranked = pipe.rank(DAY)
+    pipe.write(ranked)
     hostile = store.get_paper(HOSTILE_ID)
     assert hostile is not None
     add_styled_texts(store, [hostile])
@@ -300,9 +300,9 @@ def test_slugs_are_safe_and_distinct() -> None:
 
 @pytest.mark.slow
 def test_bench_site_reports_pages_per_second() -> None:
-    from paperradar.publish.site import bench_site
+    from bench.site_bench import run_bench
 
-    result = bench_site(150)
+    result = run_bench(150)
     assert result["papers"] >= 150 and result["pages"] > result["papers"]
     assert result["cold_pages_per_s"] > 0 and result["warm_changed_files"] == 0
 

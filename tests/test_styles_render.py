@@ -10,22 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from paperradar.llm import get_backend, write_texts
+from paperradar.models import SourceText
+from paperradar.publish.style_render import reading_minutes, render_highlight_day, render_style, write_style
 from paperradar.store import Store
-from paperradar.write import write_texts
-from paperradar.write.llm import get_backend
-from paperradar.write.style_tasks import render_prompt
-from paperradar.write.styles import (
-    STYLES,
-    SourceText,
-    StyleBackend,
-    StyleConfig,
-    plan_styles,
-    reading_minutes,
-    render_highlight_day,
-    render_style,
-    style_task,
-    write_style,
-)
+from paperradar.write.styles.config import STYLES, StyleConfig, plan_styles, style_task
+from paperradar.write.styles.tasks import StyleBackend, render_prompt
 from tests.fake_llm import Fault
 from tests.fake_llm_styles import FakeStyleLLM, fake_style_llm, sample_papers, smes_source, style_backend
 
@@ -257,9 +247,9 @@ def test_cached_in_the_store_nothing_written_twice(tmp_path: Path, fake_style_ll
     with Store(tmp_path / "radar.db") as store:
         store.save_papers([paper])
         _, counts = write_texts(store, backend, [paper], ["style:review", "style:highlight"], "ja")
-        assert counts["written"] == 2 and len(fake_style_llm.chat_calls) == 2
+        assert counts.written == 2 and len(fake_style_llm.chat_calls) == 2
         texts2, counts2 = write_texts(store, backend, [paper], ["style:review", "style:highlight"], "ja")
-        assert counts2["cached"] == 2 and len(fake_style_llm.chat_calls) == 2
+        assert counts2.cached == 2 and len(fake_style_llm.chat_calls) == 2
     stored = json.loads(texts2[SMES]["style:review"].content)
     assert stored["style"] == "review" and stored["source"] == "html"
     page = render_style("review", paper, stored, "ja", {"mode": texts2[SMES]["style:review"].mode})

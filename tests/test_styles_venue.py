@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from paperradar.models import Paper
-from paperradar.write.styles import render_style, venue_from_comment
+from paperradar.publish.style_render import render_style
+from paperradar.write.checks.venue import venue_from_comment
 
 CASES = [
     # real comments

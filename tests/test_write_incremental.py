@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
+from paperradar.llm import write_texts
 from paperradar.store import Store
-from paperradar.write import write_texts
 from tests.fake_llm import FakeLLM, Fault, fake_llm  # noqa: F401  (fixture)
 from tests.test_llm_backend import backend, papers, reqs
 
@@ -39,4 +39,4 @@ def test_write_texts_stores_each_answer_on_arrival(fake_llm: FakeLLM, tmp_path) 
 
     store.save_text = spy  # type: ignore[method-assign]
     _, counts = write_texts(store, b, ps, ["title"], "zh")
-    assert counts["written"] == 3 and stored_when_called == [1, 2, 3]  # each saved once, one at a time
+    assert counts.written == 3 and stored_when_called == [1, 2, 3]  # each saved once, one at a time

@@ -37,8 +37,8 @@ import numpy as np
 from paperradar.errors import DataError
 from paperradar.evaluate.metrics import METRICS, day_metrics
 from paperradar.models import Paper
+from paperradar.rank.personal.config import PersonalConfig
 from paperradar.rank.personal.embeddings import Embedder, TfidfEmbedder, cosine, embed_papers, paper_text
-from paperradar.rank.personal.personal_config import PersonalConfig
 from paperradar.rank.personal.scoring import History, PersonalRanker, Positive, ordered
 from paperradar.store import Store
 from paperradar.store.views import announced_ids

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from pathlib import Path
 
-from paperradar.publish.labels import LANGUAGES
-from paperradar.publish.markdown import escape_markdown
 from paperradar.publish.site import render_markdown, site_labels, write_if_changed
 from paperradar.publish.site_data import DayItem, PaperView, collect_site_data, parse_highlight
 from paperradar.store import Store
+from paperradar.text.labels import LANGUAGES
+from paperradar.text.markdown import escape_markdown
 
 MARKER = "generator: paperradar"  # front matter line: which posts this exporter may replace or remove
 POSTS = "_posts"

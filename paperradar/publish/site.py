@@ -27,7 +27,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from paperradar.publish.feeds import render_feeds
-from paperradar.publish.labels import LANGUAGES, labels
+from paperradar.publish.files import write_if_changed
 from paperradar.publish.site_data import (
     DayItem,
     PaperView,
@@ -38,6 +38,7 @@ from paperradar.publish.site_data import (
     parse_highlight,
 )
 from paperradar.store import Store
+from paperradar.text.labels import LANGUAGES, labels
 
 # Folders whose pages the site owns: a page there that this build did not write is stale and removed.
 # Nothing else in out_dir is ever deleted (it may be a folder the user keeps other files in).
@@ -435,24 +436,3 @@ def write_files(out_dir: Path, files: dict[str, bytes]) -> tuple[int, int]:
                 path.unlink()
                 removed += 1
     return changed, removed
-
-
-def write_if_changed(path: Path, data: bytes) -> bool:
-    """Atomic write (never a half-written page after a crash), skipped when the bytes are already there."""
-    try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return True
-
-
-def bench_site(n_papers: int = 1000) -> dict[str, Any]:
-    """Build a synthetic archive of about `n_papers` ranked papers and time the site build on it."""
-    from paperradar.publish.site_bench import run_bench  # the bench pulls in the pipeline; keep it lazy
-
-    return run_bench(n_papers)

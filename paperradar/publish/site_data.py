@@ -17,8 +17,10 @@ from datetime import date
 from typing import Any
 
 from paperradar.models import CompanyHit, Interest, KeywordHit, Paper, Ranked
+from paperradar.publish.style_render import StyleMeta, render_style
 from paperradar.sources.ids import safe_filename
 from paperradar.store import Store
+from paperradar.write.styles.config import STYLES
 
 STYLE_PREFIX = "style:"
 # Styles in the order a paper page shows them; any other style follows, alphabetically.
@@ -224,9 +226,7 @@ def _lookup_theme(keyword: str) -> tuple[Theme, int]:
 
 def _render_style_text(style: str, paper: Paper, text: TextView) -> TextView:
     """Style texts are stored as validated JSON; the site shows them through the same templates as the
-    Markdown pages (write/templates), then markdown-it renders that with raw HTML off."""
-    from paperradar.write.styles import STYLES, StyleMeta, render_style
-
+    Markdown pages (publish/style_templates), then markdown-it renders that with raw HTML off."""
     try:
         data = json.loads(text.content)
     except ValueError:

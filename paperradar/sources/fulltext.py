@@ -18,17 +18,18 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from paperradar.errors import DataError
+from paperradar.errors import DataError, PaperradarError
+from paperradar.models import Paper, SourceText
 from paperradar.sources.http import HTTPStatusError, PoliteClient
 from paperradar.sources.ids import parse_arxiv_id, safe_filename
 from paperradar.sources.latexml import INSTITUTION, parse_latexml
-from paperradar.write.extractive import split_sentences
-from paperradar.write.llm_prompts import estimate_tokens
+from paperradar.text.extractive import split_sentences
+from paperradar.text.tokens import estimate_tokens
 
 log = logging.getLogger(__name__)
 
@@ -319,3 +320,32 @@ def fit_to_budget(fulltext: FullText, max_tokens: int) -> str:
             text += " …" if kept[i] < len(pieces) else ""
         blocks.append(f"{heading}\n{text}" if text else heading)
     return "\n\n".join(blocks)
+
+
+def prepare_sources(
+    papers: Iterable[Paper],
+    client: PoliteClient,
+    *,
+    cache_dir: Path | None,
+    max_tokens: int = 6000,
+    html_base: str | None = None,
+    pdf_base: str | None = None,
+) -> dict[str, SourceText]:
+    """Full texts for `papers` (one HTML or PDF fetch each, cached on disk), fitted to `max_tokens`.
+    A paper whose full text cannot be had gets the abstract (SourceText()), with the reason logged."""
+    bases = {k: v for k, v in (("html_base", html_base), ("pdf_base", pdf_base)) if v}
+    out: dict[str, SourceText] = {}
+    for paper in papers:
+        try:
+            full = fetch_fulltext(paper.arxiv_id, paper.version, client, cache_dir=cache_dir, **bases)
+        except PaperradarError as exc:
+            log.warning("full text of %s unavailable (%s); using the abstract", paper.versioned_id, exc)
+            out[paper.arxiv_id] = SourceText()
+            continue
+        out[paper.arxiv_id] = SourceText(
+            text=fit_to_budget(full, max_tokens),
+            origin=full.source,
+            checks=tuple(full.check_texts()),
+            affiliations=tuple(full.affiliations),
+        )
+    return out

@@ -21,7 +21,18 @@ from typing import Any
 import orjson
 
 from paperradar.errors import BusyError, DataError
-from paperradar.models import Announcement, CompanyHit, GeneratedText, Interest, KeywordHit, Paper, Ranked
+from paperradar.models import (
+    Announcement,
+    CompanyHit,
+    DeclineReason,
+    GeneratedText,
+    Interest,
+    KeywordHit,
+    Paper,
+    Ranked,
+    TextStatus,
+    decline_status,
+)
 from paperradar.store.migrations import migrate
 
 # When two sources describe the same version, the more complete one wins the text fields.
@@ -277,6 +288,18 @@ class Store:
                 best[ann.arxiv_id] = ann
         return sorted(best.values(), key=lambda a: a.arxiv_id)
 
+    def listings_of(self, arxiv_id: str) -> list[Announcement]:
+        """Every listing of one paper (each day and category), oldest first."""
+        rows = self.conn.execute(
+            "SELECT day, category, arxiv_id, kind, version FROM announcements WHERE arxiv_id = ? "
+            "ORDER BY day, category",
+            (arxiv_id,),
+        )
+        return [
+            Announcement(r["arxiv_id"], date.fromisoformat(r["day"]), r["category"], r["kind"], r["version"])
+            for r in rows
+        ]
+
     def announcement_days(self, categories: Iterable[str] | None = None) -> list[date]:
         cats = list(categories) if categories else None
         sql = "SELECT DISTINCT day FROM announcements"
@@ -334,6 +357,11 @@ class Store:
         rows = self.conn.execute("SELECT * FROM ranks WHERE day = ? ORDER BY rank", (day.isoformat(),))
         return [decode_rank(row) for row in rows]
 
+    def rank_totals(self) -> tuple[int, int]:
+        """(distinct papers ranked, days ranked) over the whole archive."""
+        row = self.conn.execute("SELECT count(DISTINCT arxiv_id), count(DISTINCT day) FROM ranks").fetchone()
+        return int(row[0]), int(row[1])
+
     def load_ranked(self, day: date) -> list[Ranked]:
         """The stored ranking of a day as Ranked objects (for `write`, `publish` and `export` on their own)."""
         rows = self.ranks(day)
@@ -381,9 +409,10 @@ class Store:
 
     def text_status(
         self, arxiv_id: str, version: int, task: str, language: str, template_hash: str, model: str
-    ) -> tuple[str, str | None] | None:
+    ) -> tuple[TextStatus, DeclineReason | None] | None:
+        """(status, reason) of a stored text; None when it was never asked for."""
         row = self.conn.execute(
-            "SELECT status, detail FROM texts WHERE arxiv_id=? AND version=? AND task=? AND language=? "
+            "SELECT status, reason FROM texts WHERE arxiv_id=? AND version=? AND task=? AND language=? "
             "AND template_hash=? AND model=?",
             (arxiv_id, version, task, language, template_hash, model),
         ).fetchone()
@@ -393,18 +422,20 @@ class Store:
         self,
         text: GeneratedText,
         run_id: int | None,
-        status: str = "ok",
+        reason: DeclineReason | None = None,
         detail: str | None = None,
         overwrite: bool = False,
     ) -> None:
+        """Store an answer (reason None), or a marker saying why there is none (never content)."""
+        status: TextStatus = "ok" if reason is None else decline_status(reason)
         # A stored good answer is never overwritten by accident; --refresh TASK passes overwrite=True.
         guard = "" if overwrite else " WHERE texts.status IS NOT 'ok'"
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO texts (arxiv_id, version, task, language, template_hash, model, status, content, detail, "
-                "created_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET status=excluded.status, "
-                "content=excluded.content, detail=excluded.detail, created_at=excluded.created_at, run_id=excluded.run_id"
-                + guard,
+                "created_at, run_id, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
+                "status=excluded.status, content=excluded.content, detail=excluded.detail, "
+                "created_at=excluded.created_at, run_id=excluded.run_id, reason=excluded.reason" + guard,
                 (
                     text.arxiv_id,
                     text.version,
@@ -417,6 +448,7 @@ class Store:
                     detail,
                     _iso(text.created_at) or _now(),
                     run_id,
+                    reason,
                 ),
             )
 

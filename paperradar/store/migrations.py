@@ -138,6 +138,16 @@ MIGRATIONS: list[str] = [
         resolved_by TEXT NOT NULL, imported_at TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS library_by_arxiv ON library(arxiv_id);
     """,
+    # 3: why a text is missing, as data (it was a prefix of `detail`): failed | invalid | budget | refused.
+    """
+    ALTER TABLE texts ADD COLUMN reason TEXT;
+    UPDATE texts SET reason = CASE
+        WHEN status = 'ok' THEN NULL
+        WHEN detail LIKE 'budget%' THEN 'budget'
+        WHEN detail LIKE 'invalid answer%' THEN 'invalid'
+        WHEN status = 'skipped' THEN 'refused'
+        ELSE 'failed' END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -23,8 +23,8 @@ from typing import Any, Literal
 from urllib.parse import quote, unquote, urlsplit
 
 from paperradar.models import Digest, GeneratedText, Ranked
-from paperradar.publish.deliver.delivery_config import CHANNEL_NAMES, DeliveryConfig
-from paperradar.publish.labels import format_date, labels
+from paperradar.publish.deliver.config import CHANNEL_NAMES, DeliveryConfig
+from paperradar.text.labels import format_date, labels
 
 __all__ = [
     "CHANNEL_NAMES",
@@ -337,31 +337,23 @@ def retry_delay(attempt: int, cfg: DeliveryConfig) -> float:
     return min(60.0, cfg.backoff * (2 ** (attempt - 1)))
 
 
-def _delivery_section(cfg: Any) -> DeliveryConfig | None:
-    if isinstance(cfg, DeliveryConfig):
-        return cfg
-    section = getattr(cfg, "delivery", None)  # the whole Config, once it has a `delivery` field
-    return section if isinstance(section, DeliveryConfig) else None
-
-
 def deliver(
     channel: str,
     message: DigestMessage,
-    cfg: DeliveryConfig | Any,
+    dcfg: DeliveryConfig,
     *,
     env: Mapping[str, str] | None = None,
     sleep: Sleep = time.sleep,
 ) -> DeliveryResult:
     """Send `message` to `channel` ("mail", "slack", "discord", "feishu", "wecom", "webhook").
 
-    `cfg` is the `[delivery]` section or the whole Config. Never raises for a delivery failure: the result
+    `dcfg` is the `[delivery]` section. Never raises for a delivery failure: the result
     says what happened. `env` replaces os.environ (secrets) and `sleep` time.sleep (backoff, pacing).
     """
     if channel not in CHANNEL_NAMES:
         raise ValueError(f"unknown delivery channel {channel!r}; use one of {', '.join(CHANNEL_NAMES)}")
-    dcfg = _delivery_section(cfg)
-    section = getattr(dcfg, channel, None) if dcfg is not None else None
-    if dcfg is None or section is None:
+    section = getattr(dcfg, channel, None)
+    if section is None:
         return DeliveryResult(
             channel,
             False,
@@ -399,13 +391,12 @@ def deliver(
 
 def deliver_all(
     message: DigestMessage,
-    cfg: DeliveryConfig | Any,
+    dcfg: DeliveryConfig,
     channels: Sequence[str] | None = None,
     *,
     env: Mapping[str, str] | None = None,
     sleep: Sleep = time.sleep,
 ) -> list[DeliveryResult]:
     """Deliver to `channels` (default: every configured one), one after the other; one result each."""
-    dcfg = _delivery_section(cfg)
-    names = list(channels) if channels is not None else (dcfg.configured() if dcfg else [])
-    return [deliver(name, message, cfg, env=env, sleep=sleep) for name in names]
+    names = list(channels) if channels is not None else dcfg.configured()
+    return [deliver(name, message, dcfg, env=env, sleep=sleep) for name in names]

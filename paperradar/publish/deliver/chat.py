@@ -41,7 +41,7 @@ from paperradar.publish.deliver import (
     read_secret,
     retry_delay,
 )
-from paperradar.publish.deliver.delivery_config import DeliveryConfig, FeishuConfig, WebhookConfig
+from paperradar.publish.deliver.config import DeliveryConfig, FeishuConfig, WebhookConfig
 
 log = logging.getLogger("paperradar.deliver")
 Payload = dict[str, Any]

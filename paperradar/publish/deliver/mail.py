@@ -28,7 +28,7 @@ from paperradar.publish.deliver import (
     read_secret,
     retry_delay,
 )
-from paperradar.publish.deliver.delivery_config import DeliveryConfig, MailConfig
+from paperradar.publish.deliver.config import DeliveryConfig, MailConfig
 
 log = logging.getLogger("paperradar.deliver")
 

@@ -5,6 +5,7 @@ ranker = PersonalRanker(cfg.personal, cfg.keywords.groups, cfg.keywords.aliases,
 scores = ranker.score(pool, history_from_store(store, cfg.personal, day, cfg.sources.categories))
 """
 
+from paperradar.rank.personal.config import DEFAULT_WEIGHTS, FEATURES, PersonalConfig
 from paperradar.rank.personal.embeddings import (
     Embedder,
     EmbeddingCache,
@@ -25,7 +26,6 @@ from paperradar.rank.personal.library import (
     read_library_file,
     resolve_items,
 )
-from paperradar.rank.personal.personal_config import DEFAULT_WEIGHTS, FEATURES, PersonalConfig
 from paperradar.rank.personal.scoring import History, PersonalRanker, PersonalScore, Positive, ordered
 
 __all__ = [

@@ -35,7 +35,7 @@ from paperradar.models import Paper
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
 
-    from paperradar.rank.personal.personal_config import OpenAIEmbeddingConfig, PersonalConfig
+    from paperradar.rank.personal.config import OpenAIEmbeddingConfig, PersonalConfig
 
 # Dense (n, dim) float32 for neural backends; CSR (n, vocabulary) for tf-idf. Both support `@` and `.T`.
 Matrix = Any

@@ -1,20 +1,21 @@
 """Personal ranking inside a daily run: the reader's history from the store, and the re-rank of a day.
 
-`Pipeline.rank_day` calls `personal_rerank(store, cfg, day, ordered)` after `order_ranked`; with
+`rank.day.rank_day` calls `personal_rerank(store, personal, groups, aliases, categories, day, ordered)` after
+`order_ranked`; with
 `[personal] enabled = false` (or nothing known about the reader) the order is returned unchanged.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from paperradar.models import Ranked
+from paperradar.rank.personal.config import PersonalConfig
 from paperradar.rank.personal.embeddings import EmbeddingCache, get_embedder, paper_text
 from paperradar.rank.personal.library import Library
-from paperradar.rank.personal.personal_config import PersonalConfig
 from paperradar.rank.personal.scoring import History, PersonalRanker, Positive, ordered
 from paperradar.store import Store
 from paperradar.store.views import announced_ids
@@ -101,22 +102,27 @@ def _background(store: Store, day: date, categories: Sequence[str]) -> list[Any]
     return [papers[i] for i in sorted(papers)]
 
 
-def personal_rerank(store: Store, cfg: Any, day: date, ranked: list[Ranked]) -> list[Ranked]:
-    """Re-order a day's ranked papers by the personal score (`cfg` is the main Config with `.personal`).
+def personal_rerank(
+    store: Store,
+    pcfg: PersonalConfig,
+    groups: Mapping[str, list[str]],
+    aliases: Mapping[str, list[str]],
+    categories: Sequence[str],
+    day: date,
+    ranked: list[Ranked],
+) -> list[Ranked]:
+    """Re-order a day's ranked papers by the personal score.
 
     Each item's explanation gains a "personal" entry (score, contributions, nearest library papers,
     terms, followed authors); the keyword/interest/company fields are left as they were."""
-    pcfg: PersonalConfig = getattr(cfg, "personal", None) or PersonalConfig()
     if not pcfg.enabled or not ranked:
         return ranked
-    categories = list(cfg.sources.categories)
+    categories = list(categories)
     history = history_from_store(store, pcfg, day, categories)
     if not history.positives and not history.negatives and not pcfg.followed_authors:
         return ranked  # nothing known about the reader: the configured order stands
     embedder = get_embedder(pcfg)
-    ranker = PersonalRanker(
-        pcfg, cfg.keywords.groups, cfg.keywords.aliases, embedder, EmbeddingCache(store.conn)
-    )
+    ranker = PersonalRanker(pcfg, dict(groups), dict(aliases), embedder, EmbeddingCache(store.conn))
     by_id = {r.paper.arxiv_id: r for r in ranked}
     scores = ranker.score(
         [r.paper for r in ranked],

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from paperradar.models import Interest, KeywordHit, Paper
+from paperradar.rank.personal.config import PersonalConfig
 from paperradar.rank.personal.embeddings import (
     Embedder,
     EmbeddingCache,
@@ -44,7 +45,6 @@ from paperradar.rank.personal.embeddings import (
     embed_papers,
     paper_text,
 )
-from paperradar.rank.personal.personal_config import PersonalConfig
 
 ABSOLUTE_FEATURES = frozenset(("authors", "llm"))
 _NEW_ID_RE = re.compile(r"(\d{2})(\d{2})\.(\d{4,5})")

@@ -2,7 +2,7 @@
 
 A backend turns (paper, task, language) requests into GeneratedText, or None when it cannot do that task
 honestly (the extractive backend cannot translate a title, so it does not pretend to). Caching is not the
-backend's job: `paperradar.write.write_texts` looks in the store first, so nothing is computed twice.
+backend's job: `paperradar.llm.write_texts` looks in the store first, so nothing is computed twice.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from paperradar.errors import ConfigError
-from paperradar.models import GeneratedText, Paper
+from paperradar.llm.config import LLMConfig
+from paperradar.models import DeclineReason, GeneratedText, Paper, TextStatus, Usage, decline_status
 
 # The tasks the digest needs. Later backends add more (interest, company) behind the same seam.
 TASKS = ("summary", "title")
@@ -27,11 +27,26 @@ class WriteRequest:
 
 @dataclass(frozen=True, slots=True)
 class Declined:
-    """A backend's honest "no": `failed` is retried on the next run, `skipped` (content filter, budget
-    exhausted) is recorded with its reason. Never a made-up value in place of an answer."""
+    """A backend's honest "no", with the reason (see models.DeclineReason) and a one-line detail. Never a
+    made-up value in place of an answer."""
 
-    status: str  # failed | skipped
+    reason: DeclineReason
     detail: str
+
+    @property
+    def status(self) -> TextStatus:
+        return decline_status(self.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class CallProgress:
+    """Passed to the progress callback after every request starts or ends (for a rich progress bar)."""
+
+    calls: int  # requests finished
+    in_flight: int
+    failed: int
+    tokens: int
+    planned: int  # first-attempt requests planned by the current write() (retries and repairs come on top)
 
 
 WriteResult = GeneratedText | Declined | None  # None: the backend does not do this task at all
@@ -42,6 +57,15 @@ class Backend(Protocol):
     """`name` is what the store records as the model ("extractive", or e.g. "deepseek-chat")."""
 
     name: str
+
+    @property
+    def usage(self) -> Usage | None:
+        """What the backend spent so far (calls, tokens, cost); None for one that calls no model."""
+        ...
+
+    def on_progress(self, callback: Callable[[CallProgress], None] | None) -> None:
+        """Called after every model request starts or ends (for a progress bar); a no-op without a model."""
+        ...
 
     def supports(self, task: str, language: str) -> bool: ...
 
@@ -61,11 +85,7 @@ class Backend(Protocol):
         ...
 
 
-def get_backend(name: str, config: object | None = None) -> Backend:
-    from paperradar.write.plugins import backend_factories
+class BackendFactory(Protocol):
+    """What a plugin registers: builds a backend from the [llm] section and the reader's interests text."""
 
-    factories = backend_factories()
-    if name not in factories:
-        known = ", ".join(sorted(factories)) or "none"
-        raise ConfigError(f"unknown writing backend {name!r}", hint=f"installed backends: {known}")
-    return factories[name](config)
+    def __call__(self, config: LLMConfig, *, interests: str = "") -> Backend: ...

@@ -10,7 +10,7 @@ model (the config enforces it): they exist to spread load, and texts from differ
 a cache entry.
 
 write() is synchronous for the pipeline and runs an asyncio loop inside. Each answer is validated; an
-invalid one gets exactly one repair request with the error, then the request is Declined("failed").
+invalid one gets exactly one repair request with the error, then the request is Declined("invalid").
 A batch whose answer lacks some ids (or has bad items) is completed by asking for those papers singly.
 """
 
@@ -19,40 +19,28 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import httpx
-
-from paperradar.errors import ConfigError
-from paperradar.models import GeneratedText
-from paperradar.write.llm import Declined, WriteRequest, WriteResult
-from paperradar.write.llm_client import (
+from paperradar.llm.client import (
     CallDeclined,
-    ChatClient,
     ChatReply,
-    Progress,
     Usage,
-    _error_info,
-    _read_key,
-    is_schema_rejection,
-    redact,
 )
-from paperradar.write.llm_config import LLMConfig
-from paperradar.write.llm_prompts import Prompt, estimate_tokens, render, template_hash
-from paperradar.write.schemas import (
+from paperradar.llm.config import LLMConfig
+from paperradar.llm.prompts import Prompt, render, template_hash
+from paperradar.llm.schemas import (
     LANGUAGE_NAMES,
     AnswerError,
     check_interest,
     check_text,
-    extract_json,
     interest_content,
     parse_answer,
     response_schema,
 )
+from paperradar.llm.seam import CallProgress, Declined, WriteRequest, WriteResult
+from paperradar.models import GeneratedText
 
 log = logging.getLogger("paperradar.llm")
 
@@ -61,19 +49,6 @@ _REPAIR = (
     "Your answer could not be used: {error}. Reply again with only the JSON object the instructions ask for."
 )
 _T = TypeVar("_T")
-
-
-def llm_section(config: object | None) -> LLMConfig:
-    """The [llm] section from a full Config (cfg.llm), an LLMConfig, or the defaults."""
-    if isinstance(config, LLMConfig):
-        return config
-    section = getattr(config, "llm", None)
-    return section if isinstance(section, LLMConfig) else LLMConfig()
-
-
-def reader_interests(config: object | None) -> str:
-    reader = getattr(config, "reader", None)
-    return str(getattr(reader, "interests", "") or "")
 
 
 def run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
@@ -90,12 +65,19 @@ class ChatBackend:
     """The task logic over an abstract chat call; subclasses provide `_call` and `_session`."""
 
     name: str
-    usage: Usage
+    _usage: Usage
 
     def __init__(self, cfg: LLMConfig, interests: str, params: dict[str, Any]):
         self.cfg = cfg
         self.interests = interests
         self.params = params  # request params that change the output; part of the template hash
+
+    @property
+    def usage(self) -> Usage:
+        return self._usage
+
+    def on_progress(self, callback: Callable[[CallProgress], None] | None) -> None:
+        """Transports that report progress override this."""
 
     # -- the seam -------------------------------------------------------------------------------------
     def supports(self, task: str, language: str) -> bool:
@@ -212,7 +194,7 @@ class ChatBackend:
         try:
             content = await self._ask(prompt, task, schema, validate)
         except CallDeclined as d:
-            return Declined(d.status, d.detail)
+            return Declined(d.reason, d.detail)
         return self._text(req, content)
 
     async def _ask(
@@ -236,7 +218,7 @@ class ChatBackend:
             return validate(reply.content)
         except AnswerError as exc:
             raise CallDeclined(
-                "failed", f"invalid answer after one repair: {self._problem(reply, exc)}", "invalid"
+                "invalid", f"invalid answer after one repair: {self._problem(reply, exc)}"
             ) from None
 
     @staticmethod
@@ -264,11 +246,11 @@ class ChatBackend:
                 prompt, "interest", schema, lambda text: check_interest(text, prompt.ids, lang)
             )
         except CallDeclined as d:
-            if d.kind not in ("filter", "invalid"):
+            if d.reason not in ("refused", "invalid"):
                 # Budget or transport failure: singles would only fail the same way, k times over.
                 for o in owners:
                     for i in o:
-                        results[i] = Declined(d.status, d.detail)
+                        results[i] = Declined(d.reason, d.detail)
                 return
             # A content filter may object to one paper only; an unusable answer may be one paper's fault.
             bad = {pid: d.detail for pid in prompt.ids}
@@ -302,181 +284,3 @@ class ChatBackend:
         if isinstance(result, GeneratedText) and result.version != req.paper.version:
             return self._text(req, result.content)
         return result
-
-
-class OpenAIBackend(ChatBackend):
-    """`OpenAIBackend(config)` with config a full Config (uses cfg.llm and cfg.reader.interests) or an
-    LLMConfig. `usage` accumulates over write() calls; `progress` gets a Progress after every request."""
-
-    def __init__(
-        self,
-        config: object | None = None,
-        *,
-        interests: str | None = None,
-        progress: Callable[[Progress], None] | None = None,
-        backoff: float = 0.5,
-    ):
-        cfg = llm_section(config)
-        if not cfg.endpoints:
-            raise ConfigError(
-                "the openai backend needs at least one endpoint",
-                hint="add [[llm.endpoints]] with base_url, model and api_key_env to the config",
-            )
-        super().__init__(
-            cfg, reader_interests(config) if interests is None else interests, dict(cfg.endpoints[0].params)
-        )
-        self.client = ChatClient(cfg, progress=progress, backoff=backoff)
-        self.name = cfg.endpoints[0].model
-        self.usage = self.client.usage
-
-    @property
-    def progress(self) -> Callable[[Progress], None] | None:
-        return self.client.progress
-
-    @progress.setter
-    def progress(self, callback: Callable[[Progress], None] | None) -> None:
-        """Settable after get_backend(): e.g. a rich progress bar's update function."""
-        self.client.progress = callback
-
-    async def _call(
-        self,
-        prompt: Prompt,
-        task: str,
-        schema: dict[str, Any] | None,
-        messages: list[dict[str, str]] | None = None,
-    ) -> ChatReply:
-        msgs = messages or prompt.messages
-        est = prompt.est_tokens + sum(estimate_tokens(m["content"]) for m in msgs[2:])
-        return await self.client.chat(msgs, task, schema, est)
-
-    def _session(self) -> Any:
-        return self.client.session()
-
-    def _plan(self, calls: int) -> None:
-        self.client.planned = calls
-
-
-# --- `paperradar llm check` ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class CheckResult:
-    model: str
-    latency_s: float | None  # of the successful call
-    json_schema_ok: bool | None  # None: not tried (json_schema = "off") or no answer at all
-    error: str | None  # one line saying what is wrong and which key to fix
-    endpoint: str = ""
-    # What to fix when error is set: url | key | model | timeout | config | http (exit codes: config-ish
-    # problems are the user's to fix, http/timeout may be the provider's).
-    problem: str | None = None
-
-
-def check(config: object | None, endpoint: int = 0) -> CheckResult:
-    """One small request to an endpoint (two if it rejects response_format json_schema)."""
-    cfg = llm_section(config)
-    if not cfg.endpoints:
-        return CheckResult(
-            cfg.model,
-            None,
-            None,
-            "no [[llm.endpoints]] in the config; add one with base_url and model",
-            problem="config",
-        )
-    ep = cfg.endpoints[endpoint]
-    try:
-        key = _read_key(endpoint, ep)
-    except ConfigError as exc:
-        return CheckResult(ep.model, None, None, f"{exc.message}; {exc.hint}", ep.base_url, "key")
-    return run_sync(_check(cfg, endpoint, key))
-
-
-async def _check(cfg: LLMConfig, index: int, key: str | None) -> CheckResult:
-    ep = cfg.endpoints[index]
-    where = f"[llm].endpoints[{index}]"
-    url = f"{ep.base_url}/chat/completions"
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
-    schema = {
-        "type": "object",
-        "properties": {"ok": {"type": "boolean"}},
-        "required": ["ok"],
-        "additionalProperties": False,
-    }
-    use_schema = cfg.json_schema != "off"
-    schema_ok: bool | None = None
-
-    def done(error: str | None, latency: float | None = None, problem: str | None = None) -> CheckResult:
-        text = redact(error, [key or ""]) if error else None
-        return CheckResult(ep.model, latency, schema_ok, text, ep.base_url, problem)
-
-    async with httpx.AsyncClient(timeout=None) as client:
-        while True:
-            body: dict[str, Any] = {
-                "model": ep.model,
-                "messages": [
-                    {"role": "system", "content": 'Reply with JSON only: {"ok":true}'},
-                    {"role": "user", "content": "ping"},
-                ],
-                **ep.params,
-            }
-            if use_schema:
-                body["response_format"] = {
-                    "type": "json_schema",
-                    "json_schema": {"name": "check", "strict": True, "schema": schema},
-                }
-            start = time.monotonic()
-            try:
-                async with asyncio.timeout(ep.timeout):
-                    resp = await client.post(url, json=body, headers=headers)
-            except (TimeoutError, httpx.TimeoutException):
-                return done(
-                    f"no answer from {ep.base_url} within {ep.timeout:g}s; check {where}.base_url "
-                    "or raise its timeout",
-                    problem="timeout",
-                )
-            except httpx.ConnectError as exc:
-                return done(f"cannot connect to {ep.base_url} ({exc}); check {where}.base_url", problem="url")
-            except httpx.TransportError as exc:
-                return done(
-                    f"cannot reach {ep.base_url} ({type(exc).__name__}: {exc}); check {where}.base_url",
-                    problem="url",
-                )
-            latency = time.monotonic() - start
-            code, message = _error_info(resp)
-            status = resp.status_code
-            if status == 200:
-                try:
-                    content = resp.json()["choices"][0]["message"].get("content") or ""
-                except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-                    return done(
-                        f"{url} answered 200 but not as a chat completion; check {where}.base_url",
-                        problem="url",
-                    )
-                if use_schema:
-                    try:
-                        schema_ok = extract_json(content).get("ok") is True
-                    except (AnswerError, AttributeError):
-                        schema_ok = False
-                return done(None, latency)
-            if status in (400, 422) and use_schema and is_schema_rejection(code, message):
-                schema_ok, use_schema = False, False
-                continue
-            if status in (401, 403):
-                if not key:
-                    return done(
-                        f"HTTP {status}: the endpoint wants an API key; set {where}.api_key_env",
-                        problem="key",
-                    )
-                return done(
-                    f"API key rejected (HTTP {status}); check the environment variable {ep.api_key_env}",
-                    problem="key",
-                )
-            if status == 404:
-                if "model" in f"{code} {message}".lower():
-                    return done(
-                        f"model {ep.model!r} not found at {ep.base_url}; check {where}.model ({message})",
-                        problem="model",
-                    )
-                return done(
-                    f"HTTP 404 at {url}; check {where}.base_url (it usually ends in /v1)", problem="url"
-                )
-            return done(f"HTTP {status} from {ep.base_url}: {message}", problem="http")

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import click
 
-from paperradar.cli import DATE, State, _resolve_day, cli, err, out, pass_state
-from paperradar.config import LANGUAGES
+from paperradar.cli.common import State, date_option, err, out, pass_state, resolve_day
 from paperradar.errors import EXIT_PARTIAL, EXIT_USAGE
+from paperradar.models import LANGUAGES
 from paperradar.pipeline import Pipeline
+from paperradar.publish.deliver import deliver, from_digest
 
 
-@cli.group(invoke_without_command=True)
-@click.option("--date", "day", type=DATE, help="Announcement day (default: the latest stored).")
+@click.group(invoke_without_command=True)
+@date_option()
 @click.pass_context
 def publish(ctx: click.Context, day: date | None) -> None:
     """Render the Markdown digest of a ranked day; subcommands publish elsewhere (site, mail, chat)."""
@@ -23,20 +24,18 @@ def publish(ctx: click.Context, day: date | None) -> None:
         return
     state: State = ctx.obj
     with state.writer() as store:
-        path = Pipeline(state.cfg, store).publish_stored_day(_resolve_day(store, day))
+        path = Pipeline(state.cfg, store).publish_stored_day(resolve_day(store, day))
     out.print(f"digest: {path}")
 
 
 def _publish_to(state: State, channel: str, day: date | None) -> None:
-    from paperradar.publish.deliver import deliver, from_digest
-
     with state.writer() as store:
-        day = _resolve_day(store, day)
+        day = resolve_day(store, day)
         pipe = Pipeline(state.cfg, store)
         pipe.publish_stored_day(day)
         assert pipe.last_digest is not None
         digest, markdown, path = pipe.last_digest
-    result = deliver(channel, from_digest(digest, markdown, path), state.cfg)
+    result = deliver(channel, from_digest(digest, markdown, path), state.cfg.delivery)
     if result.ok:
         out.print(f"{channel}: delivered {day} ({result.detail})", markup=False)
         return
@@ -47,7 +46,7 @@ def _publish_to(state: State, channel: str, day: date | None) -> None:
 
 def _channel_command(channel: str, what: str) -> None:
     @publish.command(channel, help=f"Send a day's digest to {what} (configured in [delivery.{channel}]).")
-    @click.option("--date", "day", type=DATE, help="Announcement day (default: the latest stored).")
+    @date_option()
     @pass_state
     def command(state: State, day: date | None) -> None:
         _publish_to(state, channel, day)

@@ -1,20 +1,22 @@
-"""The reader's verbs: library import, ratings, `eval`, the local web UI, and the LLM check."""
+"""The reader's verbs: library import, ratings, `eval`, the local web UI."""
 
 from __future__ import annotations
 
-import sys
+import contextlib
 from datetime import date
 from pathlib import Path
 
 import click
 
-from paperradar.cli import DATE, State, cli, err, out, pass_state
-from paperradar.errors import EXIT_NETWORK, EXIT_USAGE, DataError, UsageError
-from paperradar.pipeline import Pipeline
+from paperradar.cli.common import DATE, State, out, pass_state
+from paperradar.errors import DataError, UsageError
+from paperradar.rank.personal.library import import_library
+from paperradar.sources.api import ArxivAPI
 from paperradar.sources.ids import parse_arxiv_id
+from paperradar.sources.intake import polite_client
 
 
-@cli.group()
+@click.group()
 def library() -> None:
     """The reader's library: papers that personal ranking treats as liked."""
 
@@ -25,23 +27,17 @@ def library() -> None:
 @pass_state
 def library_import(state: State, files: tuple[Path, ...], offline: bool) -> None:
     """Import BibTeX (Zotero, Mendeley, Google Scholar), CSL-JSON (Zotero) or a list of arXiv ids/URLs."""
-    from paperradar.rank.personal.library import import_library
-    from paperradar.sources import ArxivAPI
-
     paths = [Path(f) for f in files] or [state.cfg.resolve(Path(p)) for p in state.cfg.personal.library]
     if not paths:
         raise UsageError(
             "no library file given", hint="paperradar library import FILE.bib (or set [personal].library)"
         )
-    with state.writer() as store:
-        pipe = Pipeline(state.cfg, store)
-        src = state.cfg.sources
-        api = None if offline else ArxivAPI(pipe.client, src.api_url, src.batch_size)
-        try:
-            items, report = import_library(store, paths, api)
-        finally:
-            if pipe._client is not None:
-                pipe._client.close()
+    src = state.cfg.sources
+    with state.writer() as store, contextlib.ExitStack() as stack:
+        api = None
+        if not offline:
+            api = ArxivAPI(stack.enter_context(polite_client(src)), src.api_url, src.batch_size)
+        items, report = import_library(store, paths, api)
     out.print(
         f"library: {len(items)} items ({report.resolved_by_id} by arXiv id, {report.resolved_by_title} by title, "
         f"{report.fetched_from_api} fetched from arXiv, {report.not_on_arxiv} not on arXiv, "
@@ -51,7 +47,7 @@ def library_import(state: State, files: tuple[Path, ...], offline: bool) -> None
         out.print(f"arXiv did not know: {', '.join(report.missing_on_api[:10])}")
 
 
-@cli.command()
+@click.command()
 @click.argument("arxiv_id")
 @click.argument("value", type=click.Choice(["up", "down", "clear"]))
 @pass_state
@@ -67,7 +63,7 @@ def rate(state: State, arxiv_id: str, value: str) -> None:
     out.print(f"{key}: {value} (used by the next ranking)")
 
 
-@cli.command("eval")
+@click.command("eval")
 @click.option("--picks", "picks_path", required=True, type=click.Path(path_type=Path), help="Picks JSONL.")
 @click.option(
     "--pools", "pools_path", type=click.Path(path_type=Path), help="Pools JSONL (metadata in the store)."
@@ -138,7 +134,7 @@ def eval_cmd(
         out.print(format_table(report), markup=False)
 
 
-@cli.command("serve")
+@click.command("serve")
 @click.option(
     "--host",
     default="127.0.0.1",
@@ -153,45 +149,3 @@ def serve_cmd(state: State, host: str, port: int, open_browser: bool) -> None:
     from paperradar.serve import serve  # starlette/uvicorn load only for this command
 
     serve(state.cfg.db_path, host=host, port=port, open_browser=open_browser, config=state.cfg)
-
-
-@cli.group()
-def llm() -> None:
-    """The configured LLM endpoint(s)."""
-
-
-@llm.command("check")
-@click.option("--endpoint", type=int, default=None, help="Only this endpoint (0-based index).")
-@pass_state
-def llm_check(state: State, endpoint: int | None) -> None:
-    """Call each configured endpoint once: model, latency, whether JSON-schema output works."""
-    from paperradar.write.openai_backend import check
-
-    cfg = state.cfg
-    if cfg.llm.backend != "openai" or not cfg.llm.endpoints:
-        raise UsageError(
-            "no OpenAI-compatible endpoint is configured",
-            hint='set [llm] backend = "openai" and add an [[llm.endpoints]] table (see `paperradar init --print`)',
-        )
-    indexes = [endpoint] if endpoint is not None else list(range(len(cfg.llm.endpoints)))
-    worst = 0
-    for i in indexes:
-        if not 0 <= i < len(cfg.llm.endpoints):
-            raise UsageError(
-                f"--endpoint {i} does not exist", hint=f"there are {len(cfg.llm.endpoints)} endpoints"
-            )
-        result = check(cfg, i)
-        if result.error:
-            err.print(f"error: endpoint {i} ({result.endpoint}): {result.error}", markup=False)
-            worst = max(
-                worst, EXIT_USAGE if result.problem in ("url", "key", "model", "config") else EXIT_NETWORK
-            )
-        else:
-            schema = "yes" if result.json_schema_ok else "no (JSON is taken from the text instead)"
-            out.print(
-                f"ok endpoint {i} ({result.endpoint}): model {result.model}, {result.latency_s:.2f}s, "
-                f"json_schema: {schema}",
-                markup=False,
-            )
-    if worst:
-        sys.exit(worst)

@@ -19,8 +19,9 @@ from typing import Any
 
 from paperradar.config import Config, load_config
 from paperradar.models import Announcement, GeneratedText, Paper
-from paperradar.pipeline import Pipeline, sample_path
+from paperradar.pipeline import Pipeline
 from paperradar.sources import read_jsonl
+from paperradar.sources.intake import intake_sample, sample_path
 from paperradar.store import Store
 
 SYNTHETIC_MODEL = "synthetic"
@@ -42,13 +43,13 @@ def sample_store(folder: Path, *, copies: int = 0, styled: bool = True, language
     cfg = sample_config(folder, language)
     store = Store(cfg.db_path)
     pipe = Pipeline(cfg, store)
-    pipe.intake_sample()
+    intake_sample(store, cfg.sources.categories)
     if copies:
         _clone_sample(store, copies)
     for day in store.announcement_days(cfg.sources.categories):
-        ranked = pipe.rank_day(day)
+        ranked = pipe.rank(day)
         if ranked:
-            pipe.write_day(ranked)
+            pipe.write(ranked)
             if styled:
                 add_styled_texts(store, [r.paper for r in ranked[: cfg.output.top_n]])
     return store
@@ -131,8 +132,7 @@ def run_bench(n_papers: int = 1000) -> dict[str, Any]:
         store = sample_store(folder, copies=copies)
         setup = time.perf_counter() - start
         try:
-            papers = store.conn.execute("SELECT count(DISTINCT arxiv_id) FROM ranks").fetchone()[0]
-            days = store.conn.execute("SELECT count(DISTINCT day) FROM ranks").fetchone()[0]
+            papers, days = store.rank_totals()
             cold = build_site(store, folder / "site", ["zh", "ja", "en"], "paperradar bench")
             warm = build_site(store, folder / "site", ["zh", "ja", "en"], "paperradar bench")
             size = sum(p.stat().st_size for p in (folder / "site").rglob("*") if p.is_file())

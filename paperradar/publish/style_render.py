@@ -1,5 +1,5 @@
 """Four ways to explain a day's papers: the digest (publish/markdown.py), and the highlight, review and
-dialogue pages made here.
+dialogue pages rendered here from the texts write/styles/ stored.
 
     highlight  one paragraph + key result per paper, grouped by topic under themed day headings (seed 000)
     review     a structured review from the full text: method, experiments with the paper's numbers (seed 004)
@@ -19,171 +19,28 @@ show a "skipped: needs an LLM" note.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, get_origin
+from typing import Any, get_origin
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from paperradar.models import GeneratedText, Paper
-from paperradar.publish.markdown import escape_markdown
-from paperradar.write.extractive import split_sentences, summarize
-from paperradar.write.faithful import Report, mark_unverified, quantities
-from paperradar.write.llm import Backend, Declined, WriteRequest
-from paperradar.write.style_labels import TOPICS, text, topic_name, topic_of
-from paperradar.write.style_schemas import STYLE_ANSWERS
-from paperradar.write.style_tasks import FULLTEXT_STYLES, SourceText, StyleBackend, prepare_sources
-from paperradar.write.venue import venue_from_comment
-
-__all__ = [
-    "STYLES",
-    "SourceText",
-    "StyleBackend",
-    "StyleConfig",
-    "StyleMeta",
-    "StyleResult",
-    "count_unverified",
-    "extractive_highlight",
-    "plan_styles",
-    "prepare_sources",
-    "reading_minutes",
-    "render_highlight_day",
-    "render_style",
-    "report_of",
-    "stored_data",
-    "style_task",
-    "venue_from_comment",
-    "write_style",
-]
-
-STYLES = ("digest", "highlight", "review", "dialogue")
-Language = Literal["zh", "ja", "en"]
-
-# --- configuration and planning --------------------------------------------------------------------------
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class StyleBand(_Section):
-    """The top `top` papers of the day get `style` (top = 0 turns a style off)."""
-
-    style: Literal["digest", "highlight", "review", "dialogue"]
-    top: int = Field(ge=0, le=1000)
-
-
-def _default_bands() -> list[StyleBand]:
-    return [
-        StyleBand(style="digest", top=20),
-        StyleBand(style="highlight", top=10),
-        StyleBand(style="review", top=3),
-        StyleBand(style="dialogue", top=1),
-    ]
-
-
-class StyleConfig(_Section):
-    """The [styles] config section.
-
-    [styles]
-    languages = ["zh", "ja"]
-    templates_dir = "my-templates"   # files named <style>.<lang>.md.j2 there replace the built-in ones
-    fulltext = true                  # review and dialogue read the paper's HTML/PDF, not only the abstract
-    [[styles.bands]]
-    style = "review"
-    top = 3
-    """
-
-    bands: list[StyleBand] = Field(default_factory=_default_bands)
-    # Empty: the [output] language only. The digest and every style are written in each language listed.
-    languages: list[Language] = Field(default_factory=list)
-    templates_dir: Path | None = None
-    fulltext: bool = True
-    fulltext_tokens: int = Field(6000, ge=500, le=200_000)  # budget for the paper text in a prompt
-
-    @field_validator("bands")
-    @classmethod
-    def _unique_styles(cls, value: list[StyleBand]) -> list[StyleBand]:
-        seen = [b.style for b in value]
-        dupes = sorted({s for s in seen if seen.count(s) > 1})
-        if dupes:
-            raise ValueError(
-                f"style {dupes[0]!r} has more than one band; keep one [[styles.bands]] per style"
-            )
-        return value
-
-    @field_validator("languages")
-    @classmethod
-    def _unique_languages(cls, value: list[str]) -> list[str]:
-        return list(dict.fromkeys(value))
-
-
-def style_task(style: str) -> str:
-    """The write task of a style: "style:review". The digest's per-paper text is the existing "summary"."""
-    if style not in STYLES:
-        raise ValueError(f"unknown style {style!r}; known: {', '.join(STYLES)}")
-    return "summary" if style == "digest" else f"style:{style}"
-
-
-def plan_styles(
-    ranked_ids_in_order: Iterable[str], cfg_styles: StyleConfig, default_language: str = "zh"
-) -> list[tuple[str, str, str]]:
-    """(arxiv_id, style, language) for every page to make: band order, then rank, then language."""
-    ids = list(dict.fromkeys(ranked_ids_in_order))
-    languages = cfg_styles.languages or [default_language]
-    return [
-        (pid, band.style, lang) for band in cfg_styles.bands for pid in ids[: band.top] for lang in languages
-    ]
-
-
-# --- extractive highlight --------------------------------------------------------------------------------
-
-
-def key_sentence(abstract: str) -> str | None:
-    """The abstract's sentence with the strongest number: a %, ×, pp or scaled count beats a bare decimal;
-    then more numbers; then the earlier sentence. None when no sentence has a number with a unit."""
-    weight = {"percent": 3, "pp": 3, "times": 3, "count": 2, "time": 2, "plain": 1}
-    best: tuple[int, int, int] | None = None
-    chosen = None
-    for i, sentence in enumerate(split_sentences(abstract)):
-        qs = [q for q in quantities(sentence) if q.kind != "plain" or q.decimal]
-        if not qs:
-            continue
-        key = (max(weight[q.kind] for q in qs), len(qs), -i)
-        if best is None or key > best:
-            best, chosen = key, sentence
-    return chosen
-
-
-def extractive_highlight(paper: Paper) -> dict[str, Any]:
-    """The highlight without an LLM, as a stored-form dict: copied sentences only, labelled extractive."""
-    topic = topic_of(paper)
-    key = key_sentence(paper.abstract) or ""
-    explanation = summarize(paper.abstract)
-    if key and key in explanation and explanation != key:  # shown once: in bold, as the key result
-        explanation = " ".join(explanation.replace(key, " ").split())
-    return {
-        "style": "highlight",
-        "extractive": True,
-        "source": "abstract",
-        "data": {
-            "topic": topic,
-            "emoji": TOPICS[topic]["emoji"],
-            "explanation": explanation,
-            "points": [],
-            "key_result": key,
-        },
-    }
-
-
-# --- rendering -------------------------------------------------------------------------------------------
+from paperradar.llm.seam import Backend, Declined, WriteRequest
+from paperradar.models import GeneratedText, Paper, SourceText
+from paperradar.text.markdown import escape_markdown
+from paperradar.text.style_labels import TOPICS, text, topic_name
+from paperradar.write.checks.faithful import mark_unverified
+from paperradar.write.checks.venue import venue_from_comment
+from paperradar.write.styles.config import STYLES, style_task
+from paperradar.write.styles.extractive import extractive_highlight
+from paperradar.write.styles.schemas import STYLE_ANSWERS
+from paperradar.write.styles.stored import stored_data
+from paperradar.write.styles.tasks import FULLTEXT_STYLES, StyleBackend
 
 
 @dataclass(slots=True)
@@ -207,7 +64,7 @@ def _meta(meta: StyleMeta | Mapping[str, Any] | None) -> StyleMeta:
 @lru_cache(maxsize=8)
 def _environment(templates_dir: str | None) -> Environment:
     loaders: list[Any] = [FileSystemLoader(templates_dir)] if templates_dir else []
-    loaders.append(PackageLoader("paperradar.write", "templates"))
+    loaders.append(PackageLoader("paperradar.publish", "style_templates"))
     env = Environment(
         loader=ChoiceLoader(loaders),  # the user's folder first: its files override ours by name
         autoescape=False,  # Markdown: every model or paper string is escaped in Python before rendering
@@ -399,17 +256,6 @@ class StyleResult:
         return len(((self.stored or {}).get("faithful") or {}).get("unverified") or [])
 
 
-def stored_data(text_: GeneratedText | None) -> dict[str, Any] | None:
-    """The stored JSON of a style text (from the store or a backend), None when there is none."""
-    if text_ is None or not text_.content:
-        return None
-    try:
-        value = json.loads(text_.content)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def write_style(
     style: str,
     paper: Paper,
@@ -442,25 +288,3 @@ def write_style(
         return StyleResult(render_style(style, paper, stored, lang, m), "extractive", stored)
     status = "declined" if m.note else "skipped"
     return StyleResult(render_style(style, paper, None, lang, m), status, None)
-
-
-def count_unverified(stored: Iterable[Mapping[str, Any] | None]) -> dict[str, int]:
-    """Per-run faithfulness counts over stored style texts: {"texts", "checked", "unverified"}."""
-    counts = {"texts": 0, "checked": 0, "unverified": 0}
-    for s in stored:
-        faithful = (s or {}).get("faithful") or {}
-        if faithful:
-            counts["texts"] += 1
-            counts["checked"] += int(faithful.get("checked") or 0)
-            counts["unverified"] += len(faithful.get("unverified") or [])
-    return counts
-
-
-def report_of(stored: Mapping[str, Any] | None) -> Report | None:
-    """The faithfulness Report kept with a stored text (unverified claims only)."""
-    from paperradar.write.faithful import Claim
-
-    faithful = (stored or {}).get("faithful")
-    if not faithful:
-        return None
-    return Report([Claim(c["kind"], c["surface"], False) for c in faithful.get("unverified") or []])

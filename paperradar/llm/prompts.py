@@ -1,4 +1,4 @@
-"""Prompts: rendering the per-task templates in write/prompts/, keeping paper text inside its data block,
+"""Prompts: rendering the per-task templates in llm/prompt_templates/, keeping paper text inside its data block,
 trimming abstracts for scoring, estimating tokens, and the template hash the cache is keyed by.
 
 Paper text is untrusted (anyone can submit to arXiv): it goes only inside <paper id="..."> … </paper>,
@@ -18,9 +18,10 @@ from typing import Any
 
 import jinja2
 
+from paperradar.llm.schemas import LANGUAGE_NAMES
 from paperradar.models import Paper
-from paperradar.write.extractive import split_sentences
-from paperradar.write.schemas import LANGUAGE_NAMES
+from paperradar.text.extractive import split_sentences
+from paperradar.text.tokens import estimate_tokens
 
 PROMPT_TASKS = ("interest", "title", "summary", "company")
 # Bump when the code around the templates changes what is sent (data layout, trimming, validation).
@@ -35,7 +36,9 @@ _ID_SAFE = re.compile(r"[^A-Za-z0-9._/-]")
 @cache
 def template_source(task: str, part: str) -> str:
     """The raw text of prompts/<task>.<part>.j2 (part: system | user)."""
-    return resources.files("paperradar.write").joinpath("prompts", f"{task}.{part}.j2").read_text("utf-8")
+    return (
+        resources.files("paperradar.llm").joinpath("prompt_templates", f"{task}.{part}.j2").read_text("utf-8")
+    )
 
 
 @cache
@@ -51,13 +54,6 @@ def defuse(text: str) -> str:
 
 def safe_id(arxiv_id: str) -> str:
     return _ID_SAFE.sub("", arxiv_id)
-
-
-def estimate_tokens(text: str) -> int:
-    """Rough token count: ~4 characters per token for Latin text, ~1 per CJK character (BPE tokenizers of
-    GPT-4o, Qwen and DeepSeek are within ~15% of this on English abstracts)."""
-    ascii_chars = sum(1 for ch in text if ord(ch) < 128)
-    return (ascii_chars + 3) // 4 + (len(text) - ascii_chars)
 
 
 def trim_abstract(abstract: str, max_tokens: int) -> str:

@@ -12,10 +12,12 @@ import importlib
 from typing import Any
 
 from paperradar.errors import ConfigError
-from paperradar.write.llm_client import CallDeclined, ChatReply, Usage
-from paperradar.write.llm_config import LLMConfig
-from paperradar.write.llm_prompts import Prompt, estimate_tokens
-from paperradar.write.openai_backend import ChatBackend, llm_section, reader_interests
+from paperradar.llm.chat import ChatBackend
+from paperradar.llm.client import CallDeclined, ChatReply
+from paperradar.llm.config import LLMConfig
+from paperradar.llm.prompts import Prompt
+from paperradar.models import Usage
+from paperradar.text.tokens import estimate_tokens
 
 # local_params keys that are sampling options for create_chat_completion; every other key goes to Llama().
 SAMPLING_KEYS = frozenset({"temperature", "top_p", "top_k", "min_p", "max_tokens", "repeat_penalty", "seed"})
@@ -32,17 +34,16 @@ def _import_llama() -> Any:
 
 
 class LlamaCppBackend(ChatBackend):
-    def __init__(self, config: object | None = None, *, interests: str | None = None, llama: Any = None):
-        cfg: LLMConfig = llm_section(config)
+    def __init__(self, cfg: LLMConfig, *, interests: str = "", llama: Any = None):
         if cfg.model_path is None:
             raise ConfigError(
                 "backend 'llamacpp' needs a model file", hint="set [llm].model_path = '/path/to/model.gguf'"
             )
         sampling = {k: v for k, v in cfg.local_params.items() if k in SAMPLING_KEYS}
         sampling.setdefault("temperature", 0.2)
-        super().__init__(cfg, reader_interests(config) if interests is None else interests, sampling)
+        super().__init__(cfg, interests, sampling)
         self.name = cfg.model
-        self.usage = Usage()
+        self._usage = Usage()
         if llama is None:  # tests pass a stand-in object with create_chat_completion
             module = _import_llama()
             path = cfg.model_path
@@ -68,7 +69,7 @@ class LlamaCppBackend(ChatBackend):
         msgs = messages or prompt.messages
         budget = self.cfg.budget.max_calls
         if budget is not None and self.usage.calls >= budget:
-            raise CallDeclined("skipped", f"budget exhausted: max_calls={budget} reached", "budget")
+            raise CallDeclined("budget", f"budget exhausted: max_calls={budget} reached")
         kwargs: dict[str, Any] = dict(self.params)
         if schema is not None and self.cfg.json_schema != "off":
             kwargs["response_format"] = {"type": "json_object", "schema": schema}

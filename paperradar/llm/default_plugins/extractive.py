@@ -3,19 +3,28 @@ English, and say so; titles stay untranslated (the digest labels them)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from paperradar.models import GeneratedText
-from paperradar.write.extractive import EXTRACTIVE_VERSION, summarize
-from paperradar.write.hookspecs import hookimpl
-from paperradar.write.llm import WriteRequest, WriteResult
+from paperradar.llm.config import LLMConfig
+from paperradar.llm.hookspecs import hookimpl
+from paperradar.llm.seam import Backend, BackendFactory, CallProgress, WriteRequest, WriteResult
+from paperradar.models import GeneratedText, Usage
+from paperradar.text.extractive import EXTRACTIVE_VERSION, summarize
 
 
 class ExtractiveBackend:
     name = "extractive"
 
-    def __init__(self, config: object | None = None, max_sentences: int = 3):
+    def __init__(self, config: LLMConfig | None = None, *, interests: str = "", max_sentences: int = 3):
         self.max_sentences = max_sentences
+
+    @property
+    def usage(self) -> Usage | None:
+        return None  # calls no model, spends nothing
+
+    def on_progress(self, callback: Callable[[CallProgress], None] | None) -> None:
+        return None  # instant: nothing to report
 
     def supports(self, task: str, language: str) -> bool:
         return task == "summary"
@@ -48,6 +57,10 @@ class ExtractiveBackend:
         return out
 
 
+def _extractive(config: LLMConfig, *, interests: str = "") -> Backend:
+    return ExtractiveBackend(config)
+
+
 @hookimpl
-def register_backends(register):  # type: ignore[no-untyped-def]
-    register("extractive", ExtractiveBackend)
+def register_backends(register: Callable[[str, BackendFactory], None]) -> None:
+    register("extractive", _extractive)

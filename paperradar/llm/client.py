@@ -16,14 +16,16 @@ import os
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from paperradar.errors import ConfigError
-from paperradar.write.llm_config import EndpointConfig, LLMConfig
-from paperradar.write.llm_prompts import estimate_tokens
+from paperradar.llm.config import EndpointConfig, LLMConfig
+from paperradar.llm.seam import CallProgress
+from paperradar.models import DeclineReason, Usage
+from paperradar.text.tokens import estimate_tokens
 
 log = logging.getLogger("paperradar.llm")
 
@@ -39,13 +41,13 @@ _FILTER_WORDS = (
 
 
 class CallDeclined(Exception):
-    """A call that will not produce an answer: status "failed" (try again next run) or "skipped"."""
+    """A call that will not produce an answer, with its reason: failed | invalid | budget (every later call
+    too) | refused (content filter: this text only)."""
 
-    def __init__(self, status: str, detail: str, kind: str = "error"):
+    def __init__(self, reason: DeclineReason, detail: str):
         super().__init__(detail)
-        self.status = status
+        self.reason: DeclineReason = reason
         self.detail = detail
-        self.kind = kind  # error | filter (content filter: this text only) | budget (every later call too)
 
 
 @dataclass(slots=True)
@@ -56,74 +58,6 @@ class ChatReply:
     tokens_out: int
     estimated: bool  # token counts estimated from characters (the server sent no usage)
     schema_used: bool  # response_format json_schema was in effect
-
-
-@dataclass(slots=True)
-class TaskUsage:
-    calls: int = 0
-    failed_calls: int = 0
-    tokens_in: int = 0
-    tokens_out: int = 0
-
-
-@dataclass(slots=True)
-class Usage:
-    """What the backend spent. Tokens come from the servers' `usage`; calls without it are estimated at
-    ~4 characters per token and counted in `estimated_calls`."""
-
-    calls: int = 0  # HTTP requests sent, retries and repairs included
-    failed_calls: int = 0  # requests that brought no usable HTTP answer (errors, timeouts)
-    retries: int = 0
-    repairs: int = 0  # second requests sent because the first answer was invalid
-    tokens_in: int = 0
-    tokens_out: int = 0
-    estimated_calls: int = 0
-    cost: float | None = None  # None: no price for this model in [llm.prices]
-    tasks: dict[str, TaskUsage] = field(default_factory=dict)
-
-    @property
-    def tokens(self) -> int:
-        return self.tokens_in + self.tokens_out
-
-    def task(self, name: str) -> TaskUsage:
-        return self.tasks.setdefault(name, TaskUsage())
-
-    def as_dict(self) -> dict[str, Any]:
-        out = {
-            k: getattr(self, k)
-            for k in (
-                "calls",
-                "failed_calls",
-                "retries",
-                "repairs",
-                "tokens_in",
-                "tokens_out",
-                "estimated_calls",
-                "cost",
-            )
-        }
-        out["tokens_estimated"] = self.estimated_calls > 0
-        out["tasks"] = {
-            k: {
-                "calls": v.calls,
-                "failed_calls": v.failed_calls,
-                "tokens_in": v.tokens_in,
-                "tokens_out": v.tokens_out,
-            }
-            for k, v in self.tasks.items()
-        }
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """Passed to the progress callback after every request starts or ends (for a rich progress bar)."""
-
-    calls: int  # requests finished
-    in_flight: int
-    failed: int
-    tokens: int
-    planned: int  # first-attempt requests planned by the current write() (retries and repairs come on top)
 
 
 def redact(text: str, secrets: list[str]) -> str:
@@ -248,7 +182,7 @@ class ChatClient:
         self,
         cfg: LLMConfig,
         *,
-        progress: Callable[[Progress], None] | None = None,
+        progress: Callable[[CallProgress], None] | None = None,
         backoff: float = 0.5,
         backoff_max: float = 30.0,
     ):
@@ -303,7 +237,7 @@ class ChatClient:
             if self.exhausted:
                 log.warning("LLM budget exhausted: %s; remaining requests are skipped", self.exhausted)
         if self.exhausted:
-            raise CallDeclined("skipped", f"budget exhausted: {self.exhausted}", "budget")
+            raise CallDeclined("budget", f"budget exhausted: {self.exhausted}")
 
     # -- endpoints ------------------------------------------------------------------------------------
     def _pick(self) -> Endpoint:
@@ -321,7 +255,9 @@ class ChatClient:
         if self.progress is not None:
             u = self.usage
             in_flight = sum(e.in_flight for e in self.endpoints)
-            self.progress(Progress(u.calls - in_flight, in_flight, u.failed_calls, u.tokens, self.planned))
+            self.progress(
+                CallProgress(u.calls - in_flight, in_flight, u.failed_calls, u.tokens, self.planned)
+            )
 
     def _wait(self, attempt: int, retry_after: float | None) -> float:
         delay = min(self.backoff_max, self.backoff * 2**attempt)
@@ -377,7 +313,7 @@ class ChatClient:
             detail = self.redact(detail)
             last = detail
             if kind == "skip":
-                raise CallDeclined("skipped", detail, "filter")
+                raise CallDeclined("refused", detail)
             if kind == "fatal":
                 raise CallDeclined("failed", detail)
             if kind == "again":  # the endpoint changed state (schema off, disabled): no retry consumed

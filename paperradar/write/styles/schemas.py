@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from paperradar.write.schemas import AnswerError, extract_json, language_problem
-from paperradar.write.style_labels import TOPIC_KEYS
+from paperradar.llm.schemas import AnswerError, extract_json, language_problem
+from paperradar.text.style_labels import TOPIC_KEYS
 
 
 class _Answer(BaseModel):

@@ -7,9 +7,9 @@ task is passed to `inner` unchanged. Composition rather than a subclass: the pip
 per run (its budget spans the run) and this wraps that very object, whichever chat backend it is
 (OpenAI-compatible or llama.cpp).
 
-Prompts live in write/style_prompts/ and are versioned by hash like write/prompts/. Paper text (title,
+Prompts live in write/styles/prompt_templates/ and are versioned by hash like llm/prompt_templates/. Paper text (title,
 abstract, the full text fitted to a token budget) travels only inside one <paper id="..."> data block.
-Each validated answer is checked for faithfulness against the paper (write/faithful.py) and stored as
+Each validated answer is checked for faithfulness against the paper (write/checks/faithful.py) and stored as
 JSON: {"style", "model", "data", "source": html|pdf|abstract, "faithful": {"checked", "unverified": [...]}}.
 """
 
@@ -19,26 +19,24 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from paperradar.errors import PaperradarError
-from paperradar.models import GeneratedText, Paper
-from paperradar.write.faithful import Report, check_faithfulness
-from paperradar.write.llm import Backend, Declined, WriteRequest, WriteResult
-from paperradar.write.llm_client import CallDeclined
-from paperradar.write.llm_prompts import Prompt, defuse, estimate_tokens, safe_id
-from paperradar.write.openai_backend import ChatBackend, run_sync
-from paperradar.write.schemas import LANGUAGE_NAMES
-from paperradar.write.style_labels import TOPIC_KEYS
-from paperradar.write.style_schemas import parse_style_answer, prose_fields, response_schema
+from paperradar.llm.chat import ChatBackend, run_sync
+from paperradar.llm.client import CallDeclined
+from paperradar.llm.prompts import Prompt, defuse, safe_id
+from paperradar.llm.schemas import LANGUAGE_NAMES
+from paperradar.llm.seam import Backend, CallProgress, Declined, WriteRequest, WriteResult
+from paperradar.models import GeneratedText, Paper, SourceText, Usage
+from paperradar.text.style_labels import TOPIC_KEYS
+from paperradar.text.tokens import estimate_tokens
+from paperradar.write.checks.faithful import Report, check_faithfulness
+from paperradar.write.styles.schemas import parse_style_answer, prose_fields, response_schema
 
 log = logging.getLogger(__name__)
 
@@ -51,19 +49,9 @@ FULLTEXT_STYLES = frozenset({"review", "dialogue"})
 _env = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
 
 
-@dataclass(frozen=True, slots=True)
-class SourceText:
-    """What a style prompt may say about a paper beyond its metadata."""
-
-    text: str = ""  # the full text fitted to the budget; "" = abstract only
-    origin: str = "abstract"  # html | pdf | abstract
-    checks: tuple[str, ...] = ()  # the whole full text (sections, table rows), for the faithfulness check
-    affiliations: tuple[str, ...] = field(default_factory=tuple)
-
-
 @cache
 def prompt_source(name: str) -> str:
-    return resources.files("paperradar.write").joinpath("style_prompts", name).read_text("utf-8")
+    return resources.files("paperradar.write.styles").joinpath("prompt_templates", name).read_text("utf-8")
 
 
 def _defuse_lines(text: str) -> str:
@@ -111,37 +99,6 @@ def style_template_hash(style: str, language: str, params: Mapping[str, Any], fu
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-def prepare_sources(
-    papers: Iterable[Paper],
-    client: Any,
-    *,
-    cache_dir: Path | None,
-    max_tokens: int = 6000,
-    html_base: str | None = None,
-    pdf_base: str | None = None,
-) -> dict[str, SourceText]:
-    """Full texts for `papers` (one HTML or PDF fetch each, cached on disk), fitted to `max_tokens`.
-    A paper whose full text cannot be had gets the abstract (SourceText()), with the reason logged."""
-    from paperradar.sources import fulltext as ft  # lazy: only runs that make reviews/dialogues need it
-
-    bases = {k: v for k, v in (("html_base", html_base), ("pdf_base", pdf_base)) if v}
-    out: dict[str, SourceText] = {}
-    for paper in papers:
-        try:
-            full = ft.fetch_fulltext(paper.arxiv_id, paper.version, client, cache_dir=cache_dir, **bases)
-        except PaperradarError as exc:
-            log.warning("full text of %s unavailable (%s); using the abstract", paper.versioned_id, exc)
-            out[paper.arxiv_id] = SourceText()
-            continue
-        out[paper.arxiv_id] = SourceText(
-            text=ft.fit_to_budget(full, max_tokens),
-            origin=full.source,
-            checks=tuple(full.check_texts()),
-            affiliations=tuple(full.affiliations),
-        )
-    return out
-
-
 def check_answer(data: dict[str, Any], paper: Paper, source: SourceText | None, language: str) -> Report:
     """Faithfulness of every prose field of an answer against everything we know the paper says."""
     sources = [paper.title, paper.abstract, paper.comment or "", *paper.affiliations]
@@ -167,8 +124,11 @@ class StyleBackend:
         self.fulltext_tokens = fulltext_tokens
 
     @property
-    def usage(self) -> Any:
-        return getattr(self.inner, "usage", None)
+    def usage(self) -> Usage | None:
+        return self.inner.usage
+
+    def on_progress(self, callback: Callable[[CallProgress], None] | None) -> None:
+        self.inner.on_progress(callback)
 
     @property
     def chat(self) -> ChatBackend | None:
@@ -227,7 +187,7 @@ class StyleBackend:
                 lambda text: parse_style_answer(style, text, req.language),
             )
         except CallDeclined as d:
-            return Declined(d.status, d.detail)
+            return Declined(d.reason, d.detail)
         except Exception as exc:  # a bug must not lose the other answers of the run
             log.exception("style task %s for %s failed unexpectedly", req.task, req.paper.arxiv_id)
             return Declined("failed", f"internal error: {type(exc).__name__}: {exc}")

@@ -1,0 +1,123 @@
+"""What every verb shares: the consoles, the per-invocation state (config, store), the date type, the
+shared options (--date, --refresh) and the day a verb works on."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
+
+from paperradar.config import Config, load_config
+from paperradar.errors import DataError
+from paperradar.store import Store
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain(value: object) -> Text:
+    """Paper text for the terminal: never rich markup ('[/red]' in an author list is a name, not a tag),
+    never control characters (an ESC sequence in a title must not retitle or recolour the terminal)."""
+    return Text(_CONTROL.sub("", str(value)))
+
+
+class DateType(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a date; use YYYY-MM-DD, e.g. 2026-02-10", param, ctx)
+
+
+DATE = DateType()
+
+
+class State:
+    def __init__(self, config_path: str | None, debug: bool, quiet: bool):
+        self.config_path = config_path
+        self.debug = debug
+        self.quiet = quiet
+        self._cfg: Config | None = None
+
+    @property
+    def cfg(self) -> Config:
+        if self._cfg is None:
+            self._cfg = load_config(self.config_path)
+        return self._cfg
+
+    def store(self) -> Store:
+        return Store(self.cfg.db_path)
+
+    def writer(self) -> Store:
+        """The store for a command that writes (fetch, import, rank, write, publish, export): it queues behind
+        a running `paperradar run` instead of racing it and paying for the same LLM answers twice."""
+        store = Store(self.cfg.db_path)
+        store.acquire_lock(wait=True)
+        return store
+
+    @contextlib.contextmanager
+    def progress(self) -> Iterator[Any]:
+        """A callback drawing one rich bar per pipeline step (quiet or non-terminal: nothing drawn)."""
+        if self.quiet or not err.is_terminal:
+            yield None
+            return
+        columns = (
+            SpinnerColumn(),
+            TextColumn("{task.description:<9}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=err, transient=True) as bar:
+            tasks: dict[str, Any] = {}
+
+            def report(step: str, done: int, total: int | None, detail: str = "") -> None:
+                if step not in tasks:
+                    tasks[step] = bar.add_task(step, total=total, detail=detail)
+                bar.update(tasks[step], completed=done, total=total, detail=detail)
+
+            yield report
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+def date_option(help: str = "Announcement day (default: the latest stored).") -> Callable[[F], F]:
+    return click.option("--date", "day", type=DATE, help=help)
+
+
+def refresh_option(help: str) -> Callable[[F], F]:
+    return click.option("--refresh", multiple=True, metavar="TASK", help=help)
+
+
+def resolve_day(store: Store, day: date | None) -> date:
+    if day is not None:
+        return day
+    days = store.announcement_days()
+    if not days:
+        raise DataError(
+            "the store holds no announcements yet",
+            hint="run `paperradar fetch` or `paperradar import FILE` first",
+        )
+    return days[-1]

@@ -1,0 +1,81 @@
+"""The style stage of a day: highlight, review and dialogue texts for the configured rank bands and
+languages, written through the run's backend (wrapped for the style tasks) and cached like every text.
+Which papers need their full text is decided here; fetching it is sources/' job; pages are publish/'s."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from paperradar.llm import Backend, write_texts
+from paperradar.models import GeneratedText, Paper, Ranked, RunStats, SourceText, TextCounts
+from paperradar.store import Store
+from paperradar.write.styles.config import StyleConfig, plan_styles, style_task
+from paperradar.write.styles.stored import count_unverified, stored_data
+from paperradar.write.styles.tasks import FULLTEXT_STYLES, StyleBackend
+
+
+@dataclass(frozen=True, slots=True)
+class StyledText:
+    """One planned page: the paper, its style and language, and the stored text (None: nothing written)."""
+
+    paper: Paper
+    style: str
+    language: str
+    text: GeneratedText | None
+
+    @property
+    def data(self) -> dict[str, Any] | None:
+        return stored_data(self.text)
+
+
+def style_plan(ranked: list[Ranked], cfg: StyleConfig, default_language: str) -> list[tuple[str, str, str]]:
+    """(arxiv_id, style, language) of every style page of the day (the digest itself excluded)."""
+    ids = [r.paper.arxiv_id for r in ranked]
+    return [(pid, s, lang) for pid, s, lang in plan_styles(ids, cfg, default_language) if s != "digest"]
+
+
+def fulltext_wanted(
+    ranked: list[Ranked], cfg: StyleConfig, backend: Backend, default_language: str
+) -> list[Paper]:
+    """Papers whose review or dialogue a model will write from the full text (none without a model)."""
+    if not cfg.fulltext or not StyleBackend(backend).supports(style_task("review"), default_language):
+        return []
+    papers = {r.paper.arxiv_id: r.paper for r in ranked}
+    ids = sorted(
+        {pid for pid, style, _ in style_plan(ranked, cfg, default_language) if style in FULLTEXT_STYLES}
+    )
+    return [papers[p] for p in ids]
+
+
+def write_day_styles(
+    store: Store,
+    backend: Backend,
+    ranked: list[Ranked],
+    cfg: StyleConfig,
+    default_language: str,
+    *,
+    sources: Mapping[str, SourceText] | None = None,
+    run_id: int | None = None,
+    refresh: Iterable[str] = (),
+    stats: RunStats | None = None,
+) -> list[StyledText]:
+    """Every planned style text of the day, in plan order (band, rank, language). Without a model,
+    highlights come back empty (publish writes them extractively) and review/dialogue are skipped."""
+    papers = {r.paper.arxiv_id: r.paper for r in ranked}
+    styler = StyleBackend(backend, sources=sources or {}, fulltext_tokens=cfg.fulltext_tokens)
+    groups: dict[tuple[str, str], list[str]] = {}
+    for pid, style, lang in style_plan(ranked, cfg, default_language):
+        groups.setdefault((style, lang), []).append(pid)
+    counts = TextCounts()
+    out: list[StyledText] = []
+    for (style, lang), ids in groups.items():
+        task = style_task(style)
+        texts, c = write_texts(store, styler, [papers[p] for p in ids], [task], lang, run_id, refresh)
+        counts.add(c)
+        out += [StyledText(papers[pid], style, lang, texts.get(pid, {}).get(task)) for pid in ids]
+    if stats is not None:
+        stats.styles = counts
+        stats.faithfulness = count_unverified(item.data for item in out)
+    return out
