@@ -16,13 +16,12 @@ from typing import Any
 
 import pytest
 
-# --- paperradar's API: the only imports of paperradar modules (their paths move soon, see issue 11) ------
+# --- paperradar's API: the only imports of paperradar modules ----------------------------------------------
+from paperradar.llm import Declined, LLMConfig, WriteRequest, get_backend, write_texts
+from paperradar.llm.check import check
+from paperradar.llm.default_plugins.openai import OpenAIBackend
 from paperradar.models import GeneratedText, Paper
 from paperradar.store import Store
-from paperradar.write import write_texts
-from paperradar.write.llm import Declined, WriteRequest, get_backend
-from paperradar.write.llm_config import LLMConfig
-from paperradar.write.openai_backend import OpenAIBackend, check
 
 # ----------------------------------------------------------------------------------------------------------
 from tests.llm_dialect_server import FIXTURES, Dialect, DialectServer, dialect_server
@@ -240,10 +239,10 @@ def test_filtered_text_is_stored_as_skipped_and_not_asked_again(
     store.save_papers(ps)
     b = backend(config(server))
     texts, counts = write_texts(store, b, ps, ["summary"], "zh")
-    assert counts["skipped"] == 1 and texts == {}
+    assert counts.skipped == 1 and texts == {}
     calls = len(server.chat_calls)
     texts, counts = write_texts(store, b, ps, ["summary"], "zh")
-    assert counts["skipped"] == 1 and len(server.chat_calls) == calls
+    assert counts.skipped == 1 and len(server.chat_calls) == calls
 
 
 # --- keys, models, money ----------------------------------------------------------------------------------
