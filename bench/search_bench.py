@@ -18,9 +18,11 @@ new search also returns, and which share of the results has every query word in 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -89,12 +91,24 @@ QUERIES: dict[str, list[str]] = {
 }
 
 
+@functools.cache
+def _raw_for(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _raw(store: Store) -> sqlite3.Connection:
+    """The baselines are plain SQL on their own connection: the store keeps its connection private."""
+    return _raw_for(str(store.path))
+
+
 def baseline_search(store: Store, query: str, limit: int = 20) -> list[tuple[Any, float]]:
     """Store.search before P6: one query, bm25 over every match, then LIMIT."""
     match = fts_query(query)
     if not match:
         return []
-    rows = store.conn.execute(
+    rows = _raw(store).execute(
         f"SELECT {', '.join('p.' + c.strip() for c in _PAPER_COLUMNS.split(','))}, "
         "bm25(papers_fts, 10.0, 1.0, 3.0) AS score FROM papers_fts JOIN papers p ON p.rowid = papers_fts.rowid "
         "WHERE papers_fts MATCH ? ORDER BY score LIMIT ?",
@@ -128,11 +142,15 @@ def _title_matches(store: Store, query: str, arxiv_ids: list[str]) -> int:
         return 0
     title = "{title} : (" + fts_query(query) + ")"
     marks = ",".join("?" * len(arxiv_ids))
-    return store.conn.execute(
-        f"SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ? AND rowid IN "
-        f"(SELECT rowid FROM papers WHERE arxiv_id IN ({marks}))",
-        [title, *arxiv_ids],
-    ).fetchone()[0]
+    return (
+        _raw(store)
+        .execute(
+            f"SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ? AND rowid IN "
+            f"(SELECT rowid FROM papers WHERE arxiv_id IN ({marks}))",
+            [title, *arxiv_ids],
+        )
+        .fetchone()[0]
+    )
 
 
 def bench_search(
@@ -256,7 +274,7 @@ def bench_options(path: str | os.PathLike[str] | None = None, limit: int = 20) -
             fns: dict[str, Callable[[str], Any]] = {
                 "baseline": lambda q: baseline_search(store, q, limit),
                 **{
-                    name: (lambda q, sql=sql: store.conn.execute(sql, (fts_query(q), limit)).fetchall())
+                    name: (lambda q, sql=sql: _raw(store).execute(sql, (fts_query(q), limit)).fetchall())
                     for name, sql in OPTIONS.items()
                 },
                 "Store.search": lambda q: store.search(q, limit),

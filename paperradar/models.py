@@ -134,6 +134,20 @@ class GeneratedText:
     created_at: datetime | None = None
 
 
+@dataclass(slots=True)
+class LibraryRecord:
+    """A paper of the reader's library as the archive keeps it (`key`: 'arxiv:<id>' or 'title:<normalised>')."""
+
+    key: str
+    title: str
+    abstract: str = ""
+    authors: list[str] = field(default_factory=list)
+    arxiv_id: str | None = None
+    added: datetime | None = None
+    source: str = ""
+    resolved_by: str = "none"  # id | store-title | api | none
+
+
 @dataclass(frozen=True, slots=True)
 class SourceText:
     """What a style prompt may say about a paper beyond its metadata (sources/ fetches it, write/ uses it)."""

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from paperradar.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -19,3 +23,20 @@ def write_config(tmp_path: Path):
         return path
 
     return _write
+
+
+@pytest.fixture
+def sql() -> Iterator[Callable[[Store], sqlite3.Connection]]:
+    """A raw SQLite connection to a Store's file, for tests that look under the store's API (the store keeps
+    its own connection private). Autocommit; closed after the test."""
+    opened: list[sqlite3.Connection] = []
+
+    def connect(store: Store) -> sqlite3.Connection:
+        conn = sqlite3.connect(store.path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        opened.append(conn)
+        return conn
+
+    yield connect
+    for conn in opened:
+        conn.close()

@@ -26,7 +26,7 @@ from paperradar.evaluate import (
     write_pools,
 )
 from paperradar.evaluate.bench import bench_eval, goal_check
-from paperradar.models import Paper
+from paperradar.models import Announcement, Paper
 from paperradar.rank.personal.scoring import History
 from paperradar.sources import read_jsonl
 from paperradar.store import Store
@@ -236,7 +236,7 @@ def test_wide_pools_come_from_the_bulk_sample_by_primary_category(tmp_path: Path
     picks = [Pick(date(2026, 3, 4), "2603.00001"), Pick(date(2026, 3, 4), "2603.00006")]
     with Store(tmp_path / "w.db") as store:
         store.save_papers([Paper("2603.00006", "Held", ["C D"], "Held text.", categories=["cs.IR"])])
-        store.conn.execute("INSERT INTO announcements VALUES ('2026-03-03', 'cs.IR', '2603.00006', 'new', 1)")
+        store.save_announcements([Announcement("2603.00006", date(2026, 3, 3), "cs.IR", "new", 1)])
         pools, stats = load_wide(data, store, picks, min_picks=1)
         assert [(p.date, p.category, p.ids) for p in pools] == [
             (date(2026, 3, 4), "cs.CV", ["2603.00001", "2603.00002"])

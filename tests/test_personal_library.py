@@ -11,7 +11,6 @@ from paperradar.errors import DataError
 from paperradar.models import Paper
 from paperradar.rank.personal.bibtex import parse_bibtex
 from paperradar.rank.personal.library import (
-    Library,
     LibraryItem,
     find_arxiv_id,
     import_library,
@@ -169,7 +168,7 @@ def test_near_title_is_not_claimed(store: Store) -> None:
 def test_import_library_stores_and_reimport_is_idempotent(store: Store) -> None:
     files = [FIX / "zotero-export.bib", FIX / "zotero-export.json"]
     resolved, report = import_library(store, files)
-    lib = Library(store.conn)
+    lib = store.library
     count = lib.count()
     assert count == len(resolved) and report.duplicates >= 2  # Attention and BM25 are in both files
     attention = next(i for i in lib.items() if i.arxiv_id == "1706.03762")

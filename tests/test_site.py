@@ -252,12 +252,12 @@ def test_empty_store_builds_a_site(tmp_path: Path) -> None:
     )
 
 
-def test_text_choice_prefers_model_and_current_version(tmp_path: Path) -> None:
+def test_text_choice_prefers_model_and_current_version(tmp_path: Path, sql) -> None:
     with Store(tmp_path / "t.db") as store:
         p = hostile_papers()[1]
         store.save_papers([p, replace(p, version=2, source="api")])
         store.save_announcements([Announcement(p.arxiv_id, DAY, "cs.IR", "new", 2)])
-        store.conn.execute(
+        sql(store).execute(
             "INSERT INTO ranks VALUES (?, ?, 1, 0, '[]', '[]', 3, 'r', 'heuristic', '{}', NULL)",
             (DAY.isoformat(), p.arxiv_id),
         )

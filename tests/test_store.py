@@ -29,9 +29,9 @@ def store(tmp_path):
         yield s
 
 
-def test_schema_version_and_wal(store):
-    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+def test_schema_version_and_wal(store, sql):
+    assert sql(store).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert sql(store).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_replacement_updates_version_never_duplicates(store):
@@ -64,13 +64,13 @@ def test_duplicates_within_one_batch(store):
     assert store.get_paper("2602.09386").version == 2
 
 
-def test_resave_changes_nothing(store):
+def test_resave_changes_nothing(store, sql):
     store.save_papers([paper(), paper("hep-th/9901001", title="Old style")])
-    before = store.conn.execute("SELECT * FROM papers ORDER BY arxiv_id").fetchall()
+    before = sql(store).execute("SELECT * FROM papers ORDER BY arxiv_id").fetchall()
     stats = store.save_papers([paper(), paper("hep-th/9901001", title="Old style")])
     assert stats.unchanged == 2 and stats.updated == 0
     assert [tuple(r) for r in before] == [
-        tuple(r) for r in store.conn.execute("SELECT * FROM papers ORDER BY arxiv_id")
+        tuple(r) for r in sql(store).execute("SELECT * FROM papers ORDER BY arxiv_id")
     ]
 
 

@@ -3,6 +3,7 @@ interrupted half-way never pays twice for an answer it already received."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 from paperradar.llm import write_texts
@@ -35,7 +36,9 @@ def test_write_texts_stores_each_answer_on_arrival(fake_llm: FakeLLM, tmp_path) 
 
     def spy(text, run_id, **kw):  # count rows already stored each time one more is saved
         original(text, run_id, **kw)
-        stored_when_called.append(store.conn.execute("SELECT count(*) FROM texts").fetchone()[0])
+        stored_when_called.append(
+            sqlite3.connect(store.path).execute("SELECT count(*) FROM texts").fetchone()[0]
+        )
 
     store.save_text = spy  # type: ignore[method-assign]
     _, counts = write_texts(store, b, ps, ["title"], "zh")

@@ -40,6 +40,7 @@ from paperradar.evaluate.run import EvalReport, Pick, Pool, Ranker, default_rank
 from paperradar.models import Announcement, Paper
 from paperradar.sources import read_jsonl
 from paperradar.store import Store
+from paperradar.store.views import announced_ids
 
 TEST_SPLIT = (date(2026, 2, 28), None)
 VALIDATION_SPLITS = (
@@ -103,7 +104,7 @@ def load_wide(
     if not bulk.exists() or not picks:
         return [], {}
     last = max(p.date for p in picks) + timedelta(days=1)
-    held = {r[0] for r in store.conn.execute("SELECT DISTINCT arxiv_id FROM announcements")}
+    held = set(announced_ids(store, date.min, date.max))
     picked = {p.arxiv_id for p in picks}
     primary_of_picks: Counter[str] = Counter()
     with tempfile.TemporaryDirectory() as tmp:

@@ -20,6 +20,7 @@ from paperradar.models import CompanyHit, Interest, KeywordHit, Paper, Ranked
 from paperradar.publish.style_render import StyleMeta, render_style
 from paperradar.sources.ids import safe_filename
 from paperradar.store import Store
+from paperradar.store.views import good_texts
 from paperradar.write.styles.config import STYLES
 
 STYLE_PREFIX = "style:"
@@ -333,14 +334,7 @@ def _attach_texts(store: Store, papers: dict[str, PaperView]) -> None:
     a model's text before the extractive one, then the newest; the remaining key fields break ties so
     the choice never depends on row order."""
     best: dict[tuple[str, str, str], tuple[Any, ...]] = {}
-    ids = list(papers)
-    for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
-        chunk = ids[start : start + 500]
-        rows = store.conn.execute(
-            "SELECT arxiv_id, version, task, language, template_hash, model, content, created_at FROM texts "
-            f"WHERE status = 'ok' AND content IS NOT NULL AND arxiv_id IN ({','.join('?' * len(chunk))})",
-            chunk,
-        )
+    for rows in good_texts(store, list(papers)):
         for row in rows:
             task = row["task"]
             if task not in ("title", "summary") and not task.startswith(STYLE_PREFIX):

@@ -12,7 +12,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -33,6 +33,9 @@ from paperradar.models import (
     TextStatus,
     decline_status,
 )
+from paperradar.store.db import Database
+from paperradar.store.embeddings import EmbeddingTable
+from paperradar.store.library import LibraryTable
 from paperradar.store.migrations import migrate
 
 # When two sources describe the same version, the more complete one wins the text fields.
@@ -95,24 +98,27 @@ class Store:
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30.0)
-            self.conn.row_factory = sqlite3.Row
-            _journal_mode_wal(self.conn)
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.conn.execute("PRAGMA foreign_keys=ON")
-            self.conn.execute("PRAGMA cache_size=-65536")  # 64 MB page cache: bulk imports touch big indexes
-            migrate(self.conn)
+            self._conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30.0)
+            self._conn.row_factory = sqlite3.Row
+            _journal_mode_wal(self._conn)
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute("PRAGMA cache_size=-65536")  # 64 MB page cache: bulk imports touch big indexes
+            migrate(self._conn)
         except sqlite3.DatabaseError as exc:
             raise DataError(
                 f"{self.path} is not a usable paperradar database: {exc}",
                 hint="point [store].path at another file, or move this one away",
             ) from None
         self._lock_file: Any = None
+        self._db = Database(self._conn)
+        self.library = LibraryTable(self._db)
+        self.embeddings = EmbeddingTable(self._db)
 
     # -- plumbing ---------------------------------------------------------------------------------------
     def close(self) -> None:
         self.release_lock()
-        self.conn.close()
+        self._conn.close()
 
     def __enter__(self) -> Store:
         return self
@@ -120,15 +126,8 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return self._db.transaction()
 
     def acquire_lock(self, wait: bool = False) -> None:
         """One writing run per database: a second `paperradar run` gets a clear BusyError (or waits)."""
@@ -228,12 +227,12 @@ class Store:
         for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
             chunk = ids[start : start + 500]
             sql = f"SELECT {_PAPER_COLUMNS} FROM papers WHERE arxiv_id IN ({','.join('?' * len(chunk))})"
-            for row in self.conn.execute(sql, chunk):
+            for row in self._conn.execute(sql, chunk):
                 rows[row["arxiv_id"]] = row
         return rows
 
     def get_paper(self, arxiv_id: str) -> Paper | None:
-        row = self.conn.execute(
+        row = self._conn.execute(
             f"SELECT {_PAPER_COLUMNS} FROM papers WHERE arxiv_id = ?", (arxiv_id,)
         ).fetchone()
         return _row_to_paper(row) if row else None
@@ -245,13 +244,13 @@ class Store:
         return {k: r["version"] for k, r in self._fetch_rows(list(dict.fromkeys(ids))).items()}
 
     def paper_versions(self, arxiv_id: str) -> list[int]:
-        rows = self.conn.execute(
+        rows = self._conn.execute(
             "SELECT version FROM paper_versions WHERE arxiv_id = ? ORDER BY version", (arxiv_id,)
         )
         return [r[0] for r in rows]
 
     def count_papers(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+        return self._conn.execute("SELECT count(*) FROM papers").fetchone()[0]
 
     # -- announcements ----------------------------------------------------------------------------------
     def save_announcements(self, items: Iterable[Announcement]) -> int:
@@ -279,7 +278,7 @@ class Store:
             params += cats
         order = {"new": 0, "cross": 1, "replace": 2, "replace-cross": 3}
         best: dict[str, Announcement] = {}
-        for row in self.conn.execute(sql + " ORDER BY arxiv_id, category", params):
+        for row in self._conn.execute(sql + " ORDER BY arxiv_id, category", params):
             ann = Announcement(
                 row["arxiv_id"], date.fromisoformat(row["day"]), row["category"], row["kind"], row["version"]
             )
@@ -290,7 +289,7 @@ class Store:
 
     def listings_of(self, arxiv_id: str) -> list[Announcement]:
         """Every listing of one paper (each day and category), oldest first."""
-        rows = self.conn.execute(
+        rows = self._conn.execute(
             "SELECT day, category, arxiv_id, kind, version FROM announcements WHERE arxiv_id = ? "
             "ORDER BY day, category",
             (arxiv_id,),
@@ -300,12 +299,21 @@ class Store:
             for r in rows
         ]
 
+    def listing_days(self, arxiv_id: str, until: date, categories: Sequence[str] = ()) -> list[date]:
+        """The days up to `until` on which a paper was listed in `categories` (any when empty)."""
+        sql = "SELECT DISTINCT day FROM announcements WHERE arxiv_id = ? AND day <= ?"
+        params: list[Any] = [arxiv_id, until.isoformat()]
+        if categories:
+            sql += f" AND category IN ({','.join('?' * len(categories))})"
+            params += list(categories)
+        return [date.fromisoformat(r[0]) for r in self._conn.execute(sql, params)]
+
     def announcement_days(self, categories: Iterable[str] | None = None) -> list[date]:
         cats = list(categories) if categories else None
         sql = "SELECT DISTINCT day FROM announcements"
         if cats:
             sql += f" WHERE category IN ({','.join('?' * len(cats))})"
-        return [date.fromisoformat(r[0]) for r in self.conn.execute(sql + " ORDER BY day", cats or [])]
+        return [date.fromisoformat(r[0]) for r in self._conn.execute(sql + " ORDER BY day", cats or [])]
 
     # -- runs -------------------------------------------------------------------------------------------
     def start_run(self, command: str, day: date | None) -> int:
@@ -354,12 +362,12 @@ class Store:
             )
 
     def ranks(self, day: date) -> list[dict[str, Any]]:
-        rows = self.conn.execute("SELECT * FROM ranks WHERE day = ? ORDER BY rank", (day.isoformat(),))
+        rows = self._conn.execute("SELECT * FROM ranks WHERE day = ? ORDER BY rank", (day.isoformat(),))
         return [decode_rank(row) for row in rows]
 
     def rank_totals(self) -> tuple[int, int]:
         """(distinct papers ranked, days ranked) over the whole archive."""
-        row = self.conn.execute("SELECT count(DISTINCT arxiv_id), count(DISTINCT day) FROM ranks").fetchone()
+        row = self._conn.execute("SELECT count(DISTINCT arxiv_id), count(DISTINCT day) FROM ranks").fetchone()
         return int(row[0]), int(row[1])
 
     def load_ranked(self, day: date) -> list[Ranked]:
@@ -389,7 +397,7 @@ class Store:
     def get_text(
         self, arxiv_id: str, version: int, task: str, language: str, template_hash: str, model: str
     ) -> GeneratedText | None:
-        row = self.conn.execute(
+        row = self._conn.execute(
             "SELECT * FROM texts WHERE arxiv_id=? AND version=? AND task=? AND language=? AND template_hash=? "
             "AND model=? AND status='ok'",
             (arxiv_id, version, task, language, template_hash, model),
@@ -411,7 +419,7 @@ class Store:
         self, arxiv_id: str, version: int, task: str, language: str, template_hash: str, model: str
     ) -> tuple[TextStatus, DeclineReason | None] | None:
         """(status, reason) of a stored text; None when it was never asked for."""
-        row = self.conn.execute(
+        row = self._conn.execute(
             "SELECT status, reason FROM texts WHERE arxiv_id=? AND version=? AND task=? AND language=? "
             "AND template_hash=? AND model=?",
             (arxiv_id, version, task, language, template_hash, model),
@@ -454,7 +462,7 @@ class Store:
 
     # -- digests ----------------------------------------------------------------------------------------
     def digest_record(self, day: date, language: str, style: str) -> sqlite3.Row | None:
-        return self.conn.execute(
+        return self._conn.execute(
             "SELECT * FROM digests WHERE day=? AND language=? AND style=?", (day.isoformat(), language, style)
         ).fetchone()
 
@@ -476,8 +484,17 @@ class Store:
                 "INSERT INTO ratings (arxiv_id, value, rated_at) VALUES (?, ?, ?)", (arxiv_id, value, _now())
             )
 
+    def rating_history(self, until: datetime) -> list[tuple[str, int, datetime]]:
+        """The latest rating of each paper given up to `until` (cleared ones included, as value 0)."""
+        rows = self._conn.execute(
+            "SELECT arxiv_id, value, rated_at FROM ratings r WHERE id = "
+            "(SELECT max(id) FROM ratings WHERE arxiv_id = r.arxiv_id AND rated_at <= ?) ORDER BY arxiv_id",
+            (until.isoformat(timespec="seconds"),),
+        )
+        return [(r[0], int(r[1]), datetime.fromisoformat(r[2])) for r in rows]
+
     def current_ratings(self) -> dict[str, int]:
-        rows = self.conn.execute(
+        rows = self._conn.execute(
             "SELECT arxiv_id, value FROM ratings r WHERE id = (SELECT max(id) FROM ratings WHERE arxiv_id = r.arxiv_id)"
         )
         return {r[0]: r[1] for r in rows if r[1] != 0}
@@ -487,7 +504,7 @@ class Store:
         """Full-text search over title, abstract and authors; see paperradar.store.search."""
         from paperradar.store.search import search
 
-        return search(self.conn, query, limit, _PAPER_COLUMNS, _row_to_paper)
+        return search(self._conn, query, limit, _PAPER_COLUMNS, _row_to_paper)
 
     def table_counts(self) -> dict[str, int]:
         names = [
@@ -502,7 +519,7 @@ class Store:
             "embeddings",
             "library",
         ]
-        return {n: self.conn.execute(f"SELECT count(*) FROM {n}").fetchone()[0] for n in names}
+        return {n: self._conn.execute(f"SELECT count(*) FROM {n}").fetchone()[0] for n in names}
 
 
 def decode_rank(row: sqlite3.Row) -> dict[str, Any]:

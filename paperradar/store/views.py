@@ -5,6 +5,7 @@ in a window of days. Plain functions over a Store: nothing here writes.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
@@ -20,13 +21,13 @@ def _chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:
 
 def paper_ranks(store: Store, arxiv_id: str) -> list[dict[str, Any]]:
     """Every stored rank row of one paper, newest day first, decoded like Store.ranks."""
-    rows = store.conn.execute("SELECT * FROM ranks WHERE arxiv_id = ? ORDER BY day DESC", (arxiv_id,))
+    rows = store._conn.execute("SELECT * FROM ranks WHERE arxiv_id = ? ORDER BY day DESC", (arxiv_id,))
     return [decode_rank(r) for r in rows]
 
 
 def paper_announcements(store: Store, arxiv_id: str) -> list[dict[str, Any]]:
     """The days a paper was listed, newest first, each with its listings ("cs.IR new", "cs.AI cross")."""
-    rows = store.conn.execute(
+    rows = store._conn.execute(
         "SELECT day, category, kind FROM announcements WHERE arxiv_id = ? ORDER BY day DESC, category",
         (arxiv_id,),
     )
@@ -38,7 +39,7 @@ def paper_announcements(store: Store, arxiv_id: str) -> list[dict[str, Any]]:
 
 def paper_texts(store: Store, arxiv_id: str) -> list[dict[str, Any]]:
     """The good generated texts of a paper (every version, task, language and model), newest first."""
-    rows = store.conn.execute(
+    rows = store._conn.execute(
         "SELECT version, task, language, model, content, created_at FROM texts "
         "WHERE arxiv_id = ? AND status = 'ok' ORDER BY version DESC, task, created_at DESC",
         (arxiv_id,),
@@ -51,7 +52,7 @@ def translated_titles(store: Store, papers: dict[str, Paper], language: str) -> 
     version. A title of an older version is not shown: it may translate a title that has since changed."""
     out: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(list(papers)):
-        rows = store.conn.execute(
+        rows = store._conn.execute(
             "SELECT arxiv_id, version, model, content FROM texts WHERE task = 'title' AND status = 'ok' "
             f"AND language = ? AND arxiv_id IN ({','.join('?' * len(chunk))}) ORDER BY created_at",
             [language, *chunk],
@@ -66,11 +67,11 @@ def translated_titles(store: Store, papers: dict[str, Paper], language: str) -> 
 def day_counts(store: Store, categories: list[str]) -> tuple[dict[str, int], dict[str, int]]:
     """({day: papers announced in the watched categories}, {day: papers ranked}) in two queries."""
     marks = ",".join("?" * len(categories))
-    announced = store.conn.execute(
+    announced = store._conn.execute(
         f"SELECT day, count(DISTINCT arxiv_id) FROM announcements WHERE category IN ({marks}) GROUP BY day",
         categories,
     )
-    ranked = store.conn.execute("SELECT day, count(*) FROM ranks GROUP BY day")
+    ranked = store._conn.execute("SELECT day, count(*) FROM ranks GROUP BY day")
     return {r[0]: r[1] for r in announced}, {r[0]: r[1] for r in ranked}
 
 
@@ -85,7 +86,17 @@ def announced_ids(
         sql += f" AND category IN ({','.join('?' * len(categories))})"
         params += list(categories)
     if newest is None:
-        return [r[0] for r in store.conn.execute(sql + " ORDER BY arxiv_id", params)]
+        return [r[0] for r in store._conn.execute(sql + " ORDER BY arxiv_id", params)]
     return [
-        r[0] for r in store.conn.execute(sql + f" ORDER BY day DESC, arxiv_id LIMIT {int(newest)}", params)
+        r[0] for r in store._conn.execute(sql + f" ORDER BY day DESC, arxiv_id LIMIT {int(newest)}", params)
     ]
+
+
+def good_texts(store: Store, ids: list[str]) -> Iterator[list[sqlite3.Row]]:
+    """The stored good texts of `ids` (every version, task, language and model), in chunks of papers."""
+    for chunk in _chunks(ids):
+        yield store._db.read(
+            "SELECT arxiv_id, version, task, language, template_hash, model, content, created_at FROM texts "
+            f"WHERE status = 'ok' AND content IS NOT NULL AND arxiv_id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        )

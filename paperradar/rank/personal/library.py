@@ -16,34 +16,18 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import sqlite3
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from paperradar.errors import DataError
-from paperradar.models import Paper
+from paperradar.models import LibraryRecord, Paper
 from paperradar.rank.personal.bibtex import parse_bibtex
 from paperradar.sources.ids import parse_arxiv_id
 from paperradar.store import Store
-
-LIBRARY_MIGRATION = """
-CREATE TABLE IF NOT EXISTS library (
-    key TEXT PRIMARY KEY,                -- 'arxiv:<id>' for resolved items, else 'title:<normalised title>'
-    arxiv_id TEXT,                       -- NULL for items that are not on arXiv
-    title TEXT NOT NULL,
-    abstract TEXT NOT NULL DEFAULT '',
-    authors TEXT NOT NULL DEFAULT '[]',  -- JSON list
-    added_at TEXT NOT NULL,              -- when the reader added it (from the export), else import time
-    source TEXT NOT NULL,                -- the file it came from
-    resolved_by TEXT NOT NULL,           -- id | store-title | api | none
-    imported_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS library_by_arxiv ON library(arxiv_id);
-"""
 
 _NEW_ID = r"\d{4}\.\d{4,5}(?:v\d+)?"
 _OLD_ID = r"[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?"
@@ -89,6 +73,22 @@ class LibraryItem:
     @property
     def text(self) -> str:
         return f"{self.title}. {self.abstract}".strip()
+
+    def record(self) -> LibraryRecord:
+        return LibraryRecord(
+            self.key,
+            self.title,
+            self.abstract,
+            list(self.authors),
+            self.arxiv_id,
+            self.added,
+            self.source,
+            self.resolved_by,
+        )
+
+    @classmethod
+    def from_record(cls, r: LibraryRecord) -> LibraryItem:
+        return cls(r.title, r.abstract, list(r.authors), r.arxiv_id, r.added, r.source, r.resolved_by)
 
 
 @dataclass(slots=True)
@@ -374,69 +374,6 @@ def resolve_items(
     return list(out.values()), report
 
 
-class Library:
-    """The `library` table (created here until the store's migration 2 takes it over)."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.conn.executescript(LIBRARY_MIGRATION)
-
-    def save(self, items: Iterable[LibraryItem]) -> int:
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        rows = [
-            (
-                i.key,
-                i.arxiv_id,
-                i.title,
-                i.abstract,
-                json.dumps(i.authors, ensure_ascii=False),
-                (i.added or datetime.now(UTC)).isoformat(timespec="seconds"),
-                i.source,
-                i.resolved_by,
-                now,
-            )
-            for i in items
-        ]
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            # Re-importing keeps the first known added date: the reader added the paper then.
-            self.conn.executemany(
-                "INSERT INTO library VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (key) DO UPDATE SET "
-                "arxiv_id = excluded.arxiv_id, title = excluded.title, abstract = excluded.abstract, "
-                "authors = excluded.authors, added_at = min(library.added_at, excluded.added_at), "
-                "source = excluded.source, resolved_by = excluded.resolved_by",
-                rows,
-            )
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
-        return len(rows)
-
-    def items(self, until: date | None = None) -> list[LibraryItem]:
-        rows = self.conn.execute("SELECT * FROM library ORDER BY added_at, key").fetchall()
-        out = []
-        for row in rows:
-            added = datetime.fromisoformat(row[5])
-            if until is not None and added.date() > until:
-                continue
-            out.append(
-                LibraryItem(
-                    title=row[2],
-                    abstract=row[3],
-                    authors=json.loads(row[4]),
-                    arxiv_id=row[1],
-                    added=added,
-                    source=row[6],
-                    resolved_by=row[7],
-                )
-            )
-        return out
-
-    def count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM library").fetchone()[0]
-
-
 def import_library(
     store: Store, paths: Sequence[Path], api: LookupAPI | None = None
 ) -> tuple[list[LibraryItem], ImportReport]:
@@ -445,5 +382,5 @@ def import_library(
     for path in paths:
         items.extend(read_library_file(Path(path)))
     resolved, report = resolve_items(items, store, api)
-    Library(store.conn).save(resolved)
+    store.library.save(item.record() for item in resolved)
     return resolved, report

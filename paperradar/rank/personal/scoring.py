@@ -39,12 +39,12 @@ from paperradar.models import Interest, KeywordHit, Paper
 from paperradar.rank.personal.config import PersonalConfig
 from paperradar.rank.personal.embeddings import (
     Embedder,
-    EmbeddingCache,
     TfidfEmbedder,
     cosine,
     embed_papers,
     paper_text,
 )
+from paperradar.store.embeddings import EmbeddingTable
 
 ABSOLUTE_FEATURES = frozenset(("authors", "llm"))
 _NEW_ID_RE = re.compile(r"(\d{2})(\d{2})\.(\d{4,5})")
@@ -194,7 +194,7 @@ class PersonalRanker:
         keyword_groups: dict[str, list[str]] | None = None,
         keyword_aliases: dict[str, list[str]] | None = None,
         embedder: Embedder | None = None,
-        cache: EmbeddingCache | None = None,
+        cache: EmbeddingTable | None = None,
     ) -> None:
         self.cfg = cfg
         self.embedder = embedder  # None or a TfidfEmbedder: the run's fitted tf-idf doubles as embedding
