@@ -31,9 +31,12 @@ test: $(STAMP) $(CHROMIUM)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
+# Style, layers (import-linter contracts in pyproject.toml: `lint-imports` shows them) and types (mypy, strict).
 lint: $(STAMP)
 	$(BIN)/ruff check paperradar tests bench
 	$(BIN)/ruff format --check paperradar tests bench
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) demo/out demo/*.db* .pytest_cache

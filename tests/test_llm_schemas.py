@@ -231,7 +231,7 @@ def test_plugin_registers_backends() -> None:
     pm.register(llm_plugin)
     found: dict[str, Any] = {}
     pm.hook.register_backends(register=lambda name, factory: found.__setitem__(name, factory))
-    assert set(found) == {"openai", "llamacpp"}
+    assert set(found) == {"openai"}
     cfg = LLMConfig(backend="openai", endpoints=[{"base_url": "http://x/v1", "model": "m"}])
     assert found["openai"](cfg).name == "m"
 

@@ -23,11 +23,7 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from paperradar.llm.client import (
-    CallDeclined,
-    ChatReply,
-    Usage,
-)
+from paperradar.llm.client import CallDeclined, ChatReply
 from paperradar.llm.config import LLMConfig
 from paperradar.llm.prompts import Prompt, render, template_hash
 from paperradar.llm.schemas import (
@@ -40,7 +36,7 @@ from paperradar.llm.schemas import (
     response_schema,
 )
 from paperradar.llm.seam import CallProgress, Declined, WriteRequest, WriteResult
-from paperradar.models import GeneratedText
+from paperradar.models import GeneratedText, Usage
 
 log = logging.getLogger("paperradar.llm")
 

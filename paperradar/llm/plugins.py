@@ -12,7 +12,11 @@ from paperradar.llm import hookspecs
 from paperradar.llm.config import LLMConfig
 from paperradar.llm.seam import Backend, BackendFactory
 
-DEFAULT_PLUGINS = ("paperradar.llm.default_plugins.extractive", "paperradar.llm.default_plugins.openai")
+DEFAULT_PLUGINS = (
+    "paperradar.llm.default_plugins.extractive",
+    "paperradar.llm.default_plugins.openai",
+    "paperradar.llm.default_plugins.llamacpp",  # llama_cpp itself is imported only when the backend is built
+)
 
 pm = pluggy.PluginManager("paperradar")
 pm.add_hookspecs(hookspecs)

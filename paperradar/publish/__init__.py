@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from paperradar.publish.export import EXPORT_COLUMNS, export_records, write_export
-from paperradar.publish.markdown import escape_markdown, render_digest
+from paperradar.publish.markdown import render_digest
+from paperradar.text.markdown import escape_markdown
 from paperradar.text.labels import labels
 
 __all__ = ["EXPORT_COLUMNS", "escape_markdown", "export_records", "labels", "render_digest", "write_export"]

@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+OrderKey = Literal["keywords", "interest", "recency"]
+ORDER_KEYS: tuple[OrderKey, ...] = ("keywords", "interest", "recency")
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -20,9 +23,7 @@ class OutputConfig(_Section):
     max_authors: int = Field(4, ge=1, le=100)
     folder: Path = Path("out")
     timezone: str = "Asia/Shanghai"
-    order: list[Literal["keywords", "interest", "recency"]] = Field(
-        default_factory=lambda: ["keywords", "interest", "recency"], min_length=1
-    )
+    order: list[OrderKey] = Field(default_factory=lambda: list(ORDER_KEYS), min_length=1)
 
     @field_validator("timezone")
     @classmethod

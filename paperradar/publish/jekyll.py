@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from pathlib import Path
 
-from paperradar.publish.site import render_markdown, site_labels, write_if_changed
+from paperradar.publish.files import write_if_changed
+from paperradar.publish.site import render_markdown, site_labels
 from paperradar.publish.site_data import DayItem, PaperView, collect_site_data, parse_highlight
 from paperradar.store import Store
 from paperradar.text.labels import LANGUAGES

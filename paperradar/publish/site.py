@@ -187,7 +187,7 @@ def render_markdown(text: str) -> Markup:
 @lru_cache(maxsize=8192)
 def _render_cached(text: str) -> str:
     # A style text appears on its day page, the index and its paper page: parse it once.
-    return _markdown().render(text)
+    return str(_markdown().render(text))
 
 
 # C0/C1 control characters (tab and newlines aside) are HTML parse errors that render as nothing or as

@@ -312,11 +312,11 @@ def _facets(days: list[DayView]) -> tuple[list[Facet], list[Facet]]:
                     tags.setdefault(
                         hit.keyword, Facet(hit.keyword, "", hit.keyword, hit.group, [])
                     ).papers.append(item.paper)
-            for hit in item.companies:
-                if ("co", hit.company, pid) not in seen:
-                    seen.add(("co", hit.company, pid))
+            for co in item.companies:
+                if ("co", co.company, pid) not in seen:
+                    seen.add(("co", co.company, pid))
                     companies.setdefault(
-                        hit.company, Facet(hit.company, "", hit.name, "company", [])
+                        co.company, Facet(co.company, "", co.name, "company", [])
                     ).papers.append(item.paper)
     taken: set[str] = set()
     tag_list = [tags[k] for k in sorted(tags)]

@@ -210,8 +210,7 @@ def _plain_texts(value: Any) -> list[str]:
 
 def render_highlight_day(
     day: date | str,
-    items: Sequence[tuple[Paper, Mapping[str, Any] | None]]
-    | Sequence[tuple[Paper, Mapping[str, Any] | None, Any]],
+    items: Sequence[tuple[Paper, Mapping[str, Any] | None] | tuple[Paper, Mapping[str, Any] | None, StyleMeta]],
     lang: str,
     templates_dir: Path | None = None,
 ) -> str:
@@ -221,7 +220,7 @@ def render_highlight_day(
     groups: dict[str, list[str]] = {}
     for item in items:
         paper, data = item[0], item[1]
-        meta = _meta(item[2] if len(item) > 2 else None)  # type: ignore[misc]
+        meta = _meta(item[2] if len(item) == 3 else None)
         meta.templates_dir = meta.templates_dir or templates_dir
         env = _envelope(data, "highlight") or extractive_highlight(paper)
         if data is None:

@@ -221,11 +221,11 @@ class Gazetteer:
                 if alias is not None:
                     found.append(Mention(alias, m.start(), m.end(), m.group()))
         # Longest match wins where two aliases overlap ("Google DeepMind" over "Google").
-        found.sort(key=lambda m: (m.start, -(m.end - m.start)))
+        found.sort(key=lambda x: (x.start, -(x.end - x.start)))
         kept: list[Mention] = []
-        for m in found:
-            if not kept or m.start >= kept[-1].end:
-                kept.append(m)
+        for mention in found:
+            if not kept or mention.start >= kept[-1].end:
+                kept.append(mention)
         return kept
 
     def _accept(self, text: str, m: Mention) -> bool:

@@ -45,7 +45,13 @@ SCORE_WITHOUT_PROFILE = (1, 2, 3, 4, 5, 5)
 
 _WORD_RE = re.compile(r"[a-z][a-z0-9]+")
 
-_TEXTS = {
+# Similarity levels: high, medium, low.
+_LEVELS: dict[str, tuple[str, str, str]] = {
+    "zh": ("较高", "中等", "较低"),
+    "ja": ("高い", "中程度", "低い"),
+    "en": ("high", "medium", "low"),
+}
+_TEXTS: dict[str, dict[str, str]] = {
     "zh": {
         "prefix": "启发式评分：",
         "tech": "命中技术关键词 {}",
@@ -53,7 +59,6 @@ _TEXTS = {
         "company": "公司 {}",
         "sim": "与兴趣描述的相似度 {:.2f}（{}）",
         "no_profile": "未填写兴趣描述，未计算相似度",
-        "levels": ("较高", "中等", "较低"),
         "sep": "、",
         "comma": "，",
         "semi": "；",
@@ -66,7 +71,6 @@ _TEXTS = {
         "company": "企業 {}",
         "sim": "関心の記述との類似度 {:.2f}（{}）",
         "no_profile": "関心の記述が空のため類似度は未計算",
-        "levels": ("高い", "中程度", "低い"),
         "sep": "、",
         "comma": "、",
         "semi": "；",
@@ -79,7 +83,6 @@ _TEXTS = {
         "company": "company {}",
         "sim": "similarity to your interests {:.2f} ({})",
         "no_profile": "no interest profile given, so similarity was not used",
-        "levels": ("high", "medium", "low"),
         "sep": ", ",
         "comma": "; ",
         "semi": "; ",
@@ -184,6 +187,6 @@ def _reason(language: str, technical: list[str], company: list[str], sim: float 
     if sim is None:
         second = t["no_profile"]
     else:
-        level = t["levels"][0 if sim >= SIM_HIGH else 1 if sim >= SIM_MEDIUM else 2]
+        level = _LEVELS.get(language, _LEVELS["en"])[0 if sim >= SIM_HIGH else 1 if sim >= SIM_MEDIUM else 2]
         second = t["sim"].format(sim, level)
     return f"{t['prefix']}{first}{t['semi']}{second}{t['end']}"

@@ -14,11 +14,11 @@ from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 from queue import Empty, Queue
-from typing import TypeVar
+from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from paperradar.errors import DataError
-from paperradar.models import Announcement, FeedDay, ImportCounts, Paper, Progress, RunStats, no_progress
+from paperradar.models import AnnounceKind, Announcement, FeedDay, ImportCounts, Paper, Progress, RunStats, no_progress
 from paperradar.sources.api import ArxivAPI
 from paperradar.sources.config import SourcesConfig
 from paperradar.sources.files import detect_format, read_atom_file, read_jsonl
@@ -64,7 +64,7 @@ def import_file(
     path: Path,
     *,
     source: str | None = None,
-    errors: str = "raise",
+    errors: Literal["raise", "skip"] = "raise",
     batch_size: int = 5000,
     progress: Progress = no_progress,
 ) -> ImportCounts:
@@ -169,7 +169,7 @@ def intake_range(
         day = estimated_announce_day(paper.published)
         for cat in paper.categories:
             if cat in cats:
-                kind = "new" if cat == paper.primary_category else "cross"
+                kind: AnnounceKind = "new" if cat == paper.primary_category else "cross"
                 anns.append(Announcement(paper.arxiv_id, day, cat, kind, paper.version))
     store.save_papers(papers)
     # Never overwrite a real listing with an estimate.

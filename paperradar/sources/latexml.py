@@ -217,8 +217,8 @@ def _tables(root: _Node) -> tuple[list[list[list[str]]], list[str]]:
                 rows.append(cells)
         if not rows:
             continue
-        figure = owner.get(id(tab))
-        caption = figure.first(lambda n: n.tag == "figcaption") if figure is not None else None
+        holder = owner.get(id(tab))
+        caption = holder.first(lambda n: n.tag == "figcaption") if holder is not None else None
         tables.append(rows)
         captions.append(" ".join(_text_of(caption).split()) if caption is not None else "")
     return tables, captions

@@ -250,7 +250,7 @@ class Store:
         return [r[0] for r in rows]
 
     def count_papers(self) -> int:
-        return self._conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+        return int(self._conn.execute("SELECT count(*) FROM papers").fetchone()[0])
 
     # -- announcements ----------------------------------------------------------------------------------
     def save_announcements(self, items: Iterable[Announcement]) -> int:
@@ -462,9 +462,10 @@ class Store:
 
     # -- digests ----------------------------------------------------------------------------------------
     def digest_record(self, day: date, language: str, style: str) -> sqlite3.Row | None:
-        return self._conn.execute(
+        row: sqlite3.Row | None = self._conn.execute(
             "SELECT * FROM digests WHERE day=? AND language=? AND style=?", (day.isoformat(), language, style)
         ).fetchone()
+        return row
 
     def save_digest_record(
         self, day: date, language: str, style: str, content_hash: str, generated_at: str, path: str

@@ -175,7 +175,7 @@ def migrate(conn: sqlite3.Connection) -> int:
             f"the database was written by a newer paperradar (schema {current}, this one knows {SCHEMA_VERSION})",
             hint="upgrade paperradar, or point [store].path at another file",
         )
-    return current
+    return int(current)
 
 
 def _statements(script: str) -> Iterator[str]:

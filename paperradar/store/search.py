@@ -62,7 +62,7 @@ def search(
             taken = {rowid for rowid, _ in scored}
             more = _bm25(conn, match, limit + len(taken), _newest_floor(conn, match, newest))
             scored += [hit for hit in more if hit[0] not in taken][: limit - len(scored)]
-    papers = {}
+    papers: dict[int, Paper] = {}
     for start in range(0, len(scored), 500):
         chunk = [rowid for rowid, _ in scored[start : start + 500]]
         sql = f"SELECT rowid, {columns} FROM papers WHERE rowid IN ({','.join('?' * len(chunk))})"

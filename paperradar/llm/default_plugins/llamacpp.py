@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 from paperradar.errors import ConfigError
 from paperradar.llm.chat import ChatBackend
 from paperradar.llm.client import CallDeclined, ChatReply
 from paperradar.llm.config import LLMConfig
+from paperradar.llm.hookspecs import hookimpl
+from paperradar.llm.seam import Backend, BackendFactory
 from paperradar.llm.prompts import Prompt
 from paperradar.models import Usage
 from paperradar.text.tokens import estimate_tokens
@@ -113,3 +116,12 @@ class _Session:
 
     async def __aexit__(self, *exc: object) -> None:
         self.backend._lock = None
+
+
+def _llamacpp(config: LLMConfig, *, interests: str = "") -> Backend:
+    return LlamaCppBackend(config, interests=interests)
+
+
+@hookimpl
+def register_backends(register: Callable[[str, BackendFactory], None]) -> None:
+    register("llamacpp", _llamacpp)

@@ -64,14 +64,6 @@ def _openai(config: LLMConfig, *, interests: str = "") -> Backend:
     return OpenAIBackend(config, interests=interests)
 
 
-def _llamacpp(config: LLMConfig, *, interests: str = "") -> Backend:
-    # Imported only when chosen: llama-cpp-python is an optional extra.
-    from paperradar.llm.default_plugins.llamacpp import LlamaCppBackend
-
-    return LlamaCppBackend(config, interests=interests)
-
-
 @hookimpl
 def register_backends(register: Callable[[str, BackendFactory], None]) -> None:
     register("openai", _openai)
-    register("llamacpp", _llamacpp)

@@ -25,7 +25,7 @@ class _BibParser:
         self.macros: dict[str, str] = dict(_MONTHS)
 
     def entries(self) -> list[tuple[str, str, dict[str, str]]]:
-        out = []
+        out: list[tuple[str, str, dict[str, str]]] = []
         while True:
             at = self.s.find("@", self.i)
             if at < 0:

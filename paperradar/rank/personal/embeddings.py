@@ -300,7 +300,8 @@ class OpenAIEmbedder:
 
 def _normalize(m: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(m, axis=1, keepdims=True)
-    return (m / np.clip(norms, 1e-12, None)).astype(np.float32)
+    out: np.ndarray = (m / np.clip(norms, 1e-12, None)).astype(np.float32)
+    return out
 
 
 def get_embedder(cfg: PersonalConfig) -> Embedder:

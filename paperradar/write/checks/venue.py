@@ -158,9 +158,9 @@ def venue_from_comment(comment: str | None) -> str | None:
             for m in _GENERIC.finditer(clause):
                 if m.group("venue").upper() in _NOT_VENUES:
                     continue
-                qualifier = _PAREN_QUAL.match(clause[m.end() :])
+                paren = _PAREN_QUAL.match(clause[m.end() :])
                 name = f"{m.group('venue')} {m.group('y4')}"
-                return f"{name} ({qualifier.group('q').strip()})" if qualifier else name
+                return f"{name} ({paren.group('q').strip()})" if paren else name
             if re.search(r"\baccepted\b", clause, re.I):
                 alone = _VENUE_ALONE.search(clause)
                 if alone:

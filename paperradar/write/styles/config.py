@@ -80,7 +80,7 @@ def plan_styles(
 ) -> list[tuple[str, str, str]]:
     """(arxiv_id, style, language) for every page to make: band order, then rank, then language."""
     ids = list(dict.fromkeys(ranked_ids_in_order))
-    languages = cfg_styles.languages or [default_language]
+    languages: list[str] = list(cfg_styles.languages) or [default_language]
     return [
         (pid, band.style, lang) for band in cfg_styles.bands for pid in ids[: band.top] for lang in languages
     ]
