@@ -35,6 +35,7 @@ class TextView:
     content: str
     mode: str
     language: str
+    version: int | None = None  # the paper version it was written for (None: not recorded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +236,7 @@ def _render_style_text(style: str, paper: Paper, text: TextView) -> TextView:
     if style not in STYLES or not isinstance(data, dict):
         return text
     markdown = render_style(style, paper, data, text.language, StyleMeta(mode=text.mode))
-    return TextView(markdown, text.mode, text.language)
+    return TextView(markdown, text.mode, text.language, text.version)
 
 
 def collect_site_data(store: Store, languages: Sequence[str], days: Iterable[date] | None = None) -> SiteData:
@@ -261,6 +262,13 @@ def collect_site_data(store: Store, languages: Sequence[str], days: Iterable[dat
     ordered = {k: papers[k] for k in sorted(papers)}
     tags, companies = _facets(day_views)
     return SiteData(languages, day_views, ordered, tags, companies)
+
+
+def paper_view(store: Store, paper: Paper) -> PaperView:
+    """One paper with its best stored texts, chosen and rendered as the site does (for `paperradar serve`)."""
+    view = PaperView(paper, safe_filename(paper.arxiv_id))
+    _attach_texts(store, {paper.arxiv_id: view})
+    return view
 
 
 def _day_view(day: date, ranked: list[Ranked], papers: dict[str, PaperView], primary: str) -> DayView:
@@ -352,7 +360,7 @@ def _attach_texts(store: Store, papers: dict[str, PaperView]) -> None:
             )
             slot = (row["arxiv_id"], task, row["language"])
             if slot not in best or key > best[slot][0]:
-                best[slot] = (key, TextView(row["content"], row["model"], row["language"]))
+                best[slot] = (key, TextView(row["content"], row["model"], row["language"], row["version"]))
     for (arxiv_id, task, language), (_, text) in sorted(best.items(), key=lambda kv: kv[0]):
         view = papers[arxiv_id]
         if task == "title":

@@ -210,7 +210,9 @@ def _plain_texts(value: Any) -> list[str]:
 
 def render_highlight_day(
     day: date | str,
-    items: Sequence[tuple[Paper, Mapping[str, Any] | None] | tuple[Paper, Mapping[str, Any] | None, StyleMeta]],
+    items: Sequence[
+        tuple[Paper, Mapping[str, Any] | None] | tuple[Paper, Mapping[str, Any] | None, StyleMeta]
+    ],
     lang: str,
     templates_dir: Path | None = None,
 ) -> str:

@@ -35,15 +35,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperradar.config import Config, default_config
 from paperradar.errors import DataError, PaperradarError
+from paperradar.publish.site import render_markdown
+from paperradar.publish.site_data import paper_view
 from paperradar.sources.ids import parse_arxiv_id
 from paperradar.store import Store
-from paperradar.store.views import (
-    day_counts,
-    paper_announcements,
-    paper_ranks,
-    paper_texts,
-    translated_titles,
-)
+from paperradar.store.views import day_counts, paper_announcements, paper_ranks, translated_titles
 
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 RATING_LABELS = {1: "up", -1: "down", 0: "none"}
@@ -260,19 +256,24 @@ class _UI:
                 raise HTTPException(404, f"no paper {raw!r} in the store")
             ranks = paper_ranks(store, paper.arxiv_id)
             anns = paper_announcements(store, paper.arxiv_id)
-            texts = paper_texts(store, paper.arxiv_id)
+            # The texts the static site would show (same choice: current version, model before extractive).
+            view = paper_view(store, paper)
             versions = store.paper_versions(paper.arxiv_id)
             rating = store.current_ratings().get(paper.arxiv_id, 0)
-            title_text = translated_titles(store, {paper.arxiv_id: paper}, self.config.output.language)
+        styles = [
+            (style, text, render_markdown(text.content))
+            for style in view.style_names()
+            for _, text in sorted(view.styles[style].items())
+        ]
         return self.render(
             request,
             "paper.html.j2",
             paper=paper,
             ranks=ranks,
             announcements=anns,
-            summaries=[t for t in texts if t["task"] == "summary"],
-            other_texts=[t for t in texts if t["task"] not in ("summary", "title")],
-            title_text=title_text.get(paper.arxiv_id),
+            summaries=[view.summaries[lang] for lang in sorted(view.summaries)],
+            styles=styles,
+            title_text=view.titles.get(self.config.output.language),
             versions=versions,
             rating=rating,
         )

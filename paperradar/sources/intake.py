@@ -18,7 +18,16 @@ from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from paperradar.errors import DataError
-from paperradar.models import AnnounceKind, Announcement, FeedDay, ImportCounts, Paper, Progress, RunStats, no_progress
+from paperradar.models import (
+    AnnounceKind,
+    Announcement,
+    FeedDay,
+    ImportCounts,
+    Paper,
+    Progress,
+    RunStats,
+    no_progress,
+)
 from paperradar.sources.api import ArxivAPI
 from paperradar.sources.config import SourcesConfig
 from paperradar.sources.files import detect_format, read_atom_file, read_jsonl

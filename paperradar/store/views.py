@@ -37,16 +37,6 @@ def paper_announcements(store: Store, arxiv_id: str) -> list[dict[str, Any]]:
     return [{"day": day, "listings": listings} for day, listings in days.items()]
 
 
-def paper_texts(store: Store, arxiv_id: str) -> list[dict[str, Any]]:
-    """The good generated texts of a paper (every version, task, language and model), newest first."""
-    rows = store._conn.execute(
-        "SELECT version, task, language, model, content, created_at FROM texts "
-        "WHERE arxiv_id = ? AND status = 'ok' ORDER BY version DESC, task, created_at DESC",
-        (arxiv_id,),
-    )
-    return [dict(r) for r in rows]
-
-
 def translated_titles(store: Store, papers: dict[str, Paper], language: str) -> dict[str, dict[str, Any]]:
     """{arxiv_id: {content, model}}: the newest 'title' text in `language` for each paper's current
     version. A title of an older version is not shown: it may translate a title that has since changed."""

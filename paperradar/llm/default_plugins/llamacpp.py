@@ -17,8 +17,8 @@ from paperradar.llm.chat import ChatBackend
 from paperradar.llm.client import CallDeclined, ChatReply
 from paperradar.llm.config import LLMConfig
 from paperradar.llm.hookspecs import hookimpl
-from paperradar.llm.seam import Backend, BackendFactory
 from paperradar.llm.prompts import Prompt
+from paperradar.llm.seam import Backend, BackendFactory
 from paperradar.models import Usage
 from paperradar.text.tokens import estimate_tokens
 

