@@ -7,6 +7,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Literal, Protocol
 
+# A value as JSON has it: what explanations, model answers and stored style texts are made of.
+JSON = str | int | float | bool | None | list["JSON"] | dict[str, "JSON"]
+
 # The reader's languages: Simplified Chinese, Japanese, English.
 Language = Literal["zh", "ja", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "ja", "en")
@@ -113,11 +116,28 @@ class Ranked:
     companies: list[CompanyHit]
     interest: Interest
     rank: int = 0
-    explanation: dict[str, object] = field(default_factory=dict)
+    explanation: dict[str, JSON] = field(default_factory=dict)  # why it ranked here: order keys, personal
 
     @property
     def keyword_count(self) -> int:
         return len(self.keyword_hits)
+
+
+@dataclass(slots=True, frozen=True)
+class StoredRank:
+    """One row of a day's stored ranking, as the web UI and `show` read it."""
+
+    day: date
+    arxiv_id: str
+    rank: int
+    keyword_count: int
+    keyword_hits: list[KeywordHit]
+    companies: list[CompanyHit]
+    interest_score: int
+    interest_reason: str
+    interest_mode: str
+    explanation: dict[str, JSON]
+    run_id: int | None
 
 
 @dataclass(slots=True, frozen=True)

@@ -214,7 +214,8 @@ def test_hook_explanations_are_json(tmp_path: Path) -> None:
         text = json.dumps([r.explanation for r in ranked])
         assert "nearest" in text and np.isfinite(ranked[0].explanation["personal"]["score"])
         store.save_ranks(day, ranked, None)  # the store accepts the explanation as it is
-        assert store.ranks(day)[0]["explanation"]["personal"]["nearest"]
+        personal = store.ranks(day)[0].explanation["personal"]
+        assert isinstance(personal, dict) and personal["nearest"]
 
 
 def test_model_learns_where_in_the_pool_the_reader_picks(corpus: dict[str, Paper]) -> None:

@@ -130,7 +130,7 @@ def test_day_page_lists_ranked_papers_in_order(client: httpx.Client, built: tupl
     db, _ = built
     with Store(db) as store:
         ranks = store.ranks(SAMPLE_DAY)
-        first, second = (store.get_paper(r["arxiv_id"]) for r in ranks[:2])
+        first, second = (store.get_paper(r.arxiv_id) for r in ranks[:2])
     resp = client.get("/day/2026-02-10")
     assert resp.status_code == 200
     page = resp.text

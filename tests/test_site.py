@@ -128,7 +128,7 @@ def parse_tags(path: Path) -> list[tuple[str, dict[str, str | None]]]:
 def test_pages_for_days_papers_tags_and_companies(site: Path, store_path: Path) -> None:
     with Store(store_path) as store:
         days = [d for d in store.announcement_days() if store.ranks(d)]
-        ranked_ids = {r["arxiv_id"] for d in days for r in store.ranks(d)}
+        ranked_ids = {r.arxiv_id for d in days for r in store.ranks(d)}
     for name in ("index.html", "archive.html", "search.html", "tags.html", "feed.xml", "atom.xml"):
         assert (site / name).is_file(), name
     assert sorted(p.stem for p in (site / "days").glob("*.html")) == [d.isoformat() for d in days]

@@ -245,8 +245,8 @@ def show(state: State, arxiv_id: str) -> None:
     for row in ranks:
         out.print(
             plain(
-                f"ranked #{row['rank']} on {row['day']}: {row['keyword_count']} keywords, "
-                f"interest {row['interest_score']} — {row['interest_reason']}"
+                f"ranked #{row.rank} on {row.day}: {row.keyword_count} keywords, "
+                f"interest {row.interest_score} — {row.interest_reason}"
             )
         )
 

@@ -205,11 +205,11 @@ class _UI:
             anns = {a.arxiv_id: a for a in store.announcements(day, cats)}
             if not ranks and not anns:
                 raise HTTPException(404, f"nothing was announced or ranked on {day.isoformat()}")
-            ids = [r["arxiv_id"] for r in ranks] or list(anns)
+            ids = [r.arxiv_id for r in ranks] or list(anns)
             papers = store.get_papers(ids)
             titles = translated_titles(store, papers, self.config.output.language)
             ratings = store.current_ratings()
-        by_id = {r["arxiv_id"]: r for r in ranks}
+        by_id = {r.arxiv_id: r for r in ranks}
         items = [
             {
                 "paper": papers[i],

@@ -30,6 +30,7 @@ from paperradar.models import (
     KeywordHit,
     Paper,
     Ranked,
+    StoredRank,
     TextStatus,
     decline_status,
 )
@@ -361,7 +362,7 @@ class Store:
                 rows,
             )
 
-    def ranks(self, day: date) -> list[dict[str, Any]]:
+    def ranks(self, day: date) -> list[StoredRank]:
         rows = self._conn.execute("SELECT * FROM ranks WHERE day = ? ORDER BY rank", (day.isoformat(),))
         return [decode_rank(row) for row in rows]
 
@@ -373,22 +374,20 @@ class Store:
     def load_ranked(self, day: date) -> list[Ranked]:
         """The stored ranking of a day as Ranked objects (for `write`, `publish` and `export` on their own)."""
         rows = self.ranks(day)
-        papers = self.get_papers(r["arxiv_id"] for r in rows)
+        papers = self.get_papers(r.arxiv_id for r in rows)
         anns = {a.arxiv_id: a for a in self.announcements(day)}
         out = []
         for row in rows:
-            paper = papers[row["arxiv_id"]]
+            paper = papers[row.arxiv_id]
             out.append(
                 Ranked(
                     paper=paper,
                     announcement=anns.get(paper.arxiv_id, Announcement(paper.arxiv_id, day, "", "new")),
-                    keyword_hits=[
-                        KeywordHit(h["keyword"], h["group"], tuple(h["forms"])) for h in row["keyword_hits"]
-                    ],
-                    companies=[CompanyHit(**c) for c in row["companies"]],
-                    interest=Interest(row["interest_score"], row["interest_reason"], row["interest_mode"]),
-                    rank=row["rank"],
-                    explanation=row["explanation"],
+                    keyword_hits=row.keyword_hits,
+                    companies=row.companies,
+                    interest=Interest(row.interest_score, row.interest_reason, row.interest_mode),
+                    rank=row.rank,
+                    explanation=row.explanation,
                 )
             )
         return out
@@ -523,12 +522,23 @@ class Store:
         return {n: self._conn.execute(f"SELECT count(*) FROM {n}").fetchone()[0] for n in names}
 
 
-def decode_rank(row: sqlite3.Row) -> dict[str, Any]:
-    """A `ranks` row as a dict with its JSON columns decoded."""
-    item = dict(row)
-    for key in ("keyword_hits", "companies", "explanation"):
-        item[key] = json.loads(item[key])
-    return item
+def decode_rank(row: sqlite3.Row) -> StoredRank:
+    """A `ranks` row with its JSON columns decoded."""
+    return StoredRank(
+        day=date.fromisoformat(row["day"]),
+        arxiv_id=row["arxiv_id"],
+        rank=row["rank"],
+        keyword_count=row["keyword_count"],
+        keyword_hits=[
+            KeywordHit(h["keyword"], h["group"], tuple(h["forms"])) for h in json.loads(row["keyword_hits"])
+        ],
+        companies=[CompanyHit(**c) for c in json.loads(row["companies"])],
+        interest_score=row["interest_score"],
+        interest_reason=row["interest_reason"],
+        interest_mode=row["interest_mode"],
+        explanation=json.loads(row["explanation"]),
+        run_id=row["run_id"],
+    )
 
 
 def _paper_record(paper: Paper, now: str) -> tuple[Any, ...]:

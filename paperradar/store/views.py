@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from paperradar.models import Paper
+from paperradar.models import Paper, StoredRank
 from paperradar.store.archive import Store, decode_rank
 
 
@@ -19,7 +19,7 @@ def _chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:
         yield ids[start : start + size]
 
 
-def paper_ranks(store: Store, arxiv_id: str) -> list[dict[str, Any]]:
+def paper_ranks(store: Store, arxiv_id: str) -> list[StoredRank]:
     """Every stored rank row of one paper, newest day first, decoded like Store.ranks."""
     rows = store._conn.execute("SELECT * FROM ranks WHERE arxiv_id = ? ORDER BY day DESC", (arxiv_id,))
     return [decode_rank(r) for r in rows]
