@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from paperradar.models import Paper, SourceText
 from paperradar.publish.files import write_if_changed
 from paperradar.publish.style_render import StyleMeta, render_highlight_day, render_style
 from paperradar.sources.ids import safe_filename
 from paperradar.write.styles.day import StyledText
+from paperradar.write.styles.stored import StoredStyle
 
 
 def write_style_pages(
@@ -29,7 +29,7 @@ def write_style_pages(
     """Every page of `items` (in plan order), and one highlight page per language that has highlights."""
     sources = sources or {}
     pages = out_dir / "styles" / day.isoformat()
-    highlights: dict[str, list[tuple[Paper, dict[str, Any] | None, StyleMeta]]] = {}
+    highlights: dict[str, list[tuple[Paper, StoredStyle | None, StyleMeta]]] = {}
     for item in items:
         pid = item.paper.arxiv_id
         source = sources.get(pid)

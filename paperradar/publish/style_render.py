@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, get_origin
+from typing import Any, cast, get_origin
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
 
@@ -39,7 +39,7 @@ from paperradar.write.checks.venue import venue_from_comment
 from paperradar.write.styles.config import STYLES, style_task
 from paperradar.write.styles.extractive import extractive_highlight
 from paperradar.write.styles.schemas import STYLE_ANSWERS
-from paperradar.write.styles.stored import stored_data
+from paperradar.write.styles.stored import StoredStyle, stored_data
 from paperradar.write.styles.tasks import FULLTEXT_STYLES, StyleBackend
 
 
@@ -124,11 +124,12 @@ def _field(value: Any, report: Mapping[str, Any], lang: str) -> Any:
     return mark_unverified(escape_markdown(value, block=True), dict(report), lang)
 
 
-def _envelope(data: Mapping[str, Any] | None, style: str) -> dict[str, Any] | None:
+def _envelope(data: Mapping[str, Any] | None, style: str) -> StoredStyle | None:
+    """The stored form of `data`, which is either already that or just a model's answer."""
     if data is None:
         return None
     if "data" in data and isinstance(data["data"], dict):
-        return dict(data)
+        return cast(StoredStyle, dict(data))
     return {"style": style, "data": dict(data), "source": "abstract", "faithful": {}}
 
 
@@ -249,7 +250,7 @@ def render_highlight_day(
 class StyleResult:
     markdown: str
     status: str  # written | extractive | skipped | declined
-    stored: dict[str, Any] | None  # the JSON kept with the text (None when nothing was written)
+    stored: StoredStyle | None  # the JSON kept with the text (None when nothing was written)
     text: GeneratedText | None = None
 
     @property

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from paperradar.llm import Backend, write_texts
 from paperradar.models import GeneratedText, Paper, Ranked, RunStats, SourceText, TextCounts
 from paperradar.store import Store
 from paperradar.write.styles.config import StyleConfig, plan_styles, style_task
-from paperradar.write.styles.stored import count_unverified, stored_data
+from paperradar.write.styles.stored import StoredStyle, count_unverified, stored_data
 from paperradar.write.styles.tasks import FULLTEXT_STYLES, StyleBackend
 
 
@@ -26,7 +25,7 @@ class StyledText:
     text: GeneratedText | None
 
     @property
-    def data(self) -> dict[str, Any] | None:
+    def data(self) -> StoredStyle | None:
         return stored_data(self.text)
 
 

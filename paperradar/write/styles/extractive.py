@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from paperradar.models import Paper
 from paperradar.text.extractive import split_sentences, summarize
 from paperradar.text.style_labels import TOPICS, topic_of
 from paperradar.write.checks.faithful import quantities
+from paperradar.write.styles.stored import StoredStyle
 
 
 def key_sentence(abstract: str) -> str | None:
@@ -26,7 +25,7 @@ def key_sentence(abstract: str) -> str | None:
     return chosen
 
 
-def extractive_highlight(paper: Paper) -> dict[str, Any]:
+def extractive_highlight(paper: Paper) -> StoredStyle:
     """The highlight without an LLM, as a stored-form dict: copied sentences only, labelled extractive."""
     topic = topic_of(paper)
     key = key_sentence(paper.abstract) or ""

@@ -5,13 +5,34 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal, TypedDict, cast
 
-from paperradar.models import FaithfulnessCounts, GeneratedText
-from paperradar.write.checks.faithful import Claim, Report
+from paperradar.models import JSON, FaithfulnessCounts, GeneratedText
+from paperradar.write.checks.faithful import Claim, ClaimKind, Report
 
 
-def stored_data(text_: GeneratedText | None) -> dict[str, Any] | None:
+class ClaimRecord(TypedDict):
+    kind: ClaimKind
+    surface: str  # as the answer wrote it
+
+
+class FaithfulRecord(TypedDict, total=False):
+    checked: int  # numbers and names checked against the paper
+    unverified: list[ClaimRecord]  # those not found in it (marked ⚠)
+
+
+class StoredStyle(TypedDict, total=False):
+    """A style text as stored (the JSON in GeneratedText.content) or made without a model (extractive)."""
+
+    style: str
+    model: str  # who wrote it, so a page rendered from this JSON alone can say so
+    data: dict[str, JSON]  # the validated answer (fields of write/styles/schemas.py)
+    source: Literal["html", "pdf", "abstract"]  # what the model read
+    faithful: FaithfulRecord
+    extractive: bool  # written without a model: sentences copied from the abstract
+
+
+def stored_data(text_: GeneratedText | None) -> StoredStyle | None:
     """The stored JSON of a style text (from the store or a backend), None when there is none."""
     if text_ is None or not text_.content:
         return None
@@ -19,10 +40,10 @@ def stored_data(text_: GeneratedText | None) -> dict[str, Any] | None:
         value = json.loads(text_.content)
     except ValueError:
         return None
-    return value if isinstance(value, dict) else None
+    return cast(StoredStyle, value) if isinstance(value, dict) else None
 
 
-def count_unverified(stored: Iterable[Mapping[str, Any] | None]) -> FaithfulnessCounts:
+def count_unverified(stored: Iterable[StoredStyle | Mapping[str, Any] | None]) -> FaithfulnessCounts:
     """Per-run faithfulness counts over stored style texts."""
     counts = FaithfulnessCounts()
     for s in stored:
@@ -34,7 +55,7 @@ def count_unverified(stored: Iterable[Mapping[str, Any] | None]) -> Faithfulness
     return counts
 
 
-def report_of(stored: Mapping[str, Any] | None) -> Report | None:
+def report_of(stored: StoredStyle | Mapping[str, Any] | None) -> Report | None:
     """The faithfulness Report kept with a stored text (unverified claims only)."""
     faithful = (stored or {}).get("faithful")
     if not faithful:
