@@ -21,8 +21,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from paperradar.errors import ConfigError
+from paperradar.mcp_server.mcp_config import McpConfig
 from paperradar.publish.deliver.delivery_config import DeliveryConfig
 from paperradar.rank.personal.personal_config import PersonalConfig
+from paperradar.sources.zotero_config import ZoteroConfig
 from paperradar.write.llm_config import LLMConfig
 from paperradar.write.styles import StyleConfig
 
@@ -117,6 +119,8 @@ class Config(_Section):
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     styles: StyleConfig = Field(default_factory=StyleConfig)
     personal: PersonalConfig = Field(default_factory=PersonalConfig)
+    zotero: ZoteroConfig | None = None
+    mcp: McpConfig = Field(default_factory=McpConfig)
     # Where the file was read from (None: built-in defaults). Relative paths resolve against its folder.
     source_path: Path | None = Field(default=None, exclude=True)
 
