@@ -131,6 +131,17 @@ def _zotero(state: State, need_key: bool = False) -> Iterator[ZoteroClient]:
         client.close()
 
 
+@cli.command("mcp")
+@click.option("--http", "http", is_flag=True, help="Serve streamable HTTP on 127.0.0.1 instead of stdio.")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port for --http (default: [mcp].http_port).")
+@pass_state
+def mcp_cmd(state: State, http: bool, port: int | None) -> None:
+    """The archive for AI assistants (Model Context Protocol): search, digests, papers, ratings."""
+    from paperradar.mcp_server.server import run_server  # the SDK loads only for this command
+
+    run_server(state.cfg, http=http, port=port)
+
+
 @cli.command()
 @click.argument("arxiv_id")
 @click.argument("value", type=click.Choice(["up", "down", "clear"]))
