@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperradar.config import Config, default_config
 from paperradar.errors import DataError, PaperradarError
+from paperradar.serve.zotero_button import zotero_context, zotero_route
 from paperradar.sources.ids import parse_arxiv_id
 from paperradar.store import Store
 from paperradar.store.views import (
@@ -264,6 +265,7 @@ class _UI:
             versions = store.paper_versions(paper.arxiv_id)
             rating = store.current_ratings().get(paper.arxiv_id, 0)
             title_text = translated_titles(store, {paper.arxiv_id: paper}, self.config.output.language)
+            zotero = zotero_context(self, store, paper.arxiv_id)
         return self.render(
             request,
             "paper.html.j2",
@@ -275,6 +277,7 @@ class _UI:
             title_text=title_text.get(paper.arxiv_id),
             versions=versions,
             rating=rating,
+            zotero=zotero,
         )
 
     # -- rating -------------------------------------------------------------------------------------
@@ -361,6 +364,8 @@ def create_app(
         Route("/rate/{arxiv_id:path}", ui.rate, methods=["POST"], name="rate"),
         Mount("/static", StaticFiles(directory=_STATIC), name="static"),
     ]
+    if ui.config.zotero is not None:
+        routes.insert(-1, zotero_route(ui))
     app = Starlette(
         routes=routes, exception_handlers={HTTPException: ui.http_error, Exception: ui.server_error}
     )
