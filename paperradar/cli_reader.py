@@ -89,6 +89,8 @@ def library_sync(state: State, full: bool, offline: bool) -> None:
         f"without an abstract kept ({report.no_abstract_filled} completed from arXiv, "
         f"{report.no_abstract_title_only} by title only); now at version {report.version}"
     )
+    if not report.stable:
+        out.print("Zotero changed while it was read: the next sync reads these changes again")
 
 
 @library.command("save")

@@ -123,6 +123,28 @@ def test_second_sync_asks_since_and_gets_304_then_only_the_delta(
     assert ZoteroState(store.conn).version("users/475425", "") == library.version
 
 
+def test_a_change_while_paging_restarts_the_read(
+    server: ZoteroServer, library: ZoteroLibrary, store: Store
+) -> None:
+    # After page 1 another device deletes an item of page 1: the rest shift up, and the first item of
+    # the old page 2 would never be read. The pages' versions differ, so the read starts over.
+    library.after(r"/items/top$", lambda: library.delete_item("SNT5T6KE"))
+    report = sync_zotero(store, client(server), None)
+    assert report.stable and report.pages == 3 and report.requests == 6  # 3 pages, twice
+    assert report.received == 8 and report.version == library.version
+    assert len(library_rows(store)) == 8
+
+
+def test_a_library_that_keeps_changing_does_not_advance_the_version(
+    server: ZoteroServer, library: ZoteroLibrary, store: Store
+) -> None:
+    for n in range(4):  # an edit after every page of both reads
+        library.after(r"/items/top$", lambda n=n: library.change_item("CTN4RECS", extra=str(n)))  # type: ignore[misc]
+    report = sync_zotero(store, client(server), None)
+    assert not report.stable and ZoteroState(store.conn).version("users/475425", "") is None
+    assert len(library_rows(store)) == 8  # what was read is kept; the next sync reads it all again
+
+
 def test_collection_filter_and_an_item_leaving_the_collection(
     server: ZoteroServer, library: ZoteroLibrary, store: Store
 ) -> None:

@@ -27,7 +27,7 @@ import re
 import socket
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -103,8 +103,9 @@ class ZoteroLibrary:
         self.write_tokens: set[str] = set()
         self.requests: list[Seen] = []
         self.scripted: deque[tuple[str, str, Reply]] = deque()  # (method, path regex, reply): used once
+        self.hooks: list[tuple[str, Callable[[], None]]] = []  # (path regex, edit): run once after a match
         self.base_url = ""
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
 
     # -- edits "from another device" ------------------------------------------------------------------
     def add_collection(self, name: str, key: str) -> str:
@@ -149,6 +150,11 @@ class ZoteroLibrary:
         for reply in replies:
             self.scripted.append((method, path_pattern, reply))
 
+    def after(self, path_pattern: str, edit: Callable[[], None]) -> None:
+        """Run `edit` (as another device would) right after the next request matching `path_pattern`
+        is answered: a change in the middle of a client's paging."""
+        self.hooks.append((path_pattern, edit))
+
     def children(self, key: str) -> list[dict[str, Any]]:
         return [i for i in self.items.values() if i.get("parentItem") == key]
 
@@ -170,7 +176,13 @@ class ZoteroLibrary:
                 return _text(403, "Forbidden")
             rest = seen.path[len(self.prefix) :]
             if seen.method == "GET":
-                return self._read(rest, seen)
+                reply = self._read(rest, seen)
+                for i, (pattern, edit) in enumerate(self.hooks):
+                    if re.search(pattern, seen.path):
+                        del self.hooks[i]
+                        edit()
+                        break
+                return reply
             if seen.method == "POST" and rest in ("/items", "/items/"):
                 return self._write(seen)
             return _text(405, "Method not allowed")

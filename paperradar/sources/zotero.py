@@ -85,6 +85,7 @@ class ZoteroChanges:
     pages: int
     requests: int
     waits: list[float]  # seconds the server asked to wait (Backoff / Retry-After), honoured
+    stable: bool = True  # False: the library kept changing during the read; `version` must not be kept
 
 
 @dataclass(slots=True)
@@ -238,6 +239,10 @@ class ZoteroClient:
                 hint="check the network connection",
             ) from None
 
+    def _last_headers(self) -> httpx2.Headers:
+        resp = self.zot.request
+        return resp.headers if resp is not None else httpx2.Headers()
+
     def _said(self) -> str:
         """'403 Invalid key': the last answer's status and the first line of its body, short."""
         resp = self.zot.request
@@ -273,43 +278,29 @@ class ZoteroClient:
         """Top-level items changed since library version `since` (all of them when None), and the keys
         deleted since then. With `collection` (a key), a first sync reads only that collection; a later
         one reads the library's changes and keeps the collection's members, reporting items that left
-        it as deleted (a collection listing could not show that)."""
+        it as deleted (a collection listing could not show that).
+
+        When the library changes while its pages are read (the pages' Last-Modified-Version differ), an
+        item may have slid from one page to the one already read: the read starts over once, and if the
+        library is still moving, the answer says `stable=False` so the caller keeps its old version."""
         zot = self.zot
         zot.waits.clear()
         zot.requests = 0
-        params: dict[str, Any] = {"limit": PAGE_SIZE, "includeTrashed": 1}
-        if since is not None:
-            params["since"] = since
-            zot.extra_headers = {"If-Modified-Since-Version": str(since)}
         doing = f"reading {self.cfg.library_path}" + (f" since version {since}" if since is not None else "")
-        try:
+        for _attempt in range(2):
+            read = self._read_pages(since, collection, doing)
+            if read is None:
+                return ZoteroChanges(since, since or 0, True, [], [], 0, 1, zot.requests, list(zot.waits))
+            raw_items, version, total, pages, stable = read
+            if stable:
+                break
+        deleted: list[str] = []
+        if since is not None:
             with self._errors(doing):
-                try:
-                    if collection is not None and since is None:
-                        first = zot.collection_items_top(collection, **params)
-                    else:
-                        first = zot.top(**params)
-                except pyzotero.HTTPError:
-                    if zot.request is not None and zot.request.status_code == 304:
-                        return ZoteroChanges(
-                            since, since or 0, True, [], [], 0, 1, zot.requests, list(zot.waits)
-                        )
-                    raise
-                version = int(zot.request.headers.get("Last-Modified-Version", 0))
-                total = zot.request.headers.get("Total-Results")
-                raw_items: list[dict[str, Any]] = list(first)
-                pages = 1
-                while zot.links and zot.links.get("next"):
-                    raw_items.extend(zot.follow())
-                    pages += 1
-                zot.extra_headers = {}
-                deleted: list[str] = []
-                if since is not None:
-                    gone = zot.deleted(since=since)
-                    deleted = [str(k) for k in gone.get("items", [])] if isinstance(gone, dict) else []
-        finally:
-            zot.extra_headers = {}
-        items = [zotero_item(raw) for raw in raw_items]
+                gone = zot.deleted(since=since)
+            deleted = [str(k) for k in gone.get("items", [])] if isinstance(gone, dict) else []
+        unique = {str(raw.get("key")): raw for raw in raw_items}  # an item seen on two pages counts once
+        items = [zotero_item(raw) for raw in unique.values()]
         if collection is not None and since is not None:
             deleted += [i.key for i in items if collection not in i.collections]
             items = [i for i in items if collection in i.collections]
@@ -319,10 +310,52 @@ class ZoteroClient:
             not_modified=False,
             items=items,
             deleted=deleted,
-            total_results=int(total) if total and total.isdigit() else None,
+            total_results=total,
             pages=pages,
             requests=zot.requests,
             waits=list(zot.waits),
+            stable=stable,
+        )
+
+    def _read_pages(
+        self, since: int | None, collection: str | None, doing: str
+    ) -> tuple[list[dict[str, Any]], int, int | None, int, bool] | None:
+        """Every page of one listing: (objects, first page's version, Total-Results, pages, whether every
+        page reported the same library version); None for 304 Not Modified."""
+        zot = self.zot
+        params: dict[str, Any] = {"limit": PAGE_SIZE, "includeTrashed": 1}
+        if since is not None:
+            params["since"] = since
+            zot.extra_headers = {"If-Modified-Since-Version": str(since)}
+        try:
+            with self._errors(doing):
+                try:
+                    if collection is not None and since is None:
+                        first = zot.collection_items_top(collection, **params)
+                    else:
+                        first = zot.top(**params)
+                except pyzotero.HTTPError:
+                    if zot.request is not None and zot.request.status_code == 304:
+                        return None
+                    raise
+                headers = self._last_headers()
+                versions = {headers.get("Last-Modified-Version", "0")}
+                total = headers.get("Total-Results")
+                raw_items: list[dict[str, Any]] = list(first)
+                pages = 1
+                while zot.links and zot.links.get("next"):
+                    raw_items.extend(zot.follow())
+                    versions.add(self._last_headers().get("Last-Modified-Version", "0"))
+                    pages += 1
+        finally:
+            zot.extra_headers = {}
+        version = int(min(versions, key=int))  # the first page's: versions only grow
+        return (
+            raw_items,
+            version,
+            int(total) if total and total.isdigit() else None,
+            pages,
+            len(versions) == 1,
         )
 
     # -- writing ------------------------------------------------------------------------------------
@@ -369,7 +402,7 @@ class ZoteroClient:
                     f"Zotero did not save {paper.arxiv_id}: {first.get('code')} {first.get('message')}",
                     hint="this is a bug in paperradar's item if the message names a field; please report it",
                 )
-            new_version = int(self.zot.request.headers.get("Last-Modified-Version", version))
+            new_version = int(self._last_headers().get("Last-Modified-Version", version))
             return SavedItem(item_key, note_key, collection, new_version, True, conflicts)
 
     def _create(self, payload: list[dict[str, Any]], version: int, doing: str) -> dict[str, Any]:

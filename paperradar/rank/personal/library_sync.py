@@ -7,8 +7,9 @@ which Zotero item became which row. So a second sync asks only for what changed,
 trashed in Zotero (or moved out of the synced collection) leaves the library, and a paper already in
 Zotero is not saved twice.
 
-Rows made by a sync have source 'zotero:<users|groups>/<id>'; a removal deletes only such rows, and only
-when no other Zotero item still maps to them, so a paper imported from a BibTeX file stays.
+Rows a sync writes get source 'zotero:<users|groups>/<id>' (library.py keeps a row's last source). A
+removal deletes a row only while that is still its source and no other Zotero item maps to it, so a paper
+imported from a BibTeX file after the sync stays.
 """
 
 from __future__ import annotations
@@ -169,6 +170,7 @@ class SyncReport:
     pages: int = 0
     requests: int = 0
     waits: list[float] = field(default_factory=list)
+    stable: bool = True  # False: Zotero changed during the read; the version was not advanced
     resolution: ImportReport = field(default_factory=ImportReport)
 
 
@@ -192,6 +194,7 @@ def sync_zotero(store: Store, client: ZoteroClient, api: LookupAPI | None, full:
         pages=changes.pages,
         requests=changes.requests,
         waits=changes.waits,
+        stable=changes.stable,
     )
     if changes.not_modified:
         with store.transaction():
@@ -231,7 +234,8 @@ def _apply(
             library, [(i.key, i.version, li.key, li.arxiv_id, bool(i.abstract), False) for i, li in pairs]
         )
         report.removed = state.remove_items(library, gone)
-        state.set_version(library, report.scope, changes.version)
+        if changes.stable:  # else the next sync reads the same changes again (and whatever moved meanwhile)
+            state.set_version(library, report.scope, changes.version)
 
 
 # -- save -----------------------------------------------------------------------------------------------
