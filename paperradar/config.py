@@ -27,6 +27,7 @@ from paperradar.publish.deliver.config import DeliveryConfig
 from paperradar.rank.config import KeywordsConfig, ReaderConfig
 from paperradar.rank.personal.config import PersonalConfig
 from paperradar.sources.config import SourcesConfig
+from paperradar.sources.zotero_config import ZoteroConfig
 from paperradar.store.config import StoreConfig
 from paperradar.write.styles.config import StyleConfig
 
@@ -36,6 +37,17 @@ DEFAULT_CONFIG_NAME = "paperradar.toml"
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class McpConfig(_Section):
+    """The [mcp] section of `paperradar mcp`: read-only unless `allow_rating` (then an agent may rate papers
+    like the reader does with `paperradar rate`)."""
+
+    allow_rating: bool = False
+    # Most results a search may return (an agent asking for more gets this many).
+    max_results: int = Field(50, ge=1, le=500)
+    # `paperradar mcp --http`: the port on 127.0.0.1 for the streamable-HTTP transport.
+    http_port: int = Field(8766, ge=0, le=65535)
 
 
 class Config(_Section):
@@ -50,6 +62,8 @@ class Config(_Section):
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     styles: StyleConfig = Field(default_factory=StyleConfig)
     personal: PersonalConfig = Field(default_factory=PersonalConfig)
+    zotero: ZoteroConfig | None = None
+    mcp: McpConfig = Field(default_factory=McpConfig)
     # Where the file was read from (None: built-in defaults). Relative paths resolve against its folder.
     source_path: Path | None = Field(default=None, exclude=True)
 

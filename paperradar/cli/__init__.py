@@ -75,6 +75,7 @@ for command in (
     reader.rate,
     reader.eval_cmd,
     reader.serve_cmd,
+    reader.mcp_cmd,
     llm.llm,
 ):
     cli.add_command(command)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import os
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +17,9 @@ from paperradar.rank.personal.library import import_library
 from paperradar.sources.api import ArxivAPI
 from paperradar.sources.ids import parse_arxiv_id
 from paperradar.sources.intake import polite_client
+
+if TYPE_CHECKING:
+    from paperradar.sources.zotero import ZoteroClient
 
 
 @click.group()
@@ -45,6 +51,88 @@ def library_import(state: State, files: tuple[Path, ...], offline: bool) -> None
     )
     if report.missing_on_api:
         out.print(f"arXiv did not know: {', '.join(report.missing_on_api[:10])}")
+
+
+@library.command("sync")
+@click.option(
+    "--full", is_flag=True, help="Read the whole library again, not only what changed since the last sync."
+)
+@click.option("--offline", is_flag=True, help="No arXiv API look-up for ids the store does not hold.")
+@pass_state
+def library_sync(state: State, full: bool, offline: bool) -> None:
+    """Read your Zotero library ([zotero] in the config) into the library: what changed since the last sync."""
+    from paperradar.rank.personal.library_sync import sync_zotero
+
+    src = state.cfg.sources
+    with _zotero(state) as client, state.writer() as store, contextlib.ExitStack() as stack:
+        api = None
+        if not offline:
+            api = ArxivAPI(stack.enter_context(polite_client(src)), src.api_url, src.batch_size)
+        report = sync_zotero(store, client, api, full)
+    where = report.library + (f" collection {report.scope}" if report.scope else "")
+    if report.not_modified:
+        out.print(f"zotero {where}: unchanged since version {report.since} (304 Not Modified)")
+        return
+    since = f" changed since version {report.since}" if report.since is not None else ""
+    out.print(
+        f"zotero {where}: {report.received} items{since} in {report.pages} pages; {report.stored} stored, "
+        f"{report.removed} removed, {report.not_references} notes/attachments skipped; {report.no_abstract} "
+        f"without an abstract kept ({report.no_abstract_filled} completed from arXiv, "
+        f"{report.no_abstract_title_only} by title only); now at version {report.version}"
+    )
+    if not report.stable:
+        out.print("Zotero changed while it was read: the next sync reads these changes again")
+
+
+@library.command("save")
+@click.argument("arxiv_id")
+@click.option(
+    "--language",
+    type=click.Choice(["zh", "ja", "en"]),
+    help="The summary's language (default: [output].language).",
+)
+@pass_state
+def library_save(state: State, arxiv_id: str, language: str | None) -> None:
+    """Save a paper to Zotero: arXiv metadata and link, paperradar's summary as a note ([zotero].save_collection)."""
+    from paperradar.rank.personal.library_sync import save_to_zotero
+
+    key, _version = parse_arxiv_id(arxiv_id)
+    with _zotero(state, need_key=True) as client, state.writer() as store:
+        report = save_to_zotero(store, client, key, language or state.cfg.output.language)
+    where = f" in collection {report.collection}" if report.collection else ""
+    if not report.created:
+        out.print(f"{key} is already in Zotero as {report.item_key}{where}; nothing written")
+        return
+    note = f", with paperradar's summary ({report.summary_by}) as a note" if report.summary_by else ""
+    retried = f" (the library had changed: {report.conflicts} retry)" if report.conflicts else ""
+    out.print(f"saved {key} to Zotero as {report.item_key}{where}{note}{retried}")
+
+
+@contextlib.contextmanager
+def _zotero(state: State, need_key: bool = False) -> Iterator[ZoteroClient]:
+    from paperradar.sources.zotero import ZoteroClient
+
+    if state.cfg.zotero is None:
+        raise UsageError(
+            "no [zotero] section in the config",
+            hint="add library_id (and api_key_env) under [zotero]; see `paperradar init --print`",
+        )
+    client = ZoteroClient.from_config(state.cfg.zotero, dict(os.environ), need_key=need_key)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@click.command("mcp")
+@click.option("--http", "http", is_flag=True, help="Serve streamable HTTP on 127.0.0.1 instead of stdio.")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port for --http (default: [mcp].http_port).")
+@pass_state
+def mcp_cmd(state: State, http: bool, port: int | None) -> None:
+    """The archive for AI assistants (Model Context Protocol): search, digests, papers, ratings."""
+    from paperradar.mcp_server.server import run_server  # the SDK loads only for this command
+
+    run_server(state.cfg, http=http, port=port)
 
 
 @click.command()

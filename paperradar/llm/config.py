@@ -23,11 +23,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from paperradar.text.env_names import check_env_name
+
 # Request fields the backend sets itself; letting `params` override them would break parsing or caching.
 RESERVED_PARAMS = frozenset({"model", "messages", "stream", "response_format", "n", "tools", "tool_choice"})
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Shapes of real keys (OpenAI/DeepSeek "sk-...", Anthropic "sk-ant-...", Google "AIza...", HF "hf_...").
-_KEY_LIKE = re.compile(r"^(sk-|sk_|AIza|hf_|gsk_|xai-)|^[A-Za-z0-9_\-]{40,}$")
 
 
 class _Section(BaseModel):
@@ -60,17 +59,7 @@ class EndpointConfig(_Section):
     def _check_env_name(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
-        # Checked before the name pattern: a pasted key must never be echoed back in the error message.
-        if _KEY_LIKE.search(value):
-            raise ValueError(
-                "api_key_env looks like an API key itself; put the key in an environment variable "
-                "and write that variable's name here (e.g. api_key_env = 'OPENAI_API_KEY')"
-            )
-        if not _ENV_NAME.match(value):
-            raise ValueError(
-                f"{value!r} is not an environment variable name; use letters, digits and _ (e.g. 'OPENAI_API_KEY')"
-            )
-        return value
+        return check_env_name(value, "api_key_env", "OPENAI_API_KEY")
 
     @field_validator("params")
     @classmethod

@@ -37,6 +37,7 @@ from paperradar.config import Config, default_config
 from paperradar.errors import DataError, PaperradarError
 from paperradar.publish.site import render_markdown
 from paperradar.publish.site_data import paper_view
+from paperradar.serve.zotero_button import zotero_context, zotero_route
 from paperradar.sources.ids import parse_arxiv_id
 from paperradar.store import Store
 from paperradar.store.views import day_counts, paper_announcements, paper_ranks, translated_titles
@@ -260,6 +261,7 @@ class _UI:
             view = paper_view(store, paper)
             versions = store.paper_versions(paper.arxiv_id)
             rating = store.current_ratings().get(paper.arxiv_id, 0)
+            zotero = zotero_context(self, store, paper.arxiv_id)
         styles = [
             (style, text, render_markdown(text.content))
             for style in view.style_names()
@@ -276,6 +278,7 @@ class _UI:
             title_text=view.titles.get(self.config.output.language),
             versions=versions,
             rating=rating,
+            zotero=zotero,
         )
 
     # -- rating -------------------------------------------------------------------------------------
@@ -362,6 +365,8 @@ def create_app(
         Route("/rate/{arxiv_id:path}", ui.rate, methods=["POST"], name="rate"),
         Mount("/static", StaticFiles(directory=_STATIC), name="static"),
     ]
+    if ui.config.zotero is not None:
+        routes.insert(-1, zotero_route(ui))
     app = Starlette(
         routes=routes, exception_handlers={HTTPException: ui.http_error, Exception: ui.server_error}
     )

@@ -38,6 +38,8 @@ from paperradar.store.db import Database
 from paperradar.store.embeddings import EmbeddingTable
 from paperradar.store.library import LibraryTable
 from paperradar.store.migrations import migrate
+from paperradar.store.readonly import open_read_only
+from paperradar.store.zotero import ZoteroTable
 
 # When two sources describe the same version, the more complete one wins the text fields.
 _SOURCE_PRIORITY = {"rss": 1, "sample": 2, "jsonl": 2, "atom-file": 3, "api": 3}
@@ -94,27 +96,36 @@ class SaveStats:
 class Store:
     """Library-first access to the archive; the CLI is a thin layer over these methods."""
 
-    def __init__(self, path: str | os.PathLike[str]):
+    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False):
+        """`read_only`: SQLite itself refuses every write (the file is opened mode=ro), nothing is migrated
+        and no lock is taken; a database of another schema is refused with the command that fixes it."""
         self.path = Path(path)
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30.0)
-            self._conn.row_factory = sqlite3.Row
-            _journal_mode_wal(self._conn)
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.execute("PRAGMA foreign_keys=ON")
-            self._conn.execute("PRAGMA cache_size=-65536")  # 64 MB page cache: bulk imports touch big indexes
-            migrate(self._conn)
-        except sqlite3.DatabaseError as exc:
-            raise DataError(
-                f"{self.path} is not a usable paperradar database: {exc}",
-                hint="point [store].path at another file, or move this one away",
-            ) from None
+        self.read_only = read_only
         self._lock_file: Any = None
+        if read_only:
+            self._conn = open_read_only(self.path)
+        else:
+            if str(self.path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30.0)
+                self._conn.row_factory = sqlite3.Row
+                _journal_mode_wal(self._conn)
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+                self._conn.execute("PRAGMA foreign_keys=ON")
+                self._conn.execute(
+                    "PRAGMA cache_size=-65536"
+                )  # 64 MB page cache: bulk imports touch big indexes
+                migrate(self._conn)
+            except sqlite3.DatabaseError as exc:
+                raise DataError(
+                    f"{self.path} is not a usable paperradar database: {exc}",
+                    hint="point [store].path at another file, or move this one away",
+                ) from None
         self._db = Database(self._conn)
         self.library = LibraryTable(self._db)
         self.embeddings = EmbeddingTable(self._db)
+        self.zotero = ZoteroTable(self._db)
 
     # -- plumbing ---------------------------------------------------------------------------------------
     def close(self) -> None:

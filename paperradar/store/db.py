@@ -26,6 +26,11 @@ class Database:
             raise
         self._conn.execute("COMMIT")
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """For the store's own repositories, inside a transaction they opened."""
+        return self._conn
+
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """All rows of one query (outside any transaction: WAL readers see the last commit)."""
         return self._conn.execute(sql, params).fetchall()

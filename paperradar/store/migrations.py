@@ -148,6 +148,26 @@ MIGRATIONS: list[str] = [
         WHEN status = 'skipped' THEN 'refused'
         ELSE 'failed' END;
     """,
+    # 4: Zotero sync: the library version last synced per library and scope, and which Zotero item became
+    # which `library` row (so a deletion in Zotero removes the row, and a saved paper is not saved twice).
+    """
+    CREATE TABLE IF NOT EXISTS zotero_sync (
+        library TEXT NOT NULL,               -- 'users/<id>' | 'groups/<id>'
+        scope TEXT NOT NULL,                 -- '' for the whole library, else the collection key synced
+        version INTEGER NOT NULL,            -- Last-Modified-Version at the last complete sync
+        synced_at TEXT NOT NULL,             -- when that sync (or a later 304 check) ran
+        PRIMARY KEY (library, scope)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS zotero_items (
+        library TEXT NOT NULL,
+        item_key TEXT NOT NULL,              -- Zotero's 8-character object key
+        version INTEGER NOT NULL,            -- the item's version when last read or written
+        library_key TEXT NOT NULL,           -- the `library` row it became: 'arxiv:<id>' | 'title:<...>'
+        arxiv_id TEXT,
+        had_abstract INTEGER NOT NULL,       -- 1 when Zotero held an abstract (else arXiv's, or none)
+        saved_by_paperradar INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (library, item_key)) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS zotero_items_by_arxiv ON zotero_items(arxiv_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -90,3 +90,41 @@ def good_texts(store: Store, ids: list[str]) -> Iterator[list[sqlite3.Row]]:
             f"WHERE status = 'ok' AND content IS NOT NULL AND arxiv_id IN ({','.join('?' * len(chunk))})",
             chunk,
         )
+
+
+def paper_texts(store: Store, arxiv_id: str) -> list[dict[str, Any]]:
+    """The good generated texts of a paper (every version, task, language and model), newest first."""
+    rows = store._db.read(
+        "SELECT version, task, language, model, content, created_at FROM texts "
+        "WHERE arxiv_id = ? AND status = 'ok' ORDER BY version DESC, task, created_at DESC",
+        (arxiv_id,),
+    )
+    return [dict(r) for r in rows]
+
+
+def best_summary(store: Store, paper: Paper, language: str) -> dict[str, Any] | None:
+    """The summary the digest would show: the current version's, a model's before the extractive one,
+    the newest first; else an older version's. {content, model, language, version} or None."""
+    rows = store._db.read(
+        "SELECT content, model, language, version FROM texts WHERE arxiv_id = ? AND task = 'summary' "
+        "AND status = 'ok' AND language = ? AND content IS NOT NULL "
+        "ORDER BY version = ? DESC, model = 'extractive', version DESC, created_at DESC LIMIT 1",
+        (paper.arxiv_id, language, paper.version),
+    )
+    return dict(rows[0]) if rows else None
+
+
+def why_line(store: Store, arxiv_id: str) -> str | None:
+    """One line of the newest stored rank: 'rank #3 on 2026-02-10; interest 4/5 (heuristic): reason'."""
+    rows = store._db.read(
+        "SELECT day, rank, interest_score, interest_mode, interest_reason FROM ranks WHERE arxiv_id = ? "
+        "ORDER BY day DESC LIMIT 1",
+        (arxiv_id,),
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    return (
+        f"rank #{row['rank']} on {row['day']}; interest {row['interest_score']}/5 "
+        f"({row['interest_mode']}): {row['interest_reason']}"
+    )

@@ -27,31 +27,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from paperradar.text.env_names import check_env_name
+
 # Placeholders a mail subject may use; anything else (including attribute access such as {day.year}) is an
 # error at load time rather than a crash, or a leak of object internals, at send time.
 SUBJECT_FIELDS = ("title", "day", "date", "count", "language")
 DEFAULT_SUBJECT = "{title} {date}"
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# A pasted secret instead of a variable name: an URL, or something shaped like a key or token. Checked
-# before the name pattern so the error message never echoes the secret back.
-_SECRET_LIKE = re.compile(r"://|^(sk-|sk_|xox[abp]-|AIza|hf_|gsk_)|^[A-Za-z0-9_\-]{40,}$")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
-
-
-def check_env_name(value: str, key: str) -> str:
-    value = value.strip()
-    if _SECRET_LIKE.search(value):
-        raise ValueError(
-            f"{key} looks like the secret itself; put it in an environment variable and write that "
-            f"variable's name here (e.g. {key} = 'PAPERRADAR_SECRET')"
-        )
-    if not _ENV_NAME.match(value):
-        raise ValueError(
-            f"{value!r} is not an environment variable name; use letters, digits and _ (e.g. 'SMTP_PASSWORD')"
-        )
-    return value
 
 
 class _Section(BaseModel):
