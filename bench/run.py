@@ -171,7 +171,7 @@ def bench_llm(n: int = 200, latency: float = 0.2, concurrency: int = 16) -> dict
             fake.latency = latency
             backend = OpenAIBackend(cfg)
             start = time.perf_counter()
-            _, counts = write_texts(store, backend, papers, ["interest", "title", "summary"], "zh")
+            _, counts, _ = write_texts(store, backend, papers, ["interest", "title", "summary"], "zh")
             wall = time.perf_counter() - start
             calls = backend.usage.calls
             tokens_in = backend.usage.tokens_in

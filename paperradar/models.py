@@ -24,6 +24,10 @@ TextStatus = Literal["ok", "failed", "skipped"]
 # for the same prompt and model; the others are asked again on the next run.
 DeclineReason = Literal["failed", "invalid", "budget", "refused"]
 RETRIED_NEXT_RUN: frozenset[DeclineReason] = frozenset({"failed", "invalid", "budget"})
+# Why a field shows no model text, as the reader is told: no model configured (or it cannot do the task),
+# one of the decline reasons, asked K times without a usable answer (given up until --refresh or a new
+# prompt/model), or an offline run that made no call.
+MissingReason = Literal["no_model", "failed", "invalid", "budget", "refused", "given_up", "offline"]
 
 
 def decline_status(reason: DeclineReason) -> TextStatus:
@@ -101,9 +105,17 @@ class CompanyHit:
 @dataclass(slots=True)
 class Interest:
     score: int  # 1..5
-    reason: str
+    reason: str  # in the language the day was ranked in
     mode: str  # "heuristic" or the model name that produced it
     evidence: dict[str, object] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)  # language -> reason, for every output language
+    missing: MissingReason | None = None  # heuristic although a model is configured: why
+
+    def reason_in(self, language: str) -> tuple[str, str | None]:
+        """(reason, its language): the reason in `language`, else `reason` (language unknown: None)."""
+        if language in self.reasons:
+            return self.reasons[language], language
+        return self.reason, None
 
 
 @dataclass(slots=True)
@@ -138,6 +150,8 @@ class StoredRank:
     interest_mode: str
     explanation: dict[str, JSON]
     run_id: int | None
+    interest_reasons: dict[str, str] = field(default_factory=dict)  # language -> reason
+    interest_missing: MissingReason | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -202,6 +216,7 @@ class Digest:
     items: list[Ranked]
     texts: dict[str, dict[str, GeneratedText]]  # arxiv_id -> task ("summary", "title") -> text
     empty_reason: str | None = None  # set when `items` is empty: why (weekend, holiday, nothing matched)
+    missing: dict[str, dict[str, MissingReason]] = field(default_factory=dict)  # arxiv_id -> task -> why
 
 
 # -- run records --------------------------------------------------------------------------------------------
@@ -232,23 +247,30 @@ class TextCounts:
 
     cached: int = 0
     written: int = 0
-    declined: int = 0
-    failed: int = 0
-    skipped: int = 0
+    declined: int = 0  # the backend cannot do this task (no model): not a failure
+    failed: int = 0  # the call failed or the answer stayed invalid: asked again next run
+    refused: int = 0  # a content filter refused it: not asked again with the same prompt and model
+    budget: int = 0  # the run's budget was reached first: asked again next run
+    given_up: int = 0  # failed `give_up_after` times already: not asked until --refresh or a new prompt/model
     extractive_fallback: int | None = None  # summaries the extractive backend wrote where the model gave none
 
+    @property
+    def skipped(self) -> int:
+        return self.refused + self.budget
+
+    @property
+    def missing(self) -> int:
+        """Texts a model was configured to write that the reader does not get this run."""
+        return self.failed + self.refused + self.budget + self.given_up
+
     def add(self, other: TextCounts) -> None:
-        self.cached += other.cached
-        self.written += other.written
-        self.declined += other.declined
-        self.failed += other.failed
-        self.skipped += other.skipped
+        for name in ("cached", "written", "declined", "failed", "refused", "budget", "given_up"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
         if other.extractive_fallback is not None:
             self.extractive_fallback = (self.extractive_fallback or 0) + other.extractive_fallback
 
     def as_dict(self) -> dict[str, int]:
-        out = {k: v for k, v in asdict(self).items() if v is not None}
-        return out
+        return {k: v for k, v in asdict(self).items() if v is not None}
 
 
 @dataclass(slots=True)
@@ -326,6 +348,14 @@ class RunStats:
     llm_model: str | None = None
     llm: Usage | None = None
     delivery: dict[str, DeliveryRecord] = field(default_factory=dict)
+
+    def text_totals(self) -> TextCounts:
+        """Every task's counts together: interest, company, digest texts (all languages) and styles."""
+        total = TextCounts()
+        for counts in (self.interest, self.company, self.texts, self.styles):
+            if counts is not None:
+                total.add(counts)
+        return total
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {}

@@ -16,7 +16,7 @@ from pathlib import Path
 from paperradar.config import Config
 from paperradar.errors import DataError
 from paperradar.llm import Backend, get_backend
-from paperradar.llm.texts import Texts
+from paperradar.llm.texts import EMPTY_BATCH, TextBatch, TextService
 from paperradar.models import DeliveryRecord, Digest, EmptyNote, Progress, Ranked, RunStats, no_progress
 from paperradar.publish.deliver import DeliveryResult, deliver_all, from_digest
 from paperradar.publish.digest import digest_path, empty_reason, publish_digest
@@ -82,6 +82,11 @@ class Pipeline:
         )
         return backend
 
+    def texts(self, run_id: int | None = None, refresh: Iterable[str] = ()) -> TextService:
+        return TextService(
+            self.store, self.backend, run_id, frozenset(refresh), give_up_after=self.cfg.llm.give_up_after
+        )
+
     @property
     def rank_settings(self) -> RankSettings:
         cfg = self.cfg
@@ -89,6 +94,7 @@ class Pipeline:
             categories=tuple(cfg.sources.categories),
             kinds=cfg.sources.kinds,
             language=cfg.output.language,
+            languages=tuple(cfg.languages),
             top_n=cfg.output.top_n,
             order=tuple(cfg.output.order),
             keywords=cfg.keywords,
@@ -99,14 +105,7 @@ class Pipeline:
     # -- stages -----------------------------------------------------------------------------------------
     def rank(self, day: date, run_id: int | None = None, refresh: Iterable[str] = ()) -> list[Ranked]:
         return rank_day(
-            self.store,
-            self.backend,
-            self.rank_settings,
-            day,
-            run_id=run_id,
-            refresh=refresh,
-            stats=self.stats,
-            progress=self.progress,
+            self.texts(run_id, refresh), self.rank_settings, day, stats=self.stats, progress=self.progress
         )
 
     def write(
@@ -115,20 +114,17 @@ class Pipeline:
         run_id: int | None = None,
         refresh: Iterable[str] = (),
         language: str | None = None,
-    ) -> Texts:
-        texts = write_digest_texts(
-            self.store,
-            self.backend,
+    ) -> TextBatch:
+        batch = write_digest_texts(
+            self.texts(run_id, refresh),
             ranked,
             self.cfg.output.top_n,
             language or self.cfg.output.language,
-            run_id=run_id,
-            refresh=refresh,
             stats=self.stats,
             progress=self.progress,
         )
         self._record_usage()
-        return texts
+        return batch
 
     def styles(
         self, day: date, ranked: list[Ranked], run_id: int | None, refresh: Iterable[str] = ()
@@ -150,15 +146,7 @@ class Pipeline:
                 pdf_base=src.pdf_url,
             )
         items = write_day_styles(
-            self.store,
-            self.backend,
-            ranked,
-            cfg,
-            lang,
-            sources=sources,
-            run_id=run_id,
-            refresh=refresh,
-            stats=self.stats,
+            self.texts(run_id, refresh), ranked, cfg, lang, sources=sources, stats=self.stats
         )
         templates = self.cfg.resolve(cfg.templates_dir) if cfg.templates_dir else None
         write_style_pages(
@@ -175,7 +163,7 @@ class Pipeline:
         self,
         day: date,
         ranked: list[Ranked],
-        texts: Texts,
+        texts: TextBatch | None,
         reason: str | None = None,
         language: str | None = None,
     ) -> Path:
@@ -187,7 +175,7 @@ class Pipeline:
             list(self.cfg.sources.categories),
             day,
             ranked,
-            texts,
+            texts or EMPTY_BATCH,
             len(ranked),
             language,
             reason,
@@ -209,7 +197,7 @@ class Pipeline:
         main = self.cfg.output.language
         for language in self.cfg.languages:
             items = ranked if language == main else localize(ranked, self.rank_settings, language)
-            texts = self.write(items, run_id, refresh, language) if items else {}
+            texts = self.write(items, run_id, refresh, language) if items else None
             self.publish(day, items, texts, None if items else empty_reason(day, note, language), language)
         if ranked:
             self.styles(day, ranked, run_id, refresh)
@@ -221,7 +209,7 @@ class Pipeline:
         """The digest of a day already in the store (ranked if it was not), for `publish` and re-sends:
         everything comes from the cache, so it costs no model call that was answered before."""
         ranked = self.store.load_ranked(day) or self.rank(day)
-        texts = self.write(ranked) if ranked else {}
+        texts = self.write(ranked) if ranked else None
         return self.publish(
             day, ranked, texts, None if ranked else empty_reason(day, None, self.cfg.output.language)
         )

@@ -461,15 +461,15 @@ def test_through_write_texts_and_store_cache(fake_llm: FakeLLM, tmp_path: Path) 
     ps = papers(3)
     store.save_papers(ps)
     fake_llm.add(Fault("content_filter", times=None, match=ps[1].abstract, task="summary"))
-    texts, counts = write_texts(store, b, ps, ["summary", "title", "interest"], "zh")
+    texts, counts, _ = write_texts(store, b, ps, ["summary", "title", "interest"], "zh")
     assert counts.written == 8 and counts.skipped == 1
     assert json.loads(texts[ps[0].arxiv_id]["interest"].content)["score"] == expected_score(ps[0].arxiv_id)
     before = len(fake_llm.chat_calls)
-    texts, counts = write_texts(store, b, ps, ["summary", "title", "interest"], "zh")
+    texts, counts, _ = write_texts(store, b, ps, ["summary", "title", "interest"], "zh")
     # a content-filter refusal with the same prompt and model is not asked again: 0 calls on a re-run
     assert counts.cached == 8 and counts.skipped == 1 and len(fake_llm.chat_calls) == before
     # --refresh asks again on purpose
-    texts, counts = write_texts(store, b, ps, ["summary"], "zh", refresh=["summary"])
+    texts, counts, _ = write_texts(store, b, ps, ["summary"], "zh", refresh=["summary"])
     assert len(fake_llm.chat_calls) == before + 3 and counts.skipped == 1
 
 

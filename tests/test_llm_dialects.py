@@ -238,10 +238,10 @@ def test_filtered_text_is_stored_as_skipped_and_not_asked_again(
     ps = papers(1)
     store.save_papers(ps)
     b = backend(config(server))
-    texts, counts = write_texts(store, b, ps, ["summary"], "zh")
+    texts, counts, _ = write_texts(store, b, ps, ["summary"], "zh")
     assert counts.skipped == 1 and texts == {}
     calls = len(server.chat_calls)
-    texts, counts = write_texts(store, b, ps, ["summary"], "zh")
+    texts, counts, _ = write_texts(store, b, ps, ["summary"], "zh")
     assert counts.skipped == 1 and len(server.chat_calls) == calls
 
 

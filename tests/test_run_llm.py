@@ -74,7 +74,7 @@ def test_budget_stops_llm_work_and_still_publishes(write_config, keyed: FakeLLM,
     assert text.count("**摘要总结**") == 20
     # what the budget cut keeps its labelled extractive/heuristic fields
     assert "抽取式" in text and ("启发式" in text or "未翻译" in text)
-    assert "skipped" in capsys.readouterr().out
+    assert "over the budget (asked again next run)" in capsys.readouterr().out
     # the next run (a new budget) finishes what was cut
     assert cli("--config", str(cfg), "run", "--sample", "--date", "2026-02-10") == 0
 

@@ -258,7 +258,8 @@ def test_text_choice_prefers_model_and_current_version(tmp_path: Path, sql) -> N
         store.save_papers([p, replace(p, version=2, source="api")])
         store.save_announcements([Announcement(p.arxiv_id, DAY, "cs.IR", "new", 2)])
         sql(store).execute(
-            "INSERT INTO ranks VALUES (?, ?, 1, 0, '[]', '[]', 3, 'r', 'heuristic', '{}', NULL)",
+            "INSERT INTO ranks (day, arxiv_id, rank, keyword_count, keyword_hits, companies, interest_score, "
+            "interest_reason, interest_mode, explanation) VALUES (?, ?, 1, 0, '[]', '[]', 3, 'r', 'heuristic', '{}')",
             (DAY.isoformat(), p.arxiv_id),
         )
         made = datetime(2026, 2, 1, tzinfo=UTC)

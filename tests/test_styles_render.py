@@ -246,9 +246,9 @@ def test_cached_in_the_store_nothing_written_twice(tmp_path: Path, fake_style_ll
     backend = style_backend(fake_style_llm, sources={SMES: smes_source()})
     with Store(tmp_path / "radar.db") as store:
         store.save_papers([paper])
-        _, counts = write_texts(store, backend, [paper], ["style:review", "style:highlight"], "ja")
+        _, counts, _ = write_texts(store, backend, [paper], ["style:review", "style:highlight"], "ja")
         assert counts.written == 2 and len(fake_style_llm.chat_calls) == 2
-        texts2, counts2 = write_texts(store, backend, [paper], ["style:review", "style:highlight"], "ja")
+        texts2, counts2, _ = write_texts(store, backend, [paper], ["style:review", "style:highlight"], "ja")
         assert counts2.cached == 2 and len(fake_style_llm.chat_calls) == 2
     stored = json.loads(texts2[SMES]["style:review"].content)
     assert stored["style"] == "review" and stored["source"] == "html"

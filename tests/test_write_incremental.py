@@ -41,5 +41,5 @@ def test_write_texts_stores_each_answer_on_arrival(fake_llm: FakeLLM, tmp_path) 
         )
 
     store.save_text = spy  # type: ignore[method-assign]
-    _, counts = write_texts(store, b, ps, ["title"], "zh")
+    _, counts, _ = write_texts(store, b, ps, ["title"], "zh")
     assert counts.written == 3 and stored_when_called == [1, 2, 3]  # each saved once, one at a time

@@ -175,7 +175,7 @@ def export(state: State, day: date | None, fmt: str, output: Path | None, everyt
         pipe = Pipeline(cfg, store)
         ranked = store.load_ranked(day) or pipe.rank(day)
         items = ranked if everything else ranked[: cfg.output.top_n]
-        texts = pipe.write(items) if items else {}
+        batch = pipe.write(items) if items else None
     digest = Digest(
         day,
         cfg.output.language,
@@ -185,7 +185,8 @@ def export(state: State, day: date | None, fmt: str, output: Path | None, everyt
         len(items),
         len(ranked),
         items,
-        texts,
+        batch.texts if batch else {},
+        missing=batch.missing if batch else {},
     )
     records = export_records(digest)
     if output:
@@ -271,11 +272,15 @@ def _report_llm(stats: RunStats) -> None:
         f"LLM {stats.llm_model}: {usage.calls} calls ({usage.failed_calls} failed, {usage.retries} "
         f"retries), {usage.tokens_in:,} tokens in / {usage.tokens_out:,} out{est}{cost}"
     )
-    counted = [c for c in (stats.interest, stats.texts, stats.company) if c is not None]
-    failed = sum(c.failed for c in counted)
-    skipped = sum(c.skipped for c in counted)
-    if failed or skipped:
+    total = stats.text_totals()
+    parts = [
+        f"{total.failed} failed (asked again next run)" if total.failed else "",
+        f"{total.budget} over the budget (asked again next run)" if total.budget else "",
+        f"{total.refused} refused by the provider's filter" if total.refused else "",
+        f"{total.given_up} given up after repeated failures (`--refresh TASK` asks again)" if total.given_up else "",
+    ]
+    if total.missing:
         out.print(
-            f"  {failed} answers failed (retried next run), {skipped} skipped; those papers keep "
-            "extractive/heuristic fields, labelled"
+            f"  {total.missing} answers missing: {', '.join(p for p in parts if p)}; "
+            "those fields show extractive/heuristic text, labelled with why"
         )

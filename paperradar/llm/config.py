@@ -92,6 +92,9 @@ class LLMConfig(_Section):
     concurrency: int = Field(8, ge=1, le=256)  # requests in flight over all endpoints
     batch_size: int = Field(8, ge=1, le=50)  # papers per interest-scoring request
     max_retries: int = Field(4, ge=0, le=20)  # per call, on 429 / 5xx / timeouts
+    # A text whose answer failed (or stayed invalid) this many runs is not asked again until --refresh or a
+    # new prompt or model: a paper that always breaks the model stops costing money.
+    give_up_after: int = Field(3, ge=1, le=100)
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     prices: dict[str, PriceConfig] = Field(default_factory=dict)  # model name -> price
     # response_format json_schema: "auto" tries it and falls back to text extraction if an endpoint rejects it.

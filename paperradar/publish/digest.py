@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from paperradar.llm.texts import Texts
+from paperradar.llm.texts import TextBatch
 from paperradar.models import Digest, EmptyNote, Ranked
 from paperradar.publish.config import OutputConfig
 from paperradar.publish.files import write_if_changed
@@ -31,7 +31,7 @@ def publish_digest(
     categories: list[str],
     day: date,
     ranked: list[Ranked],
-    texts: Texts,
+    texts: TextBatch,
     announced: int,
     language: str,
     empty_reason: str | None = None,
@@ -46,8 +46,9 @@ def publish_digest(
         top_n=output.top_n,
         announced=announced,
         items=ranked[: output.top_n],
-        texts=texts,
+        texts=texts.texts,
         empty_reason=empty_reason,
+        missing=texts.missing,
     )
     content_hash = hashlib.sha256(render_digest(digest, output.max_authors).encode()).hexdigest()
     path = digest_path(out_dir, day, language)

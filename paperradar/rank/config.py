@@ -39,6 +39,7 @@ class RankSettings:
     categories: tuple[str, ...]
     kinds: frozenset[str]  # announcement kinds the digest lists (new, cross, replace...)
     language: Language  # the digest language: heuristic reasons and company names are written in it
+    languages: tuple[str, ...]  # every output language: each gets its own reason
     top_n: int
     order: tuple[str, ...]
     keywords: KeywordsConfig

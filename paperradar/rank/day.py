@@ -3,12 +3,11 @@ one, heuristic otherwise), the configured order, then the reader's personal re-r
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 
-from paperradar.llm import Backend
-from paperradar.models import Announcement, Progress, Ranked, RunStats, no_progress
+from paperradar.llm.texts import TextService
+from paperradar.models import Announcement, CompanyHit, Progress, Ranked, RunStats, no_progress
 from paperradar.rank.companies import Gazetteer
 from paperradar.rank.config import RankSettings
 from paperradar.rank.interest import HeuristicInterest
@@ -25,16 +24,16 @@ def announced(store: Store, settings: RankSettings, day: date) -> list[Announcem
 
 
 def rank_day(
-    store: Store,
-    backend: Backend,
+    texts: TextService,
     settings: RankSettings,
     day: date,
     *,
-    run_id: int | None = None,
-    refresh: Iterable[str] = (),
     stats: RunStats | None = None,
     progress: Progress = no_progress,
 ) -> list[Ranked]:
+    """Rank the day and save it. Heuristic reasons are written in every output language; a model's
+    interest answer and the company question go through `texts` (cached, failures recorded)."""
+    store = texts.store
     stats = stats if stats is not None else RunStats()
     anns = announced(store, settings, day)
     papers = store.get_papers(a.arxiv_id for a in anns)
@@ -46,8 +45,13 @@ def rank_day(
     gazetteer = Gazetteer.load()
     hits = {p.arxiv_id: matcher.match(p.title, p.abstract, p.comment or "") for p in pool}
     companies = {p.arxiv_id: gazetteer.detect(p, lang) for p in pool}
-    interests = HeuristicInterest(settings.interests, groups).score(pool, hits, companies, lang)
-    interests.update(llm_interests(store, backend, pool, interests, lang, run_id, stats, refresh))
+    scorer = HeuristicInterest(settings.interests, groups)
+    interests = scorer.score(pool, hits, companies, lang)
+    for other in settings.languages:  # the same score, its evidence said in each output language
+        said = scorer.score(pool, hits, _company_names(companies, other), other)
+        for pid, interest in interests.items():
+            interest.reasons[other] = said[pid].reason
+    interests.update(llm_interests(texts, pool, interests, lang, stats))
     ranked = [
         Ranked(papers[a.arxiv_id], a, hits[a.arxiv_id], companies[a.arxiv_id], interests[a.arxiv_id])
         for a in anns
@@ -64,33 +68,33 @@ def rank_day(
         day,
         ordered,
     )
-    llm_companies(store, backend, ordered[: settings.top_n], lang, run_id, stats, refresh)
-    store.save_ranks(day, ordered, run_id)
+    llm_companies(texts, ordered[: settings.top_n], lang, stats)
+    store.save_ranks(day, ordered, texts.run_id)
     progress("rank", len(ordered), len(ordered))
     return ordered
 
 
-def localize(ranked: list[Ranked], settings: RankSettings, language: str) -> list[Ranked]:
-    """The day's ranking as a reader of `language` sees it: same order and scores; company names and
-    heuristic reasons in that language. A model's reason stays in the language it was asked in (asking
-    again could give another score than the one the ranking used)."""
+def _company_names(companies: dict[str, list[CompanyHit]], language: str) -> dict[str, list[CompanyHit]]:
+    """The gazetteer's companies with their names in `language` (a model's answer keeps its own name)."""
     gazetteer = Gazetteer.load()
-    pool = [r.paper for r in ranked]
-    hits = {r.paper.arxiv_id: r.keyword_hits for r in ranked}
-    companies = {
-        r.paper.arxiv_id: [
+    return {
+        pid: [
             replace(c, name=gazetteer.display_name(c.company, language)) if c.field != "llm" else c
-            for c in r.companies
+            for c in hits
         ]
-        for r in ranked
+        for pid, hits in companies.items()
     }
-    heuristic = HeuristicInterest(settings.interests, settings.keywords.groups).score(
-        pool, hits, companies, language
-    )
+
+
+def localize(ranked: list[Ranked], settings: RankSettings, language: str) -> list[Ranked]:
+    """The day's ranking as a reader of `language` sees it: same order and scores; company names and the
+    interest reason in that language when there is one (a model's reason in another language is kept and
+    the digest says which language it is in)."""
+    companies = _company_names({r.paper.arxiv_id: r.companies for r in ranked}, language)
     out = []
     for r in ranked:
         interest = r.interest
-        if interest.mode == "heuristic":
-            interest = heuristic[r.paper.arxiv_id]
+        if language in interest.reasons:
+            interest = replace(interest, reason=interest.reasons[language])
         out.append(replace(r, companies=companies[r.paper.arxiv_id], interest=interest))
     return out

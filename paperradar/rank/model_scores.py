@@ -1,60 +1,56 @@
 """What the rank stage asks of the LLM service: interest scores with reasons for the day's pool, and the
 company of top papers whose affiliations the gazetteer could not place. Both go through the store-cached
-`write_texts`, so a re-run asks nothing twice; a paper without a model answer keeps its heuristic value,
-which says it is heuristic."""
+TextService, so a re-run asks nothing twice; a paper without a model answer keeps its heuristic value,
+which says it is heuristic and why no model value is there."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 
-from paperradar.llm import Backend, write_texts
+from paperradar.llm.texts import TextService
 from paperradar.models import CompanyHit, Interest, Paper, Ranked, RunStats
-from paperradar.store import Store
 
 
 def llm_interests(
-    store: Store,
-    backend: Backend,
+    texts: TextService,
     pool: list[Paper],
     heuristic: dict[str, Interest],
     lang: str,
-    run_id: int | None,
     stats: RunStats,
-    refresh: Iterable[str] = (),
 ) -> dict[str, Interest]:
     """Model scores for the day's pool, where the backend can give them. A paper whose answer failed,
-    was filtered or was cut by the budget keeps its heuristic score, which says it is heuristic."""
-    if not pool or not backend.supports("interest", lang):
+    was refused or was cut by the budget keeps its heuristic score, marked with why."""
+    if not pool or not texts.backend.supports("interest", lang):
         return {}
-    texts, stats.interest = write_texts(store, backend, pool, ["interest"], lang, run_id, refresh)
+    batch = texts.ask(pool, ["interest"], lang)
+    stats.interest = batch.counts
     out = {}
-    for arxiv_id, by_task in texts.items():
+    for arxiv_id, by_task in batch.texts.items():
         answer = json.loads(by_task["interest"].content)
         evidence = {"heuristic_score": heuristic[arxiv_id].score, **heuristic[arxiv_id].evidence}
-        out[arxiv_id] = Interest(int(answer["score"]), answer["reason"], by_task["interest"].mode, evidence)
+        out[arxiv_id] = Interest(
+            int(answer["score"]),
+            answer["reason"],
+            by_task["interest"].mode,
+            evidence,
+            reasons={lang: answer["reason"]},
+        )
+    for arxiv_id, why in batch.missing.items():
+        if "interest" in why and arxiv_id in heuristic:
+            heuristic[arxiv_id].missing = why["interest"]
     return out
 
 
-def llm_companies(
-    store: Store,
-    backend: Backend,
-    top: list[Ranked],
-    lang: str,
-    run_id: int | None,
-    stats: RunStats,
-    refresh: Iterable[str] = (),
-) -> None:
+def llm_companies(texts: TextService, top: list[Ranked], lang: str, stats: RunStats) -> None:
     """Company from the affiliation text, asked of the model only where the gazetteer found none.
     Recorded with provenance `llm`; a gazetteer hit is never overridden."""
     ask = [r for r in top if not r.companies and r.paper.affiliations]
-    if not ask or not backend.supports("company", lang):
+    if not ask or not texts.backend.supports("company", lang):
         return
-    texts, stats.company = write_texts(
-        store, backend, [r.paper for r in ask], ["company"], lang, run_id, refresh
-    )
+    batch = texts.ask([r.paper for r in ask], ["company"], lang)
+    stats.company = batch.counts
     for item in ask:
-        got = texts.get(item.paper.arxiv_id, {}).get("company")
+        got = batch.texts.get(item.paper.arxiv_id, {}).get("company")
         if got is None:
             continue
         answer = json.loads(got.content)

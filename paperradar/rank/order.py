@@ -31,7 +31,12 @@ def _recency(item: Ranked) -> tuple[float, ...]:
 
 _KEYS: dict[str, Callable[[Ranked], tuple[float, ...]]] = {
     "keywords": lambda r: (-r.keyword_count,),
-    "interest": lambda r: (-(r.interest.score if r.interest else 0),),
+    # A heuristic score that stands in for a failed model score sorts after every model score (the two are
+    # not on one scale); it says so in its why and is asked again on the next run.
+    "interest": lambda r: (
+        1 if r.interest and r.interest.missing else 0,
+        -(r.interest.score if r.interest else 0),
+    ),
     "recency": _recency,
 }
 
@@ -61,6 +66,11 @@ def order_ranked(items: list[Ranked], keys: list[str]) -> list[Ranked]:
             "order": list(keys),
             "keyword_count": item.keyword_count,
             "interest": item.interest.score if item.interest else None,
+            **(
+                {"interest_fallback": item.interest.missing}
+                if item.interest and item.interest.missing
+                else {}
+            ),
             "published": published.isoformat() if published else None,
         }
     return ordered

@@ -44,6 +44,10 @@ from paperradar.store.zotero import ZoteroTable
 # When two sources describe the same version, the more complete one wins the text fields.
 _SOURCE_PRIORITY = {"rss": 1, "sample": 2, "jsonl": 2, "atom-file": 3, "api": 3}
 
+_RANK_COLUMNS = (
+    "day, arxiv_id, rank, keyword_count, keyword_hits, companies, interest_score, interest_reason, "
+    "interest_mode, explanation, run_id, interest_reasons, interest_missing"
+)
 _PAPER_COLUMNS = (
     "arxiv_id, version, title, authors, abstract, categories, primary_category, comment, journal_ref, doi, "
     "published, updated, affiliations, source, first_seen"
@@ -361,15 +365,19 @@ class Store:
                 [day.isoformat(), *keep],
             )
             conn.executemany(
-                "INSERT INTO ranks VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (day, arxiv_id) DO UPDATE SET "
+                f"INSERT INTO ranks ({_RANK_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT (day, arxiv_id) DO UPDATE SET "
                 "rank = excluded.rank, keyword_count = excluded.keyword_count, keyword_hits = excluded.keyword_hits, "
                 "companies = excluded.companies, interest_score = excluded.interest_score, "
                 "interest_reason = excluded.interest_reason, interest_mode = excluded.interest_mode, "
-                "explanation = excluded.explanation, run_id = excluded.run_id "
+                "explanation = excluded.explanation, run_id = excluded.run_id, "
+                "interest_reasons = excluded.interest_reasons, interest_missing = excluded.interest_missing "
                 "WHERE (ranks.rank, ranks.keyword_count, ranks.keyword_hits, ranks.companies, ranks.interest_score, "
-                "ranks.interest_reason, ranks.interest_mode, ranks.explanation) IS NOT (excluded.rank, "
+                "ranks.interest_reason, ranks.interest_mode, ranks.explanation, ranks.interest_reasons, "
+                "ranks.interest_missing) IS NOT (excluded.rank, "
                 "excluded.keyword_count, excluded.keyword_hits, excluded.companies, excluded.interest_score, "
-                "excluded.interest_reason, excluded.interest_mode, excluded.explanation)",
+                "excluded.interest_reason, excluded.interest_mode, excluded.explanation, excluded.interest_reasons, "
+                "excluded.interest_missing)",
                 rows,
             )
 
@@ -396,7 +404,13 @@ class Store:
                     announcement=anns.get(paper.arxiv_id, Announcement(paper.arxiv_id, day, "", "new")),
                     keyword_hits=row.keyword_hits,
                     companies=row.companies,
-                    interest=Interest(row.interest_score, row.interest_reason, row.interest_mode),
+                    interest=Interest(
+                        row.interest_score,
+                        row.interest_reason,
+                        row.interest_mode,
+                        reasons=row.interest_reasons,
+                        missing=row.interest_missing,
+                    ),
                     rank=row.rank,
                     explanation=row.explanation,
                 )
@@ -427,14 +441,14 @@ class Store:
 
     def text_status(
         self, arxiv_id: str, version: int, task: str, language: str, template_hash: str, model: str
-    ) -> tuple[TextStatus, DeclineReason | None] | None:
-        """(status, reason) of a stored text; None when it was never asked for."""
+    ) -> tuple[TextStatus, DeclineReason | None, int] | None:
+        """(status, reason, failed attempts) of a stored text; None when it was never asked for."""
         row = self._conn.execute(
-            "SELECT status, reason FROM texts WHERE arxiv_id=? AND version=? AND task=? AND language=? "
+            "SELECT status, reason, attempts FROM texts WHERE arxiv_id=? AND version=? AND task=? AND language=? "
             "AND template_hash=? AND model=?",
             (arxiv_id, version, task, language, template_hash, model),
         ).fetchone()
-        return (row[0], row[1]) if row else None
+        return (row[0], row[1], int(row[2])) if row else None
 
     def save_text(
         self,
@@ -451,9 +465,11 @@ class Store:
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO texts (arxiv_id, version, task, language, template_hash, model, status, content, detail, "
-                "created_at, run_id, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
+                "created_at, run_id, reason, attempts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
                 "status=excluded.status, content=excluded.content, detail=excluded.detail, "
-                "created_at=excluded.created_at, run_id=excluded.run_id, reason=excluded.reason" + guard,
+                "created_at=excluded.created_at, run_id=excluded.run_id, reason=excluded.reason, "
+                # A failed answer adds to the count that makes write_texts give up; a good one keeps the count.
+                "attempts = texts.attempts + excluded.attempts" + guard,
                 (
                     text.arxiv_id,
                     text.version,
@@ -467,6 +483,7 @@ class Store:
                     _iso(text.created_at) or _now(),
                     run_id,
                     reason,
+                    1 if status == "failed" else 0,
                 ),
             )
 
@@ -549,6 +566,8 @@ def decode_rank(row: sqlite3.Row) -> StoredRank:
         interest_mode=row["interest_mode"],
         explanation=json.loads(row["explanation"]),
         run_id=row["run_id"],
+        interest_reasons=json.loads(row["interest_reasons"]),
+        interest_missing=row["interest_missing"],
     )
 
 
@@ -663,4 +682,6 @@ def _rank_row(day: date, item: Ranked, run_id: int | None) -> tuple[Any, ...]:
         item.interest.mode,
         _dumps(item.explanation),
         run_id,
+        _dumps(item.interest.reasons),
+        item.interest.missing,
     )

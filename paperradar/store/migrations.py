@@ -168,6 +168,14 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (library, item_key)) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS zotero_items_by_arxiv ON zotero_items(arxiv_id);
     """,
+    # 5: every output language gets its own interest reason, and a heuristic score says why no model score
+    # was there; a text remembers how often it failed, so a text that keeps failing stops costing money.
+    """
+    ALTER TABLE ranks ADD COLUMN interest_reasons TEXT NOT NULL DEFAULT '{}';  -- JSON {language: reason}
+    ALTER TABLE ranks ADD COLUMN interest_missing TEXT;  -- why the score is heuristic with a model configured
+    ALTER TABLE texts ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;  -- failed or invalid answers so far
+    UPDATE texts SET attempts = 1 WHERE status = 'failed';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

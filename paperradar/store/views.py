@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from paperradar.models import Paper, StoredRank
+from paperradar.models import DeclineReason, Paper, StoredRank
 from paperradar.store.archive import Store, decode_rank
 
 
@@ -128,3 +128,18 @@ def why_line(store: Store, arxiv_id: str) -> str | None:
         f"rank #{row['rank']} on {row['day']}; interest {row['interest_score']}/5 "
         f"({row['interest_mode']}): {row['interest_reason']}"
     )
+
+
+def text_declines(store: Store, ids: list[str]) -> dict[tuple[str, str, str], tuple[DeclineReason, int]]:
+    """{(arxiv_id, task, language): (reason, failed attempts)} for texts asked of a model without a usable
+    answer (any version or prompt: the newest row wins), so pages can say why a field has no model text."""
+    out: dict[tuple[str, str, str], tuple[DeclineReason, int]] = {}
+    for chunk in _chunks(ids):
+        rows = store._db.read(
+            "SELECT arxiv_id, task, language, reason, attempts FROM texts WHERE status != 'ok' AND "
+            f"reason IS NOT NULL AND arxiv_id IN ({','.join('?' * len(chunk))}) ORDER BY created_at",
+            chunk,
+        )
+        for row in rows:
+            out[(row["arxiv_id"], row["task"], row["language"])] = (row["reason"], int(row["attempts"]))
+    return out

@@ -4,12 +4,12 @@ Which papers need their full text is decided here; fetching it is sources/' job;
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from paperradar.llm import Backend, write_texts
-from paperradar.models import GeneratedText, Paper, Ranked, RunStats, SourceText, TextCounts
-from paperradar.store import Store
+from paperradar.llm import Backend
+from paperradar.llm.texts import TextService
+from paperradar.models import GeneratedText, MissingReason, Paper, Ranked, RunStats, SourceText, TextCounts
 from paperradar.write.styles.config import StyleConfig, plan_styles, style_task
 from paperradar.write.styles.stored import StoredStyle, count_unverified, stored_data
 from paperradar.write.styles.tasks import FULLTEXT_STYLES, StyleBackend
@@ -23,6 +23,7 @@ class StyledText:
     style: str
     language: str
     text: GeneratedText | None
+    missing: MissingReason | None = None  # why there is no model text (None: there is one)
 
     @property
     def data(self) -> StoredStyle | None:
@@ -49,21 +50,20 @@ def fulltext_wanted(
 
 
 def write_day_styles(
-    store: Store,
-    backend: Backend,
+    texts: TextService,
     ranked: list[Ranked],
     cfg: StyleConfig,
     default_language: str,
     *,
     sources: Mapping[str, SourceText] | None = None,
-    run_id: int | None = None,
-    refresh: Iterable[str] = (),
     stats: RunStats | None = None,
 ) -> list[StyledText]:
     """Every planned style text of the day, in plan order (band, rank, language). Without a model,
     highlights come back empty (publish writes them extractively) and review/dialogue are skipped."""
     papers = {r.paper.arxiv_id: r.paper for r in ranked}
-    styler = StyleBackend(backend, sources=sources or {}, fulltext_tokens=cfg.fulltext_tokens)
+    styler = texts.with_backend(
+        StyleBackend(texts.backend, sources=sources or {}, fulltext_tokens=cfg.fulltext_tokens)
+    )
     groups: dict[tuple[str, str], list[str]] = {}
     for pid, style, lang in style_plan(ranked, cfg, default_language):
         groups.setdefault((style, lang), []).append(pid)
@@ -71,9 +71,18 @@ def write_day_styles(
     out: list[StyledText] = []
     for (style, lang), ids in groups.items():
         task = style_task(style)
-        texts, c = write_texts(store, styler, [papers[p] for p in ids], [task], lang, run_id, refresh)
-        counts.add(c)
-        out += [StyledText(papers[pid], style, lang, texts.get(pid, {}).get(task)) for pid in ids]
+        batch = styler.ask([papers[p] for p in ids], [task], lang)
+        counts.add(batch.counts)
+        out += [
+            StyledText(
+                papers[pid],
+                style,
+                lang,
+                batch.texts.get(pid, {}).get(task),
+                batch.missing.get(pid, {}).get(task),
+            )
+            for pid in ids
+        ]
     if stats is not None:
         stats.styles = counts
         stats.faithfulness = count_unverified(item.data for item in out)
