@@ -322,3 +322,37 @@ def test_label_tables_cover_the_same_keys() -> None:
     assert labels("ja")["score"].format(score=5) == "【5点】"
     with pytest.raises(ValueError, match="use one of"):
         labels("fr")
+
+
+def test_every_missing_field_says_why_and_mixed_models_are_named_per_paper() -> None:
+    # A model is configured: titles that failed, a summary over the budget, a score given up on; two models
+    # wrote summaries this day, so each summary names its own.
+    digest = build_digest("zh")
+    untranslated = [
+        it.paper.arxiv_id for it in digest.items if "title" not in digest.texts[it.paper.arxiv_id]
+    ]
+    first = digest.items[0].paper.arxiv_id
+    second, third = untranslated[:2]
+    digest.missing = {
+        second: {"title": "failed", "summary": "budget"},
+        third: {"title": "given_up"},
+    }
+    digest.texts[first]["summary"] = GeneratedText(first, 1, "summary", "zh", "模型A的摘要。", "model-a", "h")
+    digest.texts[third]["summary"] = GeneratedText(third, 1, "summary", "zh", "模型B的摘要。", "model-b", "h")
+    digest.items[0].interest = Interest(4, "reason", "heuristic", missing="refused")
+    zh = render_digest(digest, max_authors=4)
+    assert "（未翻译：大模型调用失败，下次运行重试）" in zh
+    assert "（未翻译：大模型多次失败，已不再请求（--refresh 可重试））" in zh
+    assert "（抽取式摘要：摘自英文摘要原文；已达本次运行的大模型预算，下次运行重试）" in zh
+    assert "（启发式评分：按关键词与兴趣描述计算；大模型拒绝回答（内容过滤））" in zh
+    assert "**摘要总结**: （model-a 生成）" in zh and "**摘要总结**: （model-b 生成）" in zh
+    assert "（未翻译：未配置大模型）" in zh  # the other papers: no model answer was ever asked for them
+
+
+def test_a_model_reason_in_another_language_says_which() -> None:
+    digest = build_digest("ja")
+    digest.items[0].interest = Interest(
+        5, "与推荐排序高度相关。", "model-a", reasons={"zh": "与推荐排序高度相关。"}
+    )
+    ja = render_digest(digest, max_authors=4)
+    assert "与推荐排序高度相关。 （理由は中国語）" in ja

@@ -277,7 +277,9 @@ def _report_llm(stats: RunStats) -> None:
         f"{total.failed} failed (asked again next run)" if total.failed else "",
         f"{total.budget} over the budget (asked again next run)" if total.budget else "",
         f"{total.refused} refused by the provider's filter" if total.refused else "",
-        f"{total.given_up} given up after repeated failures (`--refresh TASK` asks again)" if total.given_up else "",
+        f"{total.given_up} given up after repeated failures (`--refresh TASK` asks again)"
+        if total.given_up
+        else "",
     ]
     if total.missing:
         out.print(

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from paperradar.models import Digest, GeneratedText, Ranked
-from paperradar.text.labels import format_date, labels
+from paperradar.text.labels import fallback_label, format_date, labels
 from paperradar.text.markdown import MAX_CHARS, clip, escape_markdown
 
 TEMPLATE_NAME = "digest.md.j2"
@@ -146,6 +146,21 @@ def _item_view(
     paper = item.paper
     title = _translated_title(digest, item)
     summary = _text(digest, item, "summary")
+    why = digest.missing.get(paper.arxiv_id, {})
+    reason, reason_lang = item.interest.reason_in(digest.language)
+    if (
+        reason_lang is None
+        and item.interest.mode != "heuristic"
+        and digest.language not in item.interest.reasons
+    ):
+        # A model's reason asked in another language: say which, rather than pass it off as a translation.
+        known = next(iter(item.interest.reasons), None)
+        reason_note = (
+            lab["reason_language"].format(lang=lab[f"lang_{known}"]) if known in ("zh", "ja", "en") else ""
+        )
+    else:
+        reason_note = ""
+    mixed = _mixed_modes(digest)
     max_authors = max(1, max_authors)
     companies = list(dict.fromkeys(hit.name for hit in item.companies))  # one name once, first hit first
     return {
@@ -153,6 +168,8 @@ def _item_view(
         "title": clip(title.content if title is not None else paper.title, MAX_CHARS["title"]),
         # An English digest shows the English original as its title: nothing is missing.
         "untranslated": title is None and digest.language != "en",
+        "untranslated_label": fallback_label(digest.language, "untranslated", why.get("title")),
+        "title_by": _by(lab, title.mode) if title is not None and "title" in mixed else "",
         "original_title": clip(paper.title, MAX_CHARS["title"]),
         "authors": [clip(name, MAX_CHARS["author"]) for name in paper.authors[:max_authors]],
         # The seed's "等10人" after 4 names of 14 counts the authors NOT shown (checked against the data).
@@ -164,11 +181,38 @@ def _item_view(
         "keywords": [hit.keyword for hit in item.keyword_hits],
         "keyword_count": item.keyword_count,
         "score": item.interest.score,
-        "reason": clip(item.interest.reason, MAX_CHARS["reason"]),
+        "reason": clip(reason, MAX_CHARS["reason"]),
+        "reason_note": reason_note,
         "heuristic": item.interest.mode == "heuristic",
+        "heuristic_label": fallback_label(digest.language, "heuristic", item.interest.missing),
+        "score_by": _by(lab, item.interest.mode)
+        if item.interest.mode != "heuristic" and "interest" in mixed
+        else "",
         "summary": clip(summary.content, MAX_CHARS["summary"]) if summary is not None else None,
         "extractive": summary is not None and summary.mode == "extractive",
+        "extractive_label": fallback_label(digest.language, "extractive", why.get("summary")),
+        "summary_by": _by(lab, summary.mode)
+        if summary is not None and summary.mode != "extractive" and "summary" in mixed
+        else "",
     }
+
+
+def _by(lab: Mapping[str, str], model: str) -> str:
+    return lab["by_model"].format(model=model)
+
+
+def _mixed_modes(digest: Digest) -> set[str]:
+    """Fields ("title", "summary", "interest") written by more than one model this day: only then does each
+    paper name its model (the header names them all; extractive and heuristic fields carry their own label)."""
+    modes: dict[str, set[str]] = {"title": set(), "summary": set(), "interest": set()}
+    for item in digest.items:
+        for task in ("title", "summary"):
+            text = _text(digest, item, task)
+            if text is not None:
+                modes[task].add(text.mode)
+        modes["interest"].add(item.interest.mode)
+    fallbacks = {"extractive", "heuristic"}
+    return {task for task, found in modes.items() if len(found - fallbacks) > 1}
 
 
 def _format_submitted(published: datetime | None, zone: tzinfo) -> str | None:

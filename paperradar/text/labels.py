@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from types import MappingProxyType
+from typing import Literal
 
 _ZH: dict[str, str] = {
     # header
@@ -56,6 +57,21 @@ _ZH: dict[str, str] = {
     "extractive_label": "（抽取式摘要：摘自英文摘要原文，未经大模型改写）",
     "untranslated_label": "（未翻译：未配置大模型）",
     "heuristic_label": "（启发式评分：按关键词与兴趣描述计算，未经大模型）",
+    # The same fields when a model is configured but gave no usable answer: {why} is one of the why_* below.
+    "extractive_label_model": "（抽取式摘要：摘自英文摘要原文；{why}）",
+    "untranslated_label_model": "（未翻译：{why}）",
+    "heuristic_label_model": "（启发式评分：按关键词与兴趣描述计算；{why}）",
+    "why_failed": "大模型调用失败，下次运行重试",
+    "why_invalid": "大模型的回答未通过校验，下次运行重试",
+    "why_budget": "已达本次运行的大模型预算，下次运行重试",
+    "why_refused": "大模型拒绝回答（内容过滤）",
+    "why_given_up": "大模型多次失败，已不再请求（--refresh 可重试）",
+    "why_offline": "离线运行，未调用大模型",
+    "by_model": "（{model} 生成）",
+    "reason_language": "（理由为{lang}）",
+    "lang_zh": "中文",
+    "lang_ja": "日文",
+    "lang_en": "英文",
     "no_summary": "（无摘要）",
     # empty day
     "empty_day": "{day} 没有新论文公布。",
@@ -109,6 +125,20 @@ _JA: dict[str, str] = {
     "extractive_label": "（抽出型要約：英語アブストラクトからの抜粋、LLM未使用）",
     "untranslated_label": "（未翻訳：LLM未設定）",
     "heuristic_label": "（ヒューリスティック評価：キーワードと関心記述から算出、LLM未使用）",
+    "extractive_label_model": "（抽出型要約：英語アブストラクトからの抜粋；{why}）",
+    "untranslated_label_model": "（未翻訳：{why}）",
+    "heuristic_label_model": "（ヒューリスティック評価：キーワードと関心記述から算出；{why}）",
+    "why_failed": "LLM の呼び出しに失敗、次回の実行で再試行",
+    "why_invalid": "LLM の回答が検証を通らず、次回の実行で再試行",
+    "why_budget": "今回の実行の LLM 予算に達したため、次回の実行で再試行",
+    "why_refused": "LLM が回答を拒否（コンテンツフィルタ）",
+    "why_given_up": "LLM が繰り返し失敗したため再試行を停止（--refresh で再試行）",
+    "why_offline": "オフライン実行のため LLM は未使用",
+    "by_model": "（{model} が生成）",
+    "reason_language": "（理由は{lang}）",
+    "lang_zh": "中国語",
+    "lang_ja": "日本語",
+    "lang_en": "英語",
     "no_summary": "（要約なし）",
     "empty_day": "{day}に公開された新しい論文はありません。",
     "empty_day_none_selected": "{day}に {announced} 件の論文が公開されましたが、選ばれた論文はありません。",
@@ -161,6 +191,20 @@ _EN: dict[str, str] = {
     "extractive_label": "(extractive summary: sentences taken from the abstract, no LLM)",
     "untranslated_label": "(untranslated: no LLM configured)",
     "heuristic_label": "(heuristic score: computed from keywords and the interest description, no LLM)",
+    "extractive_label_model": "(extractive summary: sentences taken from the abstract; {why})",
+    "untranslated_label_model": "(untranslated: {why})",
+    "heuristic_label_model": "(heuristic score: computed from keywords and the interest description; {why})",
+    "why_failed": "the LLM call failed, retried next run",
+    "why_invalid": "the LLM's answer failed validation, retried next run",
+    "why_budget": "this run's LLM budget was reached, retried next run",
+    "why_refused": "the LLM refused (content filter)",
+    "why_given_up": "the LLM failed repeatedly and is no longer asked (--refresh retries)",
+    "why_offline": "offline run, no LLM call",
+    "by_model": "(by {model})",
+    "reason_language": "(reason in {lang})",
+    "lang_zh": "Chinese",
+    "lang_ja": "Japanese",
+    "lang_en": "English",
     "no_summary": "(no summary)",
     "empty_day": "No new papers announced for {day}.",
     "empty_day_none_selected": "{announced} papers were announced for {day}, but none was selected.",
@@ -190,3 +234,14 @@ def labels(language: str) -> Mapping[str, str]:
 def format_date(day: date, language: str) -> str:
     """A date in the digest's style: "2026年02月17日" in zh/ja (like the seed's 生成时间), ISO in en."""
     return day.strftime("%Y年%m月%d日" if language in ("zh", "ja") else "%Y-%m-%d")
+
+
+def fallback_label(
+    language: str, kind: Literal["extractive", "untranslated", "heuristic"], why: str | None
+) -> str:
+    """The label of a field made without a model: why there is no model text (no model configured when
+    `why` is None or "no_model")."""
+    lab = labels(language)
+    if why is None or why == "no_model":
+        return lab[f"{kind}_label"]
+    return lab[f"{kind}_label_model"].format(why=lab[f"why_{why}"])
