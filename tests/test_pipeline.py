@@ -79,7 +79,7 @@ def test_weekend_day_says_no_announcements(write_config, capsys):
     assert "2026年02月14日 没有新论文公布" in text and "arXiv 周六、周日不公布论文" in text
 
 
-@pytest.mark.parametrize("lang,label", [("ja", "**英語タイトル**"), ("en", "**Original title**")])
+@pytest.mark.parametrize("lang,label", [("ja", "**英語タイトル**"), ("en", "**Interest score**")])
 def test_other_languages(write_config, lang, label):
     cfg = write_config()
     cfg.write_text(cfg.read_text().replace('folder = "out"', f'folder = "out"\nlanguage = "{lang}"'))

@@ -168,6 +168,8 @@ def _item_view(
         "title": clip(title.content if title is not None else paper.title, MAX_CHARS["title"]),
         # An English digest shows the English original as its title: nothing is missing.
         "untranslated": title is None and digest.language != "en",
+        # The seed's "英文标题" line stays in zh/ja; an English digest's title IS the original, so no repeat.
+        "translated": title is not None or digest.language != "en",
         "untranslated_label": fallback_label(digest.language, "untranslated", why.get("title")),
         "title_by": _by(lab, title.mode) if title is not None and "title" in mixed else "",
         "original_title": clip(paper.title, MAX_CHARS["title"]),
