@@ -36,7 +36,7 @@ if str(ROOT) not in sys.path:  # `python bench/answer_quality.py` from anywhere
 
 from paperradar.models import Paper  # noqa: E402
 from paperradar.sources.fulltext import fit_to_budget, parse_html  # noqa: E402
-from paperradar.write.llm_prompts import render, safe_id  # noqa: E402
+from paperradar.write.llm_prompts import render  # noqa: E402
 from paperradar.write.schemas import (  # noqa: E402
     AnswerError,
     check_interest,
@@ -80,7 +80,9 @@ def source_text(item: dict[str, Any], paper: Paper) -> SourceText | None:
     origin = item.get("written_from", "abstract")
     if origin.startswith("fulltext:"):
         full = parse_html((FULLTEXT / origin.split(":", 1)[1]).read_text(encoding="utf-8"))
-        return SourceText(fit_to_budget(full, 6000), "html", tuple(full.check_texts()), tuple(full.affiliations))
+        return SourceText(
+            fit_to_budget(full, 6000), "html", tuple(full.check_texts()), tuple(full.affiliations)
+        )
     if origin == "fulltext (not stored)":
         return SourceText(paper.abstract, "html", (paper.abstract,), ())
     return None
@@ -241,9 +243,15 @@ def main(argv: list[str]) -> None:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return
     c, f = result["corpus"], result["faithfulness"]
-    print(f"realistic answers accepted   {c['accepted']}/{c['total']}  (repairs needed: {c['repairs_needed']})")
-    print(f"⚠ precision                  {f['precision']}  ({f['hits']} of {f['marks']} marks on wrong claims)")
-    print(f"⚠ recall on planted errors   {f['recall_planted']}  ({f['planted_marked']}/{f['planted_errors']})")
+    print(
+        f"realistic answers accepted   {c['accepted']}/{c['total']}  (repairs needed: {c['repairs_needed']})"
+    )
+    print(
+        f"⚠ precision                  {f['precision']}  ({f['hits']} of {f['marks']} marks on wrong claims)"
+    )
+    print(
+        f"⚠ recall on planted errors   {f['recall_planted']}  ({f['planted_marked']}/{f['planted_errors']})"
+    )
     print(f"⚠ recall on all wrong claims {f['recall_all_wrong']}  ({f['wrong_claims']} labelled)")
     print(f"tricky right claims marked   {f['tricky_right_marked']}/{f['tricky_right_claims']}")
     for title, rows in (

@@ -13,6 +13,15 @@ Named things: Latin-script tokens that look like names (capitals after the first
 "MovieLens-1M", "BERT4Rec", "GPT-4o"; in Chinese/Japanese text any capitalised token, e.g. "Kuaishou"), and
 company names in any script via the gazetteer's aliases (快手 = Kuaishou = Kwai).
 
+A name is found in the sources when its letters and digits are those of consecutive whole words there,
+whatever the spacing, hyphens and case ("Qwen2.5-72B" = "Qwen 2.5 72B", "ColBERT v2" = "ColBERTv2"). Names
+joined by "/" are separate claims ("Contriever/E5/ColBERTv2"). An abbreviation is found when the initials
+of consecutive words spell it (SFT = "supervised fine-tuning", VLM = "visual-language model", MoE =
+"mixture of experts"). A hyphenated compound not in the sources as written is checked without its generic
+parts ("LLM-based", "ColBERT-style"). Generic words (AI, ROI, OJT, QPS...) are never claims: the lists are
+data, in faithful_words.toml. The sources are everything we know the paper says: title, abstract, comment,
+authors, affiliations, full text.
+
 The check never changes what the model said; `mark_unverified` adds a visible mark next to each claim it
 could not find, and the caller counts them per run.
 """
@@ -20,44 +29,54 @@ could not find, and the caller counts them per run.
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass, field
 from functools import cache
+from importlib import resources
+from itertools import pairwise
 from typing import Literal
 
 ClaimKind = Literal["number", "entity"]
 
-# Generic words a plain-language explanation may use without the paper using them.
-_GENERIC_WORDS = "ai llm llms roi kpi kpis it api apis gpu gpus cpu cpus poc dx faq ok saas ui ux id ids pdf"
-_GENERIC_WORDS += " url urls html ab a/b vs q&a qa nlp ml dl ir ec b2b b2c ceo cto cio r&d arxiv etc sota oss"
-_GENERIC_WORDS += " csv json sql"
-_GENERIC = frozenset(_GENERIC_WORDS.split())
-# Abbreviations a plain-language text may use for what the paper spells out.
-_EXPANSIONS = {
-    "dau": ("daily active user",),
-    "daus": ("daily active user",),
-    "mau": ("monthly active user",),
-    "ctr": ("click-through rate", "click through rate"),
-    "cvr": ("conversion rate",),
-    "gmv": ("gross merchandise",),
-    "ann": ("approximate nearest neighbor", "approximate nearest neighbour"),
-    "moe": ("mixture-of-experts", "mixture of experts"),
-}
+WORDS_FILE = "faithful_words.toml"  # the generic words, compound affixes and irregular abbreviations
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    generic: frozenset[str]  # lower-case
+    affixes: frozenset[str]
+    expansions: dict[str, tuple[str, ...]]  # lower-case abbreviation -> what it may stand for
+
+
+@cache
+def _words() -> _Words:
+    """faithful_words.toml, shipped with the package (data, not code: see its header)."""
+    raw = tomllib.loads(resources.files("paperradar.write").joinpath(WORDS_FILE).read_text("utf-8"))
+    generic = {w.lower() for group in raw.get("generic", {}).values() for w in group}
+    expansions = {k.lower(): tuple(v) for k, v in raw.get("expansions", {}).items()}
+    affixes = frozenset(a.lower() for a in raw.get("compound", {}).get("affixes", []))
+    return _Words(frozenset(generic), affixes, expansions)
+
+
 _MARK = {"zh": "【⚠ 未检验: {s}】", "ja": "【⚠ 未検証: {s}】", "en": "(⚠ unverified: {s})"}
 
 # --- normalization: same length as the input, so spans found in it are spans of the original ------------
 
 
 def _fold(text: str) -> str:
-    """Full-width ASCII to ASCII, ideographic space to space, Unicode minus to '-': one char for one char."""
+    """Full-width ASCII to ASCII, ideographic and no-break spaces to space, Unicode hyphens and minus to '-',
+    curly apostrophes to "'": one char for one char."""
     out = []
     for ch in text:
         o = ord(ch)
         if 0xFF01 <= o <= 0xFF5E:
             out.append(chr(o - 0xFEE0))
-        elif o == 0x3000:
+        elif o in (0x3000, 0xA0, 0x202F):
             out.append(" ")
-        elif ch in "−–—":
+        elif ch in "−–—‐‑‒":
             out.append("-")
+        elif ch in "’ʼ":
+            out.append("'")
         else:
             out.append(ch)
     return "".join(out)
@@ -113,8 +132,12 @@ _TIME_MS = {
 }
 _TIME_MS |= {"min": 60000, "minute": 60000, "分钟": 60000, "分間": 60000, "h": 3600000, "hr": 3600000}
 _TIME_MS |= {"hour": 3600000, "小时": 3600000, "時間": 3600000}
-# A Latin name-like token: starts with a letter, parts joined by - _ . / & ' ("Llama-3.1-8B", "Q&A").
-_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:[-_./&'][A-Za-z0-9]+)*")
+# A Latin name-like token: starts with a letter, parts joined by - _ . & ' ("Llama-3.1-8B", "Q&A"). A "/"
+# separates names ("Contriever/E5/ColBERTv2" is three claims).
+_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:[-_.&'][A-Za-z0-9]+)*")
+# "CPU-75%": a name, then a signed number with a unit, not a name "CPU-75" that would hide the number.
+_SIGNED_TAIL = re.compile(r"-\d+(?:\.\d+)?$")
+_UNIT_AFTER = re.compile(r"\s?(?:%|倍|个百分点|百分点|ポイント|pp(?![A-Za-z])|x(?![A-Za-z0-9])|×|percent)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,14 +171,27 @@ def _scale(chars: str) -> float:
     return value
 
 
+def _name_spans(folded: str) -> list[tuple[int, int]]:
+    """(start, end) of every name-like token of a folded text, a signed number with a unit split off the
+    end ("CPU-75%" is the name CPU and -75%)."""
+    spans = []
+    for m in _TOKEN.finditer(folded):
+        start, end = m.span()
+        tail = _SIGNED_TAIL.search(m.group())
+        if tail and _UNIT_AFTER.match(folded, end):
+            end = start + tail.start()
+        spans.append((start, end))
+    return spans
+
+
 def quantities(text: str) -> list[Quantity]:
     """Every number in `text` with its unit folded into (kind, value). Spans index into `text`."""
     folded = _fold(text)
     # Digits inside names ("Llama-3.1-8B", "top-10", "BERT4Rec") are part of the name, not numbers.
     masked = list(folded)
-    for m in _TOKEN.finditer(folded):
-        if any(c.isdigit() for c in m.group()):
-            masked[m.start() : m.end()] = "_" * (m.end() - m.start())
+    for start, end in _name_spans(folded):
+        if any(c.isdigit() for c in folded[start:end]):
+            masked[start:end] = "_" * (end - start)
     masked_text = "".join(masked)
     out: list[Quantity] = []
     for m in _NUMBER.finditer(masked_text):
@@ -255,7 +291,8 @@ def _is_cjk(text: str) -> bool:
 
 
 def _name_like(token: str, language: str) -> bool:
-    if token.lower() in _GENERIC or token.lower().rstrip("s") in _GENERIC or len(token) < 2:
+    words = _words()
+    if len(token) < 2 or token.lower() in words.generic or token.lower().rstrip("s") in words.generic:
         return False
     if any(c.isdigit() for c in token) or any(c.isupper() for c in token[1:]):
         return True
@@ -263,21 +300,119 @@ def _name_like(token: str, language: str) -> bool:
     return language in ("zh", "ja") and token[0].isupper()
 
 
-def _source_has(token: str, source_lower: str) -> str | None:
-    parts = [re.escape(p) for p in re.split(r"[-_\s/.]+", token.lower()) if p]
-    if not parts:
+_WORD = re.compile(r"[a-z0-9]+")
+# Between two words of one phrase: spaces, hyphens, slashes. Anything else (",", ".", "(") ends the phrase,
+# so initials are never read across a clause ("... model. Then ..." does not spell MT).
+_PHRASE_GAP = re.compile(r"[\s/-]*")
+
+
+class SourceIndex:
+    """Everything the paper says, ready for name look-ups that ignore spacing, hyphens and case: a name is
+    found when its letters and digits are those of consecutive whole words of the source."""
+
+    def __init__(self, sources: list[str] | str):
+        text = sources if isinstance(sources, str) else "\n".join(s for s in sources if s)
+        self.text = text
+        self.lower = _fold(text).lower()
+        words = list(_WORD.finditer(self.lower))
+        self.words = [m.group() for m in words]
+        # phrase_break[i]: words i and i+1 are not in one phrase
+        self.phrase_break = [
+            _PHRASE_GAP.fullmatch(self.lower, a.end(), b.start()) is None for a, b in pairwise(words)
+        ]
+        squashed: list[str] = []
+        self._where: list[int] = []  # index in squashed -> index in lower
+        self._starts: set[int] = set()
+        self._ends: set[int] = set()
+        for m in words:
+            self._starts.add(len(squashed))
+            squashed.extend(m.group())
+            self._where.extend(range(m.start(), m.end()))
+            self._ends.add(len(squashed))
+        self.squashed = "".join(squashed)
+
+    def find(self, name: str) -> str | None:
+        """The source's spelling of `name` (lower-case) when it is there as whole words, else None.
+        A plural "s" on either side is ignored ("LLMs" = "LLM")."""
+        key = "".join(_WORD.findall(_fold(name).lower()))
+        if not key:
+            return None
+        keys = [key] + ([key[:-1]] if key.endswith("s") and len(key) > 3 else [])
+        for k in keys:
+            at = self.squashed.find(k)
+            while at != -1:
+                end = at + len(k)
+                plural = end < len(self.squashed) and self.squashed[end] == "s" and end + 1 in self._ends
+                if at in self._starts and (end in self._ends or plural):
+                    return self.lower[self._where[at] : self._where[end - 1] + 1]
+                at = self.squashed.find(k, at + 1)
         return None
-    pattern = r"(?<![a-z0-9])" + r"[-_\s/.]*".join(parts) + r"s?(?![a-z0-9])"
-    m = re.search(pattern, source_lower)
-    if m is None and token.lower().endswith("s") and len(token) > 3:  # "LLMs" for a paper that says "LLM"
-        return _source_has(token[:-1], source_lower)
-    return m.group() if m else None
+
+    def find_initials(self, abbreviation: str) -> str | None:
+        """The phrase whose word initials spell `abbreviation` ("SFT" -> "supervised fine-tuning")."""
+        letters = abbreviation.lower()
+        if letters.endswith("s") and sum(c.isupper() for c in abbreviation[:-1]) >= 2:
+            letters = letters[:-1]  # "VLMs"
+        n = len(letters)
+        for i in range(len(self.words) - n + 1):
+            window = self.words[i : i + n]
+            if all(w[0] == c and w[0].isalpha() for w, c in zip(window, letters, strict=True)) and not any(
+                self.phrase_break[i : i + n - 1]
+            ):
+                return " ".join(window)
+        return None
 
 
-def _alias_in(alias: str, source: str, source_lower: str) -> bool:
+def _abbreviation(token: str) -> bool:
+    """Letters only, 2 to 6 of them (a plural "s" aside), at least two capitals: SFT, MoE, VLMs, dLLM."""
+    core = token[:-1] if token.endswith("s") and len(token) > 2 else token
+    return core.isalpha() and 2 <= len(core) <= 6 and sum(c.isupper() for c in core) >= 2
+
+
+def _find_name(token: str, index: SourceIndex) -> str | None:
+    """Where the sources support the name `token`: as written, by its initials, by a listed expansion,
+    or (a hyphenated compound) without its generic parts. None when they do not."""
+    found = index.find(token)
+    if found is None and _abbreviation(token):
+        found = index.find_initials(token)
+    for expansion in _words().expansions.get(token.lower(), ()) if found is None else ():
+        found = index.find(expansion) or found
+    return found
+
+
+def _without_affixes(token: str) -> str | None:
+    """A hyphenated compound without its generic parts ("LLM-based" -> "LLM"); None when it has none."""
+    parts = token.split("-")
+    kept = [p for p in parts if p.lower() not in _words().affixes]
+    return "-".join(kept) if 0 < len(kept) < len(parts) else ("" if not kept else None)
+
+
+def _alias_in(alias: str, index: SourceIndex) -> bool:
     if _is_cjk(alias):
-        return alias in source
-    return _source_has(alias, source_lower) is not None
+        return alias in index.text
+    return index.find(alias) is not None
+
+
+# A piece that may continue a name across a space: a version or size ("Qwen 2.5 72B", "ColBERT v2").
+_NAME_PIECE = re.compile(r"[ \-](?:[vV]?\d+(?:\.\d+)*[A-Za-z]{0,2})(?![A-Za-z0-9])")
+
+
+def _extended_name(folded: str, start: int, end: int, index: SourceIndex) -> tuple[int, str] | None:
+    """The longest run of the name at [start, end) plus version/size pieces ("Qwen" + " 2.5" + " 72B")
+    that the sources spell as one name, as (its end, the source's spelling); None when none is longer."""
+    ends = []
+    at = end
+    for _ in range(3):
+        m = _NAME_PIECE.match(folded, at)
+        if m is None:
+            break
+        at = m.end()
+        ends.append(at)
+    for stop in reversed(ends):
+        found = index.find(folded[start:stop])
+        if found is not None:
+            return stop, found
+    return None
 
 
 # --- the report ------------------------------------------------------------------------------------------
@@ -316,50 +451,72 @@ class Report:
         }
 
 
-def check_faithfulness(text: str, sources: list[str], lang: str) -> Report:
-    """Every checked number and name in `text`, and whether `sources` (paper title, abstract, full text,
-    table cells...) support it. Each distinct surface form is one claim."""
-    source = "\n".join(s for s in sources if s)
-    source_lower = _fold(source).lower()
-    source_qs = quantities(source)
-    items: dict[tuple[str, str], Claim] = {}
-    for q in quantities(text):
-        if not _claimed(q):
-            continue
-        surface = text[q.start : q.end].strip()
-        if ("number", surface) in items:
-            continue
-        hit = next((s for s in source_qs if _matches(q, s)), None)
-        matched = source[hit.start : hit.end].strip() if hit else None
-        items[("number", surface)] = Claim("number", surface, hit is not None, matched)
-    by_alias, by_company = _company_aliases()
+def check_faithfulness(text: str, sources: list[str] | SourceIndex, lang: str) -> Report:
+    """Every checked number and name in `text`, and whether `sources` (paper title, abstract, authors,
+    affiliations, full text, table cells...) support it. Each distinct surface form is one claim."""
+    index = sources if isinstance(sources, SourceIndex) else SourceIndex(sources)
     folded = _fold(text)
+    items: dict[tuple[str, str], Claim] = {}
+    by_alias, by_company = _company_aliases()
     seen_companies: set[str] = set()
+    inside_names: list[tuple[int, int]] = []  # "Qwen 2.5 72B" found as one name: its numbers are no claims
+
+    def claim(kind: ClaimKind, surface: str, found: str | None) -> None:
+        if (kind, surface) not in items:
+            items[(kind, surface)] = Claim(kind, surface, found is not None, found)
 
     def company_claim(surface: str, key: str) -> None:
         if key in seen_companies:
             return
         seen_companies.add(key)
-        found = next((a for a in by_company[key] if _alias_in(a, source, source_lower)), None)
-        items[("entity", surface)] = Claim("entity", surface, found is not None, found)
+        found = next((a for a in by_company[key] if _alias_in(a, index)), None)
+        claim("entity", surface, found)
 
-    for m in _TOKEN.finditer(folded):
-        token = text[m.start() : m.end()]
+    skip_to = 0
+    for start, end in _name_spans(folded):
+        if start < skip_to:
+            continue
+        token = text[start:end]
+        if token.endswith(("'s", "\u2019s")):  # "Kuaishou's": the name is Kuaishou
+            token, end = token[:-2], end - 2
+        if len(token) < 2:
+            continue
         # A lower-case "apple" or "meta" is a word, not the company.
         key = by_alias.get(token.lower()) if token[0].isupper() else None
         if key is not None:
             company_claim(token, key)
             continue
-        if not _name_like(token, lang) or ("entity", token) in items:
+        longer = _extended_name(folded, start, end, index)
+        if longer is not None:
+            skip_to = longer[0]
+            inside_names.append((start, longer[0]))
+            claim("entity", text[start : longer[0]], longer[1])
             continue
-        found = _source_has(token, source_lower)
-        for expansion in _EXPANSIONS.get(token.lower(), ()) if found is None else ():
-            found = _source_has(expansion, source_lower) or found
-        items[("entity", token)] = Claim("entity", token, found is not None, found)
+        if not _name_like(token, lang):
+            continue
+        found = _find_name(token, index)
+        if found is None and "-" in token:
+            head = _without_affixes(token)
+            if head == "" or (head and not _name_like(head, lang)):
+                continue  # only generic words: "LLM-based"
+            if head:
+                found = _find_name(head, index)
+        claim("entity", token, found)
     for alias in sorted((a for a in by_alias if _is_cjk(a)), key=len, reverse=True):
         if alias in text:
             company_claim(alias, by_alias[alias])
-    return Report(list(items.values()))
+    source_qs = quantities(index.text)
+    numbers: dict[tuple[str, str], Claim] = {}
+    for q in quantities(text):
+        if not _claimed(q) or any(s <= q.start and q.end <= e for s, e in inside_names):
+            continue
+        surface = text[q.start : q.end].strip()
+        if ("number", surface) in numbers:
+            continue
+        hit = next((s for s in source_qs if _matches(q, s)), None)
+        matched = index.text[hit.start : hit.end].strip() if hit else None
+        numbers[("number", surface)] = Claim("number", surface, hit is not None, matched)
+    return Report(list(numbers.values()) + list(items.values()))
 
 
 def mark_unverified(text: str, report: Report | dict[str, object], lang: str) -> str:

@@ -144,7 +144,8 @@ def prepare_sources(
 
 def check_answer(data: dict[str, Any], paper: Paper, source: SourceText | None, language: str) -> Report:
     """Faithfulness of every prose field of an answer against everything we know the paper says."""
-    sources = [paper.title, paper.abstract, paper.comment or "", *paper.affiliations]
+    # Authors too: a text that credits "Dillon Davis et al." names people the paper names.
+    sources = [paper.title, paper.abstract, paper.comment or "", *paper.authors, *paper.affiliations]
     if source is not None:
         sources += [*source.checks, source.text, *source.affiliations]
     text = "\n".join(value for _, value in prose_fields(data))
