@@ -30,10 +30,11 @@ from __future__ import annotations
 
 import re
 import tomllib
+from bisect import bisect_left
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
-from itertools import pairwise
+from itertools import accumulate, pairwise
 from typing import Literal
 
 ClaimKind = Literal["number", "entity"]
@@ -63,23 +64,16 @@ _MARK = {"zh": "【⚠ 未检验: {s}】", "ja": "【⚠ 未検証: {s}】", "en
 # --- normalization: same length as the input, so spans found in it are spans of the original ------------
 
 
+_FOLD = {o: o - 0xFEE0 for o in range(0xFF01, 0xFF5F)}  # full-width ASCII
+_FOLD |= dict.fromkeys(map(ord, "\u3000\u00a0\u202f"), ord(" "))
+_FOLD |= dict.fromkeys(map(ord, "−–—‐‑‒"), ord("-"))
+_FOLD |= dict.fromkeys(map(ord, "’ʼ"), ord("'"))
+
+
 def _fold(text: str) -> str:
     """Full-width ASCII to ASCII, ideographic and no-break spaces to space, Unicode hyphens and minus to '-',
     curly apostrophes to "'": one char for one char."""
-    out = []
-    for ch in text:
-        o = ord(ch)
-        if 0xFF01 <= o <= 0xFF5E:
-            out.append(chr(o - 0xFEE0))
-        elif o in (0x3000, 0xA0, 0x202F):
-            out.append(" ")
-        elif ch in "−–—‐‑‒":
-            out.append("-")
-        elif ch in "’ʼ":
-            out.append("'")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return text.translate(_FOLD)
 
 
 # --- numbers ---------------------------------------------------------------------------------------------
@@ -314,22 +308,19 @@ class SourceIndex:
         text = sources if isinstance(sources, str) else "\n".join(s for s in sources if s)
         self.text = text
         self.lower = _fold(text).lower()
-        words = list(_WORD.finditer(self.lower))
-        self.words = [m.group() for m in words]
-        # phrase_break[i]: words i and i+1 are not in one phrase
-        self.phrase_break = [
-            _PHRASE_GAP.fullmatch(self.lower, a.end(), b.start()) is None for a, b in pairwise(words)
+        self._found = list(_WORD.finditer(self.lower))
+        self.words = [m.group() for m in self._found]
+        self._ends = list(accumulate(len(w) for w in self.words))  # word ends, in squashed coordinates
+        self._starts = [end - len(w) for end, w in zip(self._ends, self.words, strict=True)]
+        self._start_set, self._end_set = set(self._starts), set(self._ends)
+        self.squashed = "".join(self.words)
+
+    @cached_property
+    def phrase_break(self) -> list[bool]:
+        """phrase_break[i]: words i and i+1 are not in one phrase (only initials need it)."""
+        return [
+            _PHRASE_GAP.fullmatch(self.lower, a.end(), b.start()) is None for a, b in pairwise(self._found)
         ]
-        squashed: list[str] = []
-        self._where: list[int] = []  # index in squashed -> index in lower
-        self._starts: set[int] = set()
-        self._ends: set[int] = set()
-        for m in words:
-            self._starts.add(len(squashed))
-            squashed.extend(m.group())
-            self._where.extend(range(m.start(), m.end()))
-            self._ends.add(len(squashed))
-        self.squashed = "".join(squashed)
 
     def find(self, name: str) -> str | None:
         """The source's spelling of `name` (lower-case) when it is there as whole words, else None.
@@ -342,9 +333,11 @@ class SourceIndex:
             at = self.squashed.find(k)
             while at != -1:
                 end = at + len(k)
-                plural = end < len(self.squashed) and self.squashed[end] == "s" and end + 1 in self._ends
-                if at in self._starts and (end in self._ends or plural):
-                    return self.lower[self._where[at] : self._where[end - 1] + 1]
+                plural = self.squashed[end : end + 1] == "s" and end + 1 in self._end_set
+                if at in self._start_set and (end in self._end_set or plural):
+                    first = bisect_left(self._starts, at)
+                    last = bisect_left(self._ends, end if end in self._end_set else end + 1)
+                    return self.lower[self._found[first].start() : self._found[last].end()]
                 at = self.squashed.find(k, at + 1)
         return None
 
