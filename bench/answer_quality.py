@@ -126,7 +126,7 @@ def arrive(item: dict[str, Any], papers: dict[str, Paper], *, mark_rejected: boo
         if task == "interest":
             batch = [papers[p] for p in item["papers"]]
             prompt = render("interest", batch, lang)
-            _good, bad = check_interest(text, prompt.ids, lang)
+            _good, bad = check_interest(text, prompt.ids, lang, prompt.messages[1]["content"])
             if bad:
                 verdict.error = "; ".join(bad.values())
         elif task in ("title", "summary", "company"):
@@ -135,9 +135,10 @@ def arrive(item: dict[str, Any], papers: dict[str, Paper], *, mark_rejected: boo
             check_text(task, parse_answer(task, text), lang, source)
         elif task in STYLES:
             source = source_text(item, paper)
-            render_prompt(task, paper, lang, source)  # the prompt the answer replies to must render
+            prompt = render_prompt(task, paper, lang, source)  # what style_tasks sends for this paper
+            sent, from_abstract = prompt.messages[1]["content"], source is None
             try:
-                data = parse_style_answer(task, text, lang)
+                data = parse_style_answer(task, text, lang, sent, from_abstract=from_abstract)
             except AnswerError as exc:
                 if not mark_rejected:
                     raise
