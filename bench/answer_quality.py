@@ -131,19 +131,19 @@ def arrive(item: dict[str, Any], papers: dict[str, Paper], *, mark_rejected: boo
                 verdict.error = "; ".join(bad.values())
         elif task in ("title", "summary", "company"):
             prompt = render(task, [paper], lang)
-            source = paper.title if task == "title" else prompt.messages[1]["content"]
-            check_text(task, parse_answer(task, text), lang, source)
+            given = paper.title if task == "title" else prompt.messages[1]["content"]
+            check_text(task, parse_answer(task, text), lang, given)
         elif task in STYLES:
-            source = source_text(item, paper)
-            prompt = render_prompt(task, paper, lang, source)  # what style_tasks sends for this paper
-            sent, from_abstract = prompt.messages[1]["content"], source is None
+            full = source_text(item, paper)
+            prompt = render_prompt(task, paper, lang, full)  # what style_tasks sends for this paper
+            sent, from_abstract = prompt.messages[1]["content"], full is None
             try:
                 data = parse_style_answer(task, text, lang, sent, from_abstract=from_abstract)
             except AnswerError as exc:
                 if not mark_rejected:
                     raise
                 verdict.error, data = str(exc), extract_json(text)
-            report = check_answer(data, paper, source, lang)
+            report = check_answer(data, paper, full, lang)
             verdict.marks = [c.surface for c in report.unverified]
         else:
             raise ValueError(f"{item['id']}: unknown task {task!r}")

@@ -56,7 +56,7 @@ def test_faithfulness_precision_and_recall() -> None:
 
 
 def test_labelled_set_is_well_formed() -> None:
-    kinds = Counter()
+    kinds: Counter[str] = Counter()
     for item in LABELLED:
         assert set(item["papers"]) <= set(PAPERS), item["id"]
         origin = item["written_from"]

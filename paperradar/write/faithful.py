@@ -518,8 +518,8 @@ def mark_unverified(text: str, report: Report | dict[str, object], lang: str) ->
     if isinstance(report, Report):
         surfaces = [c.surface for c in report.unverified]
     else:
-        raw = report.get("unverified") or []
-        surfaces = [str(c["surface"]) for c in raw if isinstance(c, dict)]  # type: ignore[union-attr]
+        raw = report.get("unverified")
+        surfaces = [str(c["surface"]) for c in raw if isinstance(c, dict)] if isinstance(raw, list) else []
     surfaces = sorted({s for s in surfaces if s}, key=len, reverse=True)
     if not surfaces:
         return text
