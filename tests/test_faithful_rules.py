@@ -90,6 +90,16 @@ def test_initials_stay_inside_one_phrase() -> None:
     assert index.find("Fine-Tuning") == "fine-tuning"
 
 
+def test_initials_are_read_where_papers_spell_their_terms() -> None:
+    """Initials are read in the title and abstract (the first INITIALS_WORDS words), where a paper spells
+    out its terms: read anywhere in a long full text, they would spell most made-up 3-letter names."""
+    gr2 = PAPERS["2602.07774"]["abstract"]
+    assert SourceIndex(gr2).find_initials("SFT") == "supervised fine tuning"
+    assert SourceIndex("Results. " + "more text here. " * 300 + gr2).find_initials("SFT") is None
+    assert SourceIndex("sparse mixture of experts").find_initials("MoE") == "mixture of experts"
+    assert SourceIndex("sparse mixture of experts").find_initials("MOE") is None  # a capital is not "of"
+
+
 def test_generic_words_are_data() -> None:
     words = _words()
     assert {"ojt", "qps", "roi", "llm"} <= words.generic

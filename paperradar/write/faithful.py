@@ -295,6 +295,9 @@ def _name_like(token: str, language: str) -> bool:
 
 
 _WORD = re.compile(r"[a-z0-9]+")
+INITIALS_WORDS = 600  # title + abstract + comment, with room to spare (abstracts run to ~350 words)
+_GLUE_WORDS = "a an the of and or to for in on at by as via with from into"
+_GLUE = frozenset(_GLUE_WORDS.split())  # words a capital letter never stands for
 # Between two words of one phrase: spaces, hyphens, slashes. Anything else (",", ".", "(") ends the phrase,
 # so initials are never read across a clause ("... model. Then ..." does not spell MT).
 _PHRASE_GAP = re.compile(r"[\s/-]*")
@@ -342,16 +345,20 @@ class SourceIndex:
         return None
 
     def find_initials(self, abbreviation: str) -> str | None:
-        """The phrase whose word initials spell `abbreviation` ("SFT" -> "supervised fine-tuning")."""
-        letters = abbreviation.lower()
-        if letters.endswith("s") and sum(c.isupper() for c in abbreviation[:-1]) >= 2:
-            letters = letters[:-1]  # "VLMs"
-        n = len(letters)
-        for i in range(len(self.words) - n + 1):
-            window = self.words[i : i + n]
-            if all(w[0] == c and w[0].isalpha() for w, c in zip(window, letters, strict=True)) and not any(
-                self.phrase_break[i : i + n - 1]
-            ):
+        """The phrase whose word initials spell `abbreviation` ("SFT" -> "supervised fine-tuning"), looked
+        for in the first INITIALS_WORDS words only: every caller puts the title and abstract first, where a
+        paper spells out its terms, and initials read anywhere in a long full text would spell almost any
+        short made-up abbreviation. A capital never stands for "of", "the"...; a lower-case letter may
+        (the "o" of MoE is "of")."""
+        core = abbreviation[:-1] if abbreviation.endswith("s") and len(abbreviation) > 2 else abbreviation
+        n = len(core)
+        words = self.words[:INITIALS_WORDS]
+        for i in range(len(words) - n + 1):
+            window = words[i : i + n]
+            if all(
+                w[0] == c.lower() and w[0].isalpha() and (c.islower() or w not in _GLUE)
+                for w, c in zip(window, core, strict=True)
+            ) and not any(self.phrase_break[i : i + n - 1]):
                 return " ".join(window)
         return None
 
