@@ -72,7 +72,7 @@ GENERATED_LINE = re.compile(r"^\*\*(生成时间|生成日時|Generated)\*\*: .*
 ZYGOTE_SRC = r"""
 import json, os, select, sys, time
 import paperradar.cli, paperradar.pipeline
-for name in ("paperradar.write.openai_backend", "paperradar.write.styles.tasks", "paperradar.write.styles",
+for name in ("paperradar.llm.default_plugins.openai", "paperradar.write.styles.tasks", "paperradar.write.styles",
              "paperradar.sources.fulltext", "paperradar.publish.deliver", "paperradar.publish.deliver.chat",
              "sklearn.feature_extraction.text"):
     try:

@@ -74,7 +74,7 @@ def test_interest_bare_list_and_string_score_accepted() -> None:
 
 
 def test_check_text_summary_title_company() -> None:
-    with pytest.raises(AnswerError, match="3 to 4"):
+    with pytest.raises(AnswerError, match="3 to 5"):  # the prompt and schema say 3 to 5 (issue 15)
         check_text("summary", parse_answer("summary", '{"summary": "只有一句话。"}'), "zh")
     assert check_text(
         "title", parse_answer("title", '{"title": "SMES：可扩展的多任务推荐"}'), "zh", "SMES: X"

@@ -2,7 +2,7 @@
 llama.cpp server, Ollama...), and the task logic shared with the in-process llama.cpp backend.
 
 Tasks: "title" (translate into zh/ja; English titles need no translation, so en is unsupported),
-"summary" (3-4 sentences), "interest" (k papers per request; stored as {"score": n, "reason": "..."}),
+"summary" (3 to 5 sentences), "interest" (k papers per request; stored as {"score": n, "reason": "..."}),
 "company" (from affiliation text; stored as {"company": ... or null, "evidence": "..."}).
 
 `name` is the model name, which the store records with every text. All endpoints must serve the same
@@ -44,6 +44,7 @@ LLM_TASKS = ("interest", "title", "summary", "company")
 _REPAIR = (
     "Your answer could not be used: {error}. Reply again with only the JSON object the instructions ask for."
 )
+_CUT_OFF = "(an answer of {n} characters, cut off at the length limit; not repeated here)"
 _T = TypeVar("_T")
 
 
@@ -181,7 +182,7 @@ class ChatBackend:
 
         def validate(text: str) -> str:
             if task == "interest":
-                good, bad = check_interest(text, prompt.ids, lang)
+                good, bad = check_interest(text, prompt.ids, lang, source)
                 if bad:
                     raise AnswerError(next(iter(bad.values())))
                 return interest_content(good[prompt.ids[0]])
@@ -204,9 +205,13 @@ class ChatBackend:
             error = self._problem(reply, exc)
         log.info("LLM %s answer invalid (%s); asking once more", task, error)
         self.usage.repairs += 1
+        # The whole answer goes back, so the model can fix the one field that failed; never a cut-off one
+        # (a review cut at N characters came back as truncated JSON): an answer that hit the length limit
+        # is not repeated, only said to be cut off (roles still alternate for strict chat templates).
+        shown = reply.content if reply.finish_reason != "length" else _CUT_OFF.format(n=len(reply.content))
         repair = [
             *prompt.messages,
-            {"role": "assistant", "content": reply.content[:4000]},
+            {"role": "assistant", "content": shown},
             {"role": "user", "content": _REPAIR.format(error=error)},
         ]
         reply = await self._call(prompt, task, schema, repair)
@@ -239,7 +244,10 @@ class ChatBackend:
         good: dict[str, Any] = {}
         try:
             good, bad = await self._ask(
-                prompt, "interest", schema, lambda text: check_interest(text, prompt.ids, lang)
+                prompt,
+                "interest",
+                schema,
+                lambda text: check_interest(text, prompt.ids, lang, prompt.messages[1]["content"]),
             )
         except CallDeclined as d:
             if d.reason not in ("refused", "invalid"):

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from paperradar.text.source_index import SourceIndex
 
 LANGUAGE_NAMES = {"zh": "Simplified Chinese (简体中文)", "ja": "Japanese (日本語)", "en": "English"}
 
@@ -82,25 +85,41 @@ ANSWER_MODELS: dict[str, type[_Answer]] = {
 
 def response_schema(task: str, ids: list[str] | None = None) -> dict[str, Any]:
     """A JSON schema for response_format (OpenAI "strict" subset: every property required, no extras).
-    Ids are an enum, so a constrained decoder cannot invent one."""
-    string = {"type": "string"}
+    Ids are an enum, so a constrained decoder cannot invent one. Every limit check_text and check_interest
+    enforce is stated in a "description" too (the strict subset has no length keywords, but a description
+    reaches the model with the schema)."""
+
+    def string(description: str) -> dict[str, Any]:
+        return {"type": "string", "description": description}
+
     props: dict[str, Any]
     if task == "interest":
         item = {
             "type": "object",
             "properties": {
-                "id": {"type": "string", "enum": ids} if ids else string,
+                "id": {"type": "string", "enum": ids} if ids else string("the paper's id exactly as given"),
                 "score": {"type": "integer", "enum": [1, 2, 3, 4, 5]},
-                "reason": string,
+                "reason": string("one sentence in the language asked for"),
             },
             "required": ["id", "score", "reason"],
             "additionalProperties": False,
         }
-        props = {"items": {"type": "array", "items": item}}
+        props = {"items": {"type": "array", "items": item, "description": "one item per paper sent"}}
     elif task == "company":
-        props = {"company": {"type": ["string", "null"]}, "evidence": string}
+        props = {
+            "company": {
+                "type": ["string", "null"],
+                "description": "a company's name, or null when none is named",
+            },
+            "evidence": string("the exact words of the given text that name the company; empty when null"),
+        }
+    elif task == "summary":
+        low, high = SUMMARY_SENTENCES
+        props = {"summary": string(f"{low} to {high} sentences in the language asked for")}
+    elif task == "title":
+        props = {"title": string("only the translated title")}
     else:
-        props = {task: string}
+        props = {task: {"type": "string"}}
     return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
 
 
@@ -182,26 +201,67 @@ def script_counts(text: str) -> dict[str, int]:
     return counts
 
 
-def language_problem(text: str, language: str) -> str | None:
+# Latin words that make a text English prose, whatever the paper says: "we propose a ... with ..." copied
+# from an abstract is English, even when every word of it is in the abstract.
+_FUNCTION_TEXT = (
+    "a an the of and or to in on for with by from as at is are was were be been this that these those"
+)
+_FUNCTION_TEXT += (
+    " it its we our their they which who what how why not can will would should may might into than then"
+)
+_FUNCTION_WORDS = frozenset(_FUNCTION_TEXT.split())
+_LATIN_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:[-_.'&][A-Za-z0-9]+)*")
+
+
+@lru_cache(maxsize=16)
+def _source_index(source: str) -> SourceIndex:
+    return SourceIndex(source)
+
+
+def _latin_letters(text: str, source: str | SourceIndex | None) -> tuple[int, int]:
+    """(prose, terms): Latin letters of words that make a text English, and of terms that travel between
+    languages unchanged: names and codes ("GAUC", "BERT4Rec", "OneRec-Think") and any word the paper uses
+    ("pointwise", "Recall", "noisy items"), which a Chinese or Japanese text keeps as written."""
+    index = _source_index(source) if isinstance(source, str) and source else source or None
+    prose = terms = 0
+    for m in _LATIN_TOKEN.finditer(text):
+        token = m.group()
+        letters = sum(ch.isalpha() for ch in token)
+        named = any(ch.isdigit() for ch in token) or sum(ch.isupper() for ch in token) >= 2
+        if token.lower() in _FUNCTION_WORDS:
+            prose += letters
+        elif named or (isinstance(index, SourceIndex) and index.find(token) is not None):
+            terms += letters
+        else:
+            prose += letters
+    return prose, terms
+
+
+def language_problem(text: str, language: str, source: str | SourceIndex | None = None) -> str | None:
     """None when `text` plausibly is in `language`, else what is wrong (sent back in a repair request).
 
-    Ratios, not absolutes: Chinese and Japanese texts keep English acronyms and model names ("SMES：…",
-    "LLM"), so Latin letters are allowed as long as they do not dominate. Four Latin letters count as
-    one Han character (roughly one word each).
+    Ratios, not absolutes: Chinese and Japanese texts keep English acronyms, model names and metrics
+    ("SMES：…", "Recall@5 +2.4%、NDCG@5 +1.3%"), so Latin letters are allowed as long as they do not
+    dominate. Four Latin letters of prose count as one Han character (roughly one word each); terms count
+    a fifth of that: names and codes, and, given the paper's text as `source`, any word the paper uses.
+    A line with no Chinese or Japanese characters and no Latin prose (names, metrics, numbers) carries no
+    language to judge and passes.
     """
     c = script_counts(text)
     cjk = c["han"] + c["kana"]
     name = LANGUAGE_NAMES.get(language, language)
-    if language == "zh":
-        if c["han"] < 2 or c["han"] < c["latin"] / 4:
+    if language in ("zh", "ja"):
+        prose, terms = _latin_letters(text, source) if c["latin"] else (0, 0)
+        own = c["han"] if language == "zh" else cjk  # Chinese is judged by its Han characters alone
+        if c["hangul"]:
+            return f"the text looks Korean; write it in {name}"
+        if own < 2 and (prose or (language == "zh" and c["kana"])):
             return f"the text must be written in {name}"
-        if c["kana"] > 0.05 * cjk or c["hangul"]:
-            return f"the text looks Japanese or Korean; write it in {name}"
-        return None
-    if language == "ja":
-        if cjk < 2 or cjk < c["latin"] / 4 or c["hangul"]:
+        if own and own < prose / 4 + terms / 20:
             return f"the text must be written in {name}"
-        if c["kana"] == 0 and cjk >= 12:
+        if language == "zh" and c["kana"] > 0.05 * cjk:
+            return f"the text looks Japanese; write it in {name}"
+        if language == "ja" and c["kana"] == 0 and cjk >= 12:
             # Long Japanese text always has kana (particles); pure Han text of that length is Chinese.
             return f"the text looks Chinese (no kana); write it in {name}"
         return None
@@ -214,19 +274,41 @@ def language_problem(text: str, language: str) -> str | None:
 
 
 _SENTENCE_END = re.compile(r"[。！？!?]|\.(?=\s|$)")
+# Abbreviations whose period ends no sentence: "e.g. BERT", "vs. PLE", "et al. (2024)", "U.S. users".
+_NEVER_END_TEXT = (
+    "e.g i.e vs cf al approx incl resp esp fig figs eq eqs sec no nos vol dr mr mrs prof viz a.k.a"
+)
+_NEVER_END = frozenset((_NEVER_END_TEXT + " w.r.t u.s u.k ca").split())
+# Abbreviations that end a sentence when a capital follows: "... and so on, etc. The model ...".
+_MAY_END = frozenset(("etc", "inc", "ltd", "co", "corp", "jr", "sr"))
+_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 
 
 def sentence_count(text: str) -> int:
-    return len(_SENTENCE_END.findall(text.strip())) or 1
+    """Sentences of `text`: ends are 。！？!? and a period before a space or the end, except the period of
+    an abbreviation that cannot end a sentence there (a decimal point is never followed by a space)."""
+    text = text.strip()
+    count = 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.group() == "." and m.end() < len(text):
+            word = _WORD_BEFORE.search(text, 0, m.start())
+            before = word.group(1).lower() if word else ""
+            after = text[m.end() :].lstrip()[:1]
+            if before in _NEVER_END or (before in _MAY_END and not after.isupper()):
+                continue
+        count += 1
+    return count or 1
 
 
 # --- checks against the request ------------------------------------------------------------------------
 
 
 def check_interest(
-    text: str, ids: list[str], language: str
+    text: str, ids: list[str], language: str, source: str = ""
 ) -> tuple[dict[str, InterestItem], dict[str, str]]:
     """Splits a batch answer into ({id: item} usable, {id: problem}) for exactly the ids that were sent.
+    `source` is the papers' text as sent (the prompt's data blocks): terms from it do not make a reason
+    English ("LLM reasoning用于reranking").
 
     Items are validated one by one, so one bad score does not sink the other papers of the batch.
     Unknown ids are ignored (their papers show up as missing); a repeated id keeps its first item.
@@ -249,7 +331,7 @@ def check_interest(
         except ValidationError as exc:
             bad[rid] = f"item {rid}: {_explain(exc)}"
             continue
-        problem = language_problem(item.reason, language)
+        problem = language_problem(item.reason, language, source)
         if problem:
             bad[rid] = f"reason for {rid}: {problem}"
         else:
@@ -260,11 +342,18 @@ def check_interest(
     return good, bad
 
 
+# A summary's sentence count, as the prompt and the response schema state it. Counting is a heuristic (a
+# list or a semicolon changes it), so one sentence either side is accepted too.
+SUMMARY_SENTENCES = (3, 5)
+SUMMARY_ACCEPTED = (2, 6)
+
+
 def check_text(task: str, answer: _Answer, language: str, source: str = "") -> str:
-    """The content to store for title/summary/company, or AnswerError."""
+    """The content to store for title/summary/company, or AnswerError. `source` is what the prompt gave:
+    the English title (title), the paper's text (summary, company)."""
     if isinstance(answer, TitleAnswer):
         title = " ".join(answer.title.split())
-        problem = language_problem(title, language)
+        problem = language_problem(title, language, source)
         if problem:
             raise AnswerError(f"title: {problem}")
         if source and len(title) > 3 * len(source) + 20:
@@ -272,12 +361,14 @@ def check_text(task: str, answer: _Answer, language: str, source: str = "") -> s
         return title
     if isinstance(answer, SummaryAnswer):
         summary = " ".join(answer.summary.split())
-        problem = language_problem(summary, language)
+        problem = language_problem(summary, language, source)
         if problem:
             raise AnswerError(f"summary: {problem}")
         n = sentence_count(summary)
-        if not 2 <= n <= 6:
-            raise AnswerError(f"summary: write 3 to 4 sentences (got {n})")
+        low, high = SUMMARY_ACCEPTED
+        if not low <= n <= high:
+            want = "{} to {}".format(*SUMMARY_SENTENCES)
+            raise AnswerError(f"summary: write {want} sentences (got {n})")
         return summary
     if isinstance(answer, CompanyAnswer):
         evidence = " ".join(answer.evidence.split())

@@ -17,7 +17,7 @@ def check_env_name(value: str, key: str, example: str = "PAPERRADAR_SECRET") -> 
     value = value.strip()
     if SECRET_LIKE.search(value):
         raise ValueError(
-            f"{key} looks like the secret itself; put it in an environment variable and write that "
+            f"{key} looks like an API key or secret itself; put it in an environment variable and write that "
             f"variable's name here (e.g. {key} = '{example}')"
         )
     if not ENV_NAME.match(value):

@@ -13,6 +13,15 @@ Named things: Latin-script tokens that look like names (capitals after the first
 "MovieLens-1M", "BERT4Rec", "GPT-4o"; in Chinese/Japanese text any capitalised token, e.g. "Kuaishou"), and
 company names in any script via the gazetteer's aliases (快手 = Kuaishou = Kwai).
 
+A name is found in the sources when its letters and digits are those of consecutive whole words there,
+whatever the spacing, hyphens and case ("Qwen2.5-72B" = "Qwen 2.5 72B", "ColBERT v2" = "ColBERTv2"). Names
+joined by "/" are separate claims ("Contriever/E5/ColBERTv2"). An abbreviation is found when the initials
+of consecutive words spell it (SFT = "supervised fine-tuning", VLM = "visual-language model", MoE =
+"mixture of experts"). A hyphenated compound not in the sources as written is checked without its generic
+parts ("LLM-based", "ColBERT-style"). Generic words (AI, ROI, OJT, QPS...) are never claims: the lists are
+data, in faithful_words.toml. The sources are everything we know the paper says: title, abstract, comment,
+authors, affiliations, full text.
+
 The check never changes what the model said; `mark_unverified` adds a visible mark next to each claim it
 could not find, and the caller counts them per run.
 """
@@ -20,47 +29,40 @@ could not find, and the caller counts them per run.
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass, field
 from functools import cache
+from importlib import resources
 from typing import Literal
+
+from paperradar.text.source_index import SourceIndex
+from paperradar.text.source_index import fold as _fold
 
 ClaimKind = Literal["number", "entity"]
 
-# Generic words a plain-language explanation may use without the paper using them.
-_GENERIC_WORDS = "ai llm llms roi kpi kpis it api apis gpu gpus cpu cpus poc dx faq ok saas ui ux id ids pdf"
-_GENERIC_WORDS += " url urls html ab a/b vs q&a qa nlp ml dl ir ec b2b b2c ceo cto cio r&d arxiv etc sota oss"
-_GENERIC_WORDS += " csv json sql"
-_GENERIC = frozenset(_GENERIC_WORDS.split())
-# Abbreviations a plain-language text may use for what the paper spells out.
-_EXPANSIONS = {
-    "dau": ("daily active user",),
-    "daus": ("daily active user",),
-    "mau": ("monthly active user",),
-    "ctr": ("click-through rate", "click through rate"),
-    "cvr": ("conversion rate",),
-    "gmv": ("gross merchandise",),
-    "ann": ("approximate nearest neighbor", "approximate nearest neighbour"),
-    "moe": ("mixture-of-experts", "mixture of experts"),
-}
+WORDS_FILE = "faithful_words.toml"  # the generic words, compound affixes and irregular abbreviations
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    generic: frozenset[str]  # lower-case
+    affixes: frozenset[str]
+    expansions: dict[str, tuple[str, ...]]  # lower-case abbreviation -> what it may stand for
+
+
+@cache
+def _words() -> _Words:
+    """faithful_words.toml, shipped with the package (data, not code: see its header)."""
+    raw = tomllib.loads(resources.files("paperradar.write.checks").joinpath(WORDS_FILE).read_text("utf-8"))
+    generic = {w.lower() for group in raw.get("generic", {}).values() for w in group}
+    expansions = {k.lower(): tuple(v) for k, v in raw.get("expansions", {}).items()}
+    affixes = frozenset(a.lower() for a in raw.get("compound", {}).get("affixes", []))
+    return _Words(frozenset(generic), affixes, expansions)
+
+
 _MARK = {"zh": "【⚠ 未检验: {s}】", "ja": "【⚠ 未検証: {s}】", "en": "(⚠ unverified: {s})"}
 
 # --- normalization: same length as the input, so spans found in it are spans of the original ------------
-
-
-def _fold(text: str) -> str:
-    """Full-width ASCII to ASCII, ideographic space to space, Unicode minus to '-': one char for one char."""
-    out = []
-    for ch in text:
-        o = ord(ch)
-        if 0xFF01 <= o <= 0xFF5E:
-            out.append(chr(o - 0xFEE0))
-        elif o == 0x3000:
-            out.append(" ")
-        elif ch in "−–—":
-            out.append("-")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 # --- numbers ---------------------------------------------------------------------------------------------
@@ -113,8 +115,12 @@ _TIME_MS = {
 }
 _TIME_MS |= {"min": 60000, "minute": 60000, "分钟": 60000, "分間": 60000, "h": 3600000, "hr": 3600000}
 _TIME_MS |= {"hour": 3600000, "小时": 3600000, "時間": 3600000}
-# A Latin name-like token: starts with a letter, parts joined by - _ . / & ' ("Llama-3.1-8B", "Q&A").
-_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:[-_./&'][A-Za-z0-9]+)*")
+# A Latin name-like token: starts with a letter, parts joined by - _ . & ' ("Llama-3.1-8B", "Q&A"). A "/"
+# separates names ("Contriever/E5/ColBERTv2" is three claims).
+_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:[-_.&'][A-Za-z0-9]+)*")
+# "CPU-75%": a name, then a signed number with a unit, not a name "CPU-75" that would hide the number.
+_SIGNED_TAIL = re.compile(r"-\d+(?:\.\d+)?$")
+_UNIT_AFTER = re.compile(r"\s?(?:%|倍|个百分点|百分点|ポイント|pp(?![A-Za-z])|x(?![A-Za-z0-9])|×|percent)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,14 +154,27 @@ def _scale(chars: str) -> float:
     return value
 
 
+def _name_spans(folded: str) -> list[tuple[int, int]]:
+    """(start, end) of every name-like token of a folded text, a signed number with a unit split off the
+    end ("CPU-75%" is the name CPU and -75%)."""
+    spans = []
+    for m in _TOKEN.finditer(folded):
+        start, end = m.span()
+        tail = _SIGNED_TAIL.search(m.group())
+        if tail and _UNIT_AFTER.match(folded, end):
+            end = start + tail.start()
+        spans.append((start, end))
+    return spans
+
+
 def quantities(text: str) -> list[Quantity]:
     """Every number in `text` with its unit folded into (kind, value). Spans index into `text`."""
     folded = _fold(text)
     # Digits inside names ("Llama-3.1-8B", "top-10", "BERT4Rec") are part of the name, not numbers.
     masked = list(folded)
-    for m in _TOKEN.finditer(folded):
-        if any(c.isdigit() for c in m.group()):
-            masked[m.start() : m.end()] = "_" * (m.end() - m.start())
+    for start, end in _name_spans(folded):
+        if any(c.isdigit() for c in folded[start:end]):
+            masked[start:end] = "_" * (end - start)
     masked_text = "".join(masked)
     out: list[Quantity] = []
     for m in _NUMBER.finditer(masked_text):
@@ -255,7 +274,8 @@ def _is_cjk(text: str) -> bool:
 
 
 def _name_like(token: str, language: str) -> bool:
-    if token.lower() in _GENERIC or token.lower().rstrip("s") in _GENERIC or len(token) < 2:
+    words = _words()
+    if len(token) < 2 or token.lower() in words.generic or token.lower().rstrip("s") in words.generic:
         return False
     if any(c.isdigit() for c in token) or any(c.isupper() for c in token[1:]):
         return True
@@ -263,21 +283,59 @@ def _name_like(token: str, language: str) -> bool:
     return language in ("zh", "ja") and token[0].isupper()
 
 
-def _source_has(token: str, source_lower: str) -> str | None:
-    parts = [re.escape(p) for p in re.split(r"[-_\s/.]+", token.lower()) if p]
-    if not parts:
-        return None
-    pattern = r"(?<![a-z0-9])" + r"[-_\s/.]*".join(parts) + r"s?(?![a-z0-9])"
-    m = re.search(pattern, source_lower)
-    if m is None and token.lower().endswith("s") and len(token) > 3:  # "LLMs" for a paper that says "LLM"
-        return _source_has(token[:-1], source_lower)
-    return m.group() if m else None
+_WORD = re.compile(r"[a-z0-9]+")
 
 
-def _alias_in(alias: str, source: str, source_lower: str) -> bool:
+def _abbreviation(token: str) -> bool:
+    """Letters only, 2 to 6 of them (a plural "s" aside), at least two capitals: SFT, MoE, VLMs, dLLM."""
+    core = token[:-1] if token.endswith("s") and len(token) > 2 else token
+    return core.isalpha() and 2 <= len(core) <= 6 and sum(c.isupper() for c in core) >= 2
+
+
+def _find_name(token: str, index: SourceIndex) -> str | None:
+    """Where the sources support the name `token`: as written, by its initials, by a listed expansion,
+    or (a hyphenated compound) without its generic parts. None when they do not."""
+    found = index.find(token)
+    if found is None and _abbreviation(token):
+        found = index.find_initials(token)
+    for expansion in _words().expansions.get(token.lower(), ()) if found is None else ():
+        found = index.find(expansion) or found
+    return found
+
+
+def _without_affixes(token: str) -> str | None:
+    """A hyphenated compound without its generic parts ("LLM-based" -> "LLM"); None when it has none."""
+    parts = token.split("-")
+    kept = [p for p in parts if p.lower() not in _words().affixes]
+    return "-".join(kept) if 0 < len(kept) < len(parts) else ("" if not kept else None)
+
+
+def _alias_in(alias: str, index: SourceIndex) -> bool:
     if _is_cjk(alias):
-        return alias in source
-    return _source_has(alias, source_lower) is not None
+        return alias in index.text
+    return index.find(alias) is not None
+
+
+# A piece that may continue a name across a space: a version or size ("Qwen 2.5 72B", "ColBERT v2").
+_NAME_PIECE = re.compile(r"[ \-](?:[vV]?\d+(?:\.\d+)*[A-Za-z]{0,2})(?![A-Za-z0-9])")
+
+
+def _extended_name(folded: str, start: int, end: int, index: SourceIndex) -> tuple[int, str] | None:
+    """The longest run of the name at [start, end) plus version/size pieces ("Qwen" + " 2.5" + " 72B")
+    that the sources spell as one name, as (its end, the source's spelling); None when none is longer."""
+    ends = []
+    at = end
+    for _ in range(3):
+        m = _NAME_PIECE.match(folded, at)
+        if m is None:
+            break
+        at = m.end()
+        ends.append(at)
+    for stop in reversed(ends):
+        found = index.find(folded[start:stop])
+        if found is not None:
+            return stop, found
+    return None
 
 
 # --- the report ------------------------------------------------------------------------------------------
@@ -316,50 +374,72 @@ class Report:
         }
 
 
-def check_faithfulness(text: str, sources: list[str], lang: str) -> Report:
-    """Every checked number and name in `text`, and whether `sources` (paper title, abstract, full text,
-    table cells...) support it. Each distinct surface form is one claim."""
-    source = "\n".join(s for s in sources if s)
-    source_lower = _fold(source).lower()
-    source_qs = quantities(source)
-    items: dict[tuple[str, str], Claim] = {}
-    for q in quantities(text):
-        if not _claimed(q):
-            continue
-        surface = text[q.start : q.end].strip()
-        if ("number", surface) in items:
-            continue
-        hit = next((s for s in source_qs if _matches(q, s)), None)
-        matched = source[hit.start : hit.end].strip() if hit else None
-        items[("number", surface)] = Claim("number", surface, hit is not None, matched)
-    by_alias, by_company = _company_aliases()
+def check_faithfulness(text: str, sources: list[str] | SourceIndex, lang: str) -> Report:
+    """Every checked number and name in `text`, and whether `sources` (paper title, abstract, authors,
+    affiliations, full text, table cells...) support it. Each distinct surface form is one claim."""
+    index = sources if isinstance(sources, SourceIndex) else SourceIndex(sources)
     folded = _fold(text)
+    items: dict[tuple[str, str], Claim] = {}
+    by_alias, by_company = _company_aliases()
     seen_companies: set[str] = set()
+    inside_names: list[tuple[int, int]] = []  # "Qwen 2.5 72B" found as one name: its numbers are no claims
+
+    def claim(kind: ClaimKind, surface: str, found: str | None) -> None:
+        if (kind, surface) not in items:
+            items[(kind, surface)] = Claim(kind, surface, found is not None, found)
 
     def company_claim(surface: str, key: str) -> None:
         if key in seen_companies:
             return
         seen_companies.add(key)
-        found = next((a for a in by_company[key] if _alias_in(a, source, source_lower)), None)
-        items[("entity", surface)] = Claim("entity", surface, found is not None, found)
+        found = next((a for a in by_company[key] if _alias_in(a, index)), None)
+        claim("entity", surface, found)
 
-    for m in _TOKEN.finditer(folded):
-        token = text[m.start() : m.end()]
+    skip_to = 0
+    for start, end in _name_spans(folded):
+        if start < skip_to:
+            continue
+        token = text[start:end]
+        if token.endswith(("'s", "\u2019s")):  # "Kuaishou's": the name is Kuaishou
+            token, end = token[:-2], end - 2
+        if len(token) < 2:
+            continue
         # A lower-case "apple" or "meta" is a word, not the company.
         key = by_alias.get(token.lower()) if token[0].isupper() else None
         if key is not None:
             company_claim(token, key)
             continue
-        if not _name_like(token, lang) or ("entity", token) in items:
+        longer = _extended_name(folded, start, end, index)
+        if longer is not None:
+            skip_to = longer[0]
+            inside_names.append((start, longer[0]))
+            claim("entity", text[start : longer[0]], longer[1])
             continue
-        found = _source_has(token, source_lower)
-        for expansion in _EXPANSIONS.get(token.lower(), ()) if found is None else ():
-            found = _source_has(expansion, source_lower) or found
-        items[("entity", token)] = Claim("entity", token, found is not None, found)
+        if not _name_like(token, lang):
+            continue
+        found = _find_name(token, index)
+        if found is None and "-" in token:
+            head = _without_affixes(token)
+            if head == "" or (head and not _name_like(head, lang)):
+                continue  # only generic words: "LLM-based"
+            if head:
+                found = _find_name(head, index)
+        claim("entity", token, found)
     for alias in sorted((a for a in by_alias if _is_cjk(a)), key=len, reverse=True):
         if alias in text:
             company_claim(alias, by_alias[alias])
-    return Report(list(items.values()))
+    source_qs = quantities(index.text)
+    numbers: dict[tuple[str, str], Claim] = {}
+    for q in quantities(text):
+        if not _claimed(q) or any(s <= q.start and q.end <= e for s, e in inside_names):
+            continue
+        surface = text[q.start : q.end].strip()
+        if ("number", surface) in numbers:
+            continue
+        hit = next((s for s in source_qs if _matches(q, s)), None)
+        matched = index.text[hit.start : hit.end].strip() if hit else None
+        numbers[("number", surface)] = Claim("number", surface, hit is not None, matched)
+    return Report(list(numbers.values()) + list(items.values()))
 
 
 def mark_unverified(text: str, report: Report | dict[str, object], lang: str) -> str:
@@ -368,8 +448,8 @@ def mark_unverified(text: str, report: Report | dict[str, object], lang: str) ->
     if isinstance(report, Report):
         surfaces = [c.surface for c in report.unverified]
     else:
-        raw = report.get("unverified") or []
-        surfaces = [str(c["surface"]) for c in raw if isinstance(c, dict)]  # type: ignore[union-attr]
+        raw = report.get("unverified")
+        surfaces = [str(c["surface"]) for c in raw if isinstance(c, dict)] if isinstance(raw, list) else []
     surfaces = sorted({s for s in surfaces if s}, key=len, reverse=True)
     if not surfaces:
         return text

@@ -36,15 +36,22 @@ from paperradar.models import GeneratedText, Paper, SourceText, Usage
 from paperradar.text.style_labels import TOPIC_KEYS
 from paperradar.text.tokens import estimate_tokens
 from paperradar.write.checks.faithful import Report, check_faithfulness
-from paperradar.write.styles.schemas import parse_style_answer, prose_fields, response_schema
+from paperradar.write.styles.schemas import LIMITS, parse_style_answer, prose_fields, response_schema
 
 log = logging.getLogger(__name__)
 
 STYLE_TASKS = ("style:highlight", "style:review", "style:dialogue")
 # Bump when the code around the prompts changes what is sent or how answers are checked.
-STYLE_PROMPT_VERSION = "1"
+STYLE_PROMPT_VERSION = "2"
 # Styles whose prompt carries the full text (the highlight works from the abstract: cheaper, and enough).
 FULLTEXT_STYLES = frozenset({"review", "dialogue"})
+# What each style's prompt carries besides the title and abstract: only what the style uses (the
+# highlight names no authors and no venue, so it is sent neither).
+STYLE_INPUTS = {
+    "highlight": frozenset({"affiliations"}),
+    "review": frozenset({"authors", "affiliations", "comment", "fulltext"}),
+    "dialogue": frozenset({"authors", "affiliations", "comment", "fulltext"}),
+}
 
 _env = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
 
@@ -63,17 +70,25 @@ def render_prompt(style: str, paper: Paper, language: str, source: SourceText | 
     pid = safe_id(paper.arxiv_id)
     use_full = style in FULLTEXT_STYLES and source is not None and bool(source.text)
     affiliations = list(paper.affiliations) or list(source.affiliations if source else ())
+    inputs = STYLE_INPUTS.get(style, frozenset())
     data = {
         "id": pid,
         "title": defuse(paper.title),
-        "authors": defuse(", ".join(paper.authors[:12]) + (" et al." if len(paper.authors) > 12 else "")),
-        "affiliations": defuse("; ".join(affiliations)),
-        "comment": defuse(paper.comment or ""),
+        "authors": defuse(", ".join(paper.authors[:12]) + (" et al." if len(paper.authors) > 12 else ""))
+        if "authors" in inputs
+        else "",
+        "affiliations": defuse("; ".join(affiliations)) if "affiliations" in inputs else "",
+        "comment": defuse(paper.comment or "") if "comment" in inputs else "",
         "abstract": defuse(paper.abstract),
         "fulltext": _defuse_lines(source.text) if use_full and source else "",
         "source": source.origin if use_full and source else "abstract",
     }
-    ctx = {"language": LANGUAGE_NAMES.get(language, language), "topics": ", ".join(TOPIC_KEYS), "p": data}
+    ctx = {
+        "language": LANGUAGE_NAMES.get(language, language),
+        "topics": ", ".join(TOPIC_KEYS),
+        "limits": LIMITS,  # the validator's limits, stated in the prompt in words
+        "p": data,
+    }
     system = _env.from_string(prompt_source(f"{style}.system.j2")).render(ctx).strip()
     user = _env.from_string(prompt_source("paper.user.j2")).render(ctx).strip()
     messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
@@ -101,7 +116,8 @@ def style_template_hash(style: str, language: str, params: Mapping[str, Any], fu
 
 def check_answer(data: dict[str, Any], paper: Paper, source: SourceText | None, language: str) -> Report:
     """Faithfulness of every prose field of an answer against everything we know the paper says."""
-    sources = [paper.title, paper.abstract, paper.comment or "", *paper.affiliations]
+    # Authors too: a text that credits "Dillon Davis et al." names people the paper names.
+    sources = [paper.title, paper.abstract, paper.comment or "", *paper.authors, *paper.affiliations]
     if source is not None:
         sources += [*source.checks, source.text, *source.affiliations]
     text = "\n".join(value for _, value in prose_fields(data))
@@ -179,12 +195,14 @@ class StyleBackend:
         style = req.task.split(":", 1)[1]
         source = self.sources.get(req.paper.arxiv_id) if style in FULLTEXT_STYLES else None
         prompt = render_prompt(style, req.paper, req.language, source)
+        from_abstract = source is None or not source.text  # the review then has a shorter schema
+        sent = prompt.messages[1]["content"]
         try:
             data = await chat._ask(
                 prompt,
                 f"style_{style}",  # the wire name: response_format names allow [A-Za-z0-9_-] only
-                response_schema(style),
-                lambda text: parse_style_answer(style, text, req.language),
+                response_schema(style, from_abstract),
+                lambda text: parse_style_answer(style, text, req.language, sent, from_abstract=from_abstract),
             )
         except CallDeclined as d:
             return Declined(d.reason, d.detail)
