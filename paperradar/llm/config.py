@@ -59,7 +59,7 @@ class EndpointConfig(_Section):
     def _check_env_name(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
-        return check_env_name(value, "api_key_env", "OPENAI_API_KEY")
+        return check_env_name(value, "api_key_env", "OPENAI_API_KEY", what="an API key")
 
     @field_validator("params")
     @classmethod

@@ -12,12 +12,12 @@ ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SECRET_LIKE = re.compile(r"://|^(sk-|sk_|xox[abp]-|AIza|hf_|gsk_|xai-)|^[A-Za-z0-9_\-]{40,}$")
 
 
-def check_env_name(value: str, key: str, example: str = "PAPERRADAR_SECRET") -> str:
+def check_env_name(value: str, key: str, example: str = "PAPERRADAR_SECRET", what: str = "the secret") -> str:
     """`value` stripped, or ValueError saying what to write instead (never repeating a secret)."""
     value = value.strip()
     if SECRET_LIKE.search(value):
         raise ValueError(
-            f"{key} looks like an API key or secret itself; put it in an environment variable and write that "
+            f"{key} looks like {what} itself; put it in an environment variable and write that "
             f"variable's name here (e.g. {key} = '{example}')"
         )
     if not ENV_NAME.match(value):
