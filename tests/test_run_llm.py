@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import cli
 from tests.fake_llm import FakeLLM, Fault
 from tests.fake_llm_styles import fake_style_llm  # noqa: F401  (fixture)
-from tests.test_pipeline import cli
 
 KEY = "sk-test-7d1f0c2b9e8a4c55"
 

@@ -7,8 +7,8 @@ import json
 import sqlite3
 
 from tests.arxiv_server import ArxivServer, Reply, synthetic_day
+from tests.cli_runner import cli
 from tests.fake_llm_styles import FULLTEXT_FIXTURES, FakeStyleLLM, fake_style_llm  # noqa: F401
-from tests.test_pipeline import cli
 
 BANDS = (
     "[[styles.bands]]\nstyle = 'highlight'\ntop = 4\n[[styles.bands]]\nstyle = 'review'\ntop = 2\n"
