@@ -12,6 +12,10 @@ from paperradar.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
+# Fixtures defined next to the helpers they serve, registered here once so that no test module imports a
+# fixture by name (the launcher of real paperradar processes: `launcher`).
+pytest_plugins = ["tests.process_rig"]
+
 
 @pytest.fixture
 def write_config(tmp_path: Path):
