@@ -3,7 +3,7 @@
 - `SMTPServer`: aiosmtpd on 127.0.0.1, port 0, in its own event-loop thread; plain, STARTTLS or implicit
   TLS with a throw-away CA made by trustme; scripted replies (451, 550…) and a login check.
 - `WebhookServer`: a loopback HTTP server that records every request and answers from a script.
-- digests built from the real cs.IR records in tests/fixtures (via tests.test_publish_fixtures), and a
+- digests built from the real cs.IR records in tests/fixtures (via tests.publish_fixtures), and a
   hostile one from tests/fixtures/deliver/hostile.json.
 """
 
@@ -32,7 +32,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 from paperradar.models import GeneratedText
 from paperradar.publish import render_digest
 from paperradar.publish.deliver import DigestMessage, from_digest
-from tests.test_publish_fixtures import build_digest, many_papers
+from tests.publish_fixtures import build_digest, many_papers
 
 HOSTILE = json.loads((Path(__file__).parent / "fixtures" / "deliver" / "hostile.json").read_text("utf-8"))
 SMTP_USER = "digest@example.com"
