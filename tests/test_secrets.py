@@ -19,9 +19,9 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.deliver_servers import Reply, WebhookServer
 from tests.fake_llm import Fault
 from tests.process_rig import Launcher, Rig
-from tests.test_deliver_servers import Reply, WebhookServer
 
 KEY_ENV = "RADAR_SECRET_TEST_KEY"
 HOOK_ENV = "RADAR_SECRET_TEST_HOOK"
