@@ -14,7 +14,7 @@ from paperradar.llm.default_plugins.openai import OpenAIBackend
 from paperradar.llm.seam import WriteRequest
 from paperradar.models import GeneratedText
 from tests.fake_llm import FakeLLM, fake_llm
-from tests.test_llm_backend import real_papers
+from tests.llm_backend_setup import real_papers
 
 __all__ = ["fake_llm"]  # the fixture is used by name below
 

@@ -9,7 +9,7 @@ import time
 from paperradar.llm import write_texts
 from paperradar.store import Store
 from tests.fake_llm import FakeLLM, Fault, fake_llm  # noqa: F401  (fixture)
-from tests.test_llm_backend import backend, papers, reqs
+from tests.llm_backend_setup import backend, papers, reqs
 
 
 def test_on_result_reports_each_answer_before_the_slowest(fake_llm: FakeLLM) -> None:  # noqa: F811
