@@ -24,7 +24,7 @@ from paperradar.text.extractive import split_sentences
 from paperradar.text.tokens import estimate_tokens
 from tests.arxiv_server import ArxivServer, Reply, arxiv_server
 from tests.fake_llm_styles import FULLTEXT_FIXTURES
-from tests.test_sources_http import FakeTime  # the clock that only moves when the client sleeps
+from tests.fake_time import FakeTime  # the clock that only moves when the client sleeps
 
 __all__ = ["arxiv_server"]  # the fixture is used by name below
 
