@@ -15,13 +15,11 @@ from paperradar.llm.config import LLMConfig
 from paperradar.llm.default_plugins.openai import OpenAIBackend
 from paperradar.llm.seam import Declined, WriteRequest
 from paperradar.models import GeneratedText, Paper
-from tests.fake_llm import FakeLLM, Fault, fake_llm
+from tests.fake_llm import FakeLLM, Fault
 from tests.llm_backend_setup import PROFILE, backend, papers, reqs
 
 # bench/run.py imports real_papers from this module: re-exported until it imports tests.llm_backend_setup.
 from tests.llm_backend_setup import real_papers as real_papers
-
-__all__ = ["fake_llm"]  # the fixture is used by name below
 
 
 def expected_score(pid: str) -> int:

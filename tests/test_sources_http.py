@@ -11,10 +11,8 @@ import pytest
 from paperradar import __version__
 from paperradar.errors import EXIT_NETWORK, NetworkError
 from paperradar.sources.http import MAX_WAIT, HTTPStatusError, PoliteClient, parse_retry_after, user_agent
-from tests.arxiv_server import ArxivServer, Reply, arxiv_server, unused_port
+from tests.arxiv_server import ArxivServer, Reply, unused_port
 from tests.fake_time import FakeTime
-
-__all__ = ["arxiv_server"]  # the fixture is used by name below
 
 
 def make_client(fake: FakeTime, **kwargs: object) -> PoliteClient:
