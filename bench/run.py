@@ -149,7 +149,7 @@ def bench_llm(n: int = 200, latency: float = 0.2, concurrency: int = 16) -> dict
     from paperradar.llm.default_plugins.openai import OpenAIBackend
     from paperradar.store import Store
     from tests.fake_llm import FakeLLM
-    from tests.test_llm_backend import real_papers
+    from tests.llm_backend_setup import real_papers
 
     base = real_papers(16)
     papers = [replace(base[i % len(base)], arxiv_id=f"2602.{i:05d}") for i in range(n)]

@@ -1,8 +1,8 @@
 """A loopback HTTP server that plays arXiv: replays recorded responses, scripted failures, and synthetic days.
 
-Usage in tests (the fixture is defined here; import it explicitly):
+Usage in tests (the `arxiv_server` fixture is defined here and registered in tests/conftest.py):
 
-    from tests.arxiv_server import ArxivServer, Reply, arxiv_server, fixture_reply
+    from tests.arxiv_server import ArxivServer, Reply, fixture_reply
 
     def test_x(arxiv_server: ArxivServer) -> None:
         arxiv_server.route("/api/query", Reply(status=429), fixture_reply("api_2026/id_1605.08386_s0_m100_199195aa31ad.xml"))

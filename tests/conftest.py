@@ -12,6 +12,16 @@ from paperradar.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
+# Fixtures defined next to the servers and processes they start, registered here once so that no test
+# module imports a fixture by name: arxiv_server, fake_llm, fake_style_llm, dialect_server, launcher.
+pytest_plugins = [
+    "tests.arxiv_server",
+    "tests.fake_llm",
+    "tests.fake_llm_styles",
+    "tests.llm_dialect_server",
+    "tests.process_rig",
+]
+
 
 @pytest.fixture
 def write_config(tmp_path: Path):

@@ -1,6 +1,6 @@
 """A fake OpenAI-compatible server for the LLM tests: real HTTP on 127.0.0.1 (port 0), in a thread.
 
-    from tests.fake_llm import FakeLLM, Fault, fake_llm   # fake_llm is a pytest fixture
+    from tests.fake_llm import FakeLLM, Fault   # the fake_llm fixture is registered in tests/conftest.py
 
     def test_x(fake_llm: FakeLLM) -> None:
         fake_llm.add(Fault("429", retry_after=1), Fault("500", times=2, task="summary"))

@@ -1,7 +1,7 @@
 """The fake OpenAI-compatible server (tests/fake_llm.py) taught the style tasks: real HTTP, answers derived
 from the request so tests can predict them.
 
-    from tests.fake_llm_styles import FakeStyleLLM, fake_style_llm   # fake_style_llm is a pytest fixture
+    from tests.fake_llm_styles import FakeStyleLLM   # the fake_style_llm fixture: see tests/conftest.py
 
 A style request is recognised by its response_format name ("paperradar_style_review") or, without a
 schema, by its system prompt. The answer is built from the <paper> block: the first word of the title

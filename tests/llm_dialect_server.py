@@ -1,6 +1,6 @@
 """Replays how real OpenAI-compatible providers answer: real HTTP on 127.0.0.1 (port 0), in a thread.
 
-    from tests.llm_dialect_server import DialectServer, dialect_server   # dialect_server: pytest fixture
+    from tests.llm_dialect_server import DialectServer   # dialect_server fixture: see tests/conftest.py
 
     def test_x(dialect_server) -> None:
         server = dialect_server("deepseek_reasoner")          # tests/fixtures/llm_dialects/<name>.json

@@ -3,6 +3,7 @@ contracts in pyproject.toml), no import cycle, all SQL in store/, and stages tha
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -86,5 +87,33 @@ def test_no_stage_takes_the_whole_config_untyped() -> None:
         for path in sorted(PACKAGE.rglob("*.py"))
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if seam.search(line)
+    ]
+    assert offenders == []
+
+
+def _imported_modules(tree: ast.Module) -> list[tuple[int, str]]:
+    """Every module an import statement names, at any depth (lazy imports inside functions count)."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = ("tests." if node.level else "") + (node.module or "")  # tests/ is the only package here
+            base = base.rstrip(".")
+            if base == "tests":  # `from tests import test_x`: the names are modules
+                found += [(node.lineno, f"tests.{alias.name}") for alias in node.names]
+            else:
+                found.append((node.lineno, base))
+    return found
+
+
+def test_no_test_module_imports_another() -> None:
+    # Helpers shared between test modules live in support modules (tests/*.py without the test_ prefix)
+    # and fixtures are registered in tests/conftest.py, so no test module depends on another's internals.
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}: imports {name}"
+        for path in sorted((ROOT / "tests").glob("test_*.py"))
+        for line, name in _imported_modules(ast.parse(path.read_text(encoding="utf-8"), str(path)))
+        if name.startswith("tests.test_")
     ]
     assert offenders == []

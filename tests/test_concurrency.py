@@ -1,6 +1,6 @@
 """Two `paperradar run` on one database at once: the second exits 6 with a one-line error (or, with --wait,
 queues behind the first and then finishes); the database stays intact and the digest is the one a single
-run writes. Real processes (forked from the warm launcher of tests/test_crash_resume.py), real SQLite."""
+run writes. Real processes (forked from the warm launcher of tests/process_rig.py), real SQLite."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_crash_resume import (
+from tests.process_rig import (
     DAY,
     TOP_N,
     Child,
@@ -17,7 +17,6 @@ from tests.test_crash_resume import (
     Rig,
     check_database,
     db_rows,
-    launcher,  # noqa: F401  (module fixture)
     mask_generated,
     output_files,
 )
@@ -26,7 +25,7 @@ DIGEST = f"out/digests/{DAY}.zh.md"
 
 
 @pytest.fixture
-def slow_rig(launcher: Launcher):  # noqa: F811
+def slow_rig(launcher: Launcher):
     # 0.1 s per model answer: the first run holds the database for about a second while it writes.
     rig = Rig(launcher, latency=0.1, n_papers=30)
     try:

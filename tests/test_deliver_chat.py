@@ -24,7 +24,7 @@ from paperradar.publish.deliver.chat import (
     slack_payloads,
     wecom_payloads,
 )
-from tests.test_deliver_servers import (
+from tests.deliver_servers import (
     SLACK_PATH,
     WECOM_PATH,
     Reply,

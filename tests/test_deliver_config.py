@@ -22,8 +22,8 @@ from paperradar.publish.deliver import (
 )
 from paperradar.publish.deliver.config import TEMPLATE
 from paperradar.publish.deliver.mail import build_email
-from tests.test_deliver_servers import hostile_digest, message_for, zh_message
-from tests.test_publish_fixtures import SMES, build_digest
+from tests.deliver_servers import hostile_digest, message_for, zh_message
+from tests.publish_fixtures import SMES, build_digest
 
 FULL = """
 [delivery]

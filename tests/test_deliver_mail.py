@@ -12,7 +12,7 @@ import pytest
 
 from paperradar.publish.deliver import DeliveryConfig, deliver
 from paperradar.publish.deliver.mail import render_html
-from tests.test_deliver_servers import (
+from tests.deliver_servers import (
     SMTP_PASSWORD,
     SMTP_USER,
     TLS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from paperradar.text.extractive import EXTRACTIVE_VERSION, split_sentences, summarize
-from tests.test_publish_fixtures import GR2, SMES, SPGL, load_records
+from tests.publish_fixtures import GR2, SMES, SPGL, load_records
 
 ABSTRACTS = {r["id"]: r["abstract"] for r in load_records()}
 

@@ -9,9 +9,7 @@ from paperradar.publish.style_render import render_style, write_style
 from paperradar.write.checks.faithful import Claim, Report, check_faithfulness, mark_unverified
 from paperradar.write.styles.stored import count_unverified, report_of
 from tests.fake_llm import Fault
-from tests.fake_llm_styles import FakeStyleLLM, fake_style_llm, sample_papers, smes_source, style_backend
-
-__all__ = ["fake_style_llm"]  # the fixture is used by name below
+from tests.fake_llm_styles import FakeStyleLLM, sample_papers, smes_source, style_backend
 
 ABSTRACTS = {p.arxiv_id: p.abstract for p in sample_papers(
     "2602.09386", "2602.07309", "2602.09935", "2602.06935", "2602.14706", "2602.12510"

@@ -22,11 +22,9 @@ from paperradar.sources.fulltext import (
 from paperradar.sources.http import PoliteClient
 from paperradar.text.extractive import split_sentences
 from paperradar.text.tokens import estimate_tokens
-from tests.arxiv_server import ArxivServer, Reply, arxiv_server
+from tests.arxiv_server import ArxivServer, Reply
 from tests.fake_llm_styles import FULLTEXT_FIXTURES
-from tests.test_sources_http import FakeTime  # the clock that only moves when the client sleeps
-
-__all__ = ["arxiv_server"]  # the fixture is used by name below
+from tests.fake_time import FakeTime  # the clock that only moves when the client sleeps
 
 HTML = (FULLTEXT_FIXTURES / "2602.09386v1.html").read_bytes()
 HTML_TYPE = "text/html; charset=utf-8"

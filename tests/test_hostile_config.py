@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from paperradar.config import load_config
-from tests.test_pipeline import cli
+from tests.cli_runner import cli
 
 # A complete config with every section and channel filled in: valid as a whole, so that a case changes
 # exactly one thing and the error must be about that one thing.

@@ -31,7 +31,7 @@ from paperradar.sources.fulltext import fetch_fulltext, parse_html
 from paperradar.sources.ids import from_safe_filename, parse_arxiv_id, safe_filename
 from paperradar.sources.rss import parse_rss
 from paperradar.store import Store
-from tests.test_pipeline import cli
+from tests.cli_runner import cli
 
 ARXIV = Path(__file__).parent / "fixtures" / "arxiv"
 RSS = (ARXIV / "rss_cs.LG+cs.AI+cs.CL+stat.ML.xml").read_bytes()

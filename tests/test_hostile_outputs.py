@@ -28,10 +28,10 @@ import pytest
 from markdown_it import MarkdownIt
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.cli_runner import cli
+from tests.deliver_servers import SMTPServer, WebhookServer
 from tests.fake_llm import Call, Fault
 from tests.fake_llm_styles import FakeStyleLLM
-from tests.test_deliver_servers import SMTPServer, WebhookServer
-from tests.test_pipeline import cli
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile" / "injection.jsonl"
 DAY = "2026-03-02"

@@ -15,36 +15,8 @@ from paperradar.llm.config import LLMConfig
 from paperradar.llm.default_plugins.openai import OpenAIBackend
 from paperradar.llm.seam import Declined, WriteRequest
 from paperradar.models import GeneratedText, Paper
-from tests.fake_llm import FakeLLM, Fault, fake_llm
-
-__all__ = ["fake_llm"]  # the fixture is used by name below
-
-PROFILE = "Industrial recommendation: retrieval, ranking, CTR prediction, generative recommendation."
-FIXTURE = Path(__file__).parent / "fixtures" / "llm_abstracts.jsonl"
-
-
-def real_papers(n: int = 16) -> list[Paper]:
-    rows = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines()]
-    return [Paper(r["id"], r["title"], r["authors"], r["abstract"], comment=r["comment"]) for r in rows[:n]]
-
-
-def papers(n: int) -> list[Paper]:
-    return [
-        Paper(f"2602.{i:05d}", f"Paper {i}: Ranking Things", ["A"], f"We study ranking {i}. It works.")
-        for i in range(n)
-    ]
-
-
-def backend(
-    fake: FakeLLM, *, timeout: float = 5, extra_endpoints: list[dict[str, Any]] = (), **over: Any
-) -> OpenAIBackend:  # type: ignore[assignment]
-    endpoints = [{"base_url": fake.url, "model": fake.model, "timeout": timeout}, *extra_endpoints]
-    cfg = LLMConfig(backend="openai", endpoints=endpoints, **over)
-    return OpenAIBackend(cfg, interests=PROFILE, backoff=0.01)
-
-
-def reqs(ps: list[Paper], task: str, lang: str = "zh") -> list[WriteRequest]:
-    return [WriteRequest(p, task, lang) for p in ps]
+from tests.fake_llm import FakeLLM, Fault
+from tests.llm_backend_setup import PROFILE, backend, papers, reqs
 
 
 def expected_score(pid: str) -> int:

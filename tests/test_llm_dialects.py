@@ -24,9 +24,7 @@ from paperradar.models import GeneratedText, Paper
 from paperradar.store import Store
 
 # ----------------------------------------------------------------------------------------------------------
-from tests.llm_dialect_server import FIXTURES, Dialect, DialectServer, dialect_server
-
-__all__ = ["dialect_server"]  # the fixture is used by name below
+from tests.llm_dialect_server import FIXTURES, Dialect, DialectServer
 
 PROFILE = "Industrial recommendation: retrieval, ranking, CTR prediction, generative recommendation."
 ABSTRACTS = Path(__file__).parent / "fixtures" / "llm_abstracts.jsonl"

@@ -23,7 +23,7 @@ from paperradar.rank.personal.embeddings import (
     minilm_tokenizer_path,
 )
 from paperradar.store import Store
-from tests.fake_llm import FakeLLM, fake_llm  # noqa: F401 - pytest fixture
+from tests.fake_llm import FakeLLM
 
 TEXTS = [
     "Generative recommendation with semantic IDs for large-scale industrial recommender systems.",
@@ -103,7 +103,7 @@ def test_get_embedder_by_config() -> None:
     assert isinstance(get_embedder(PersonalConfig(embedder="openai")), OpenAIEmbedder)
 
 
-def test_openai_backend_against_fake_server(fake_llm: FakeLLM) -> None:  # noqa: F811
+def test_openai_backend_against_fake_server(fake_llm: FakeLLM) -> None:
     cfg = OpenAIEmbeddingConfig(base_url=fake_llm.url, model="emb-model", batch_size=2)
     emb = OpenAIEmbedder(cfg)
     vecs = emb.embed(TEXTS)
@@ -114,7 +114,7 @@ def test_openai_backend_against_fake_server(fake_llm: FakeLLM) -> None:  # noqa:
     assert np.allclose(OpenAIEmbedder(cfg).embed(TEXTS), vecs)  # deterministic answers
 
 
-def test_openai_dimensions_and_missing_key(fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_openai_dimensions_and_missing_key(fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = OpenAIEmbeddingConfig(base_url=fake_llm.url, model="m", dimensions=16)
     assert OpenAIEmbedder(cfg).embed(TEXTS[:1]).shape == (1, 16)
     monkeypatch.delenv("PR_TEST_EMB_KEY", raising=False)

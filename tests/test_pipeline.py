@@ -10,15 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from paperradar.cli import main
 from paperradar.sources import read_jsonl
 from paperradar.sources.intake import estimated_announce_day, sample_path
-
-
-def cli(*args: str) -> int:
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-    return int(info.value.code or 0)
+from tests.cli_runner import cli
 
 
 def dump_tables(db: Path) -> dict[str, list[tuple]]:

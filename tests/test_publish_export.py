@@ -11,7 +11,7 @@ import pytest
 
 from paperradar.models import GeneratedText
 from paperradar.publish import EXPORT_COLUMNS, export_records, write_export
-from tests.test_publish_fixtures import GR2, SMES, build_digest, load_records, paper_from_record
+from tests.publish_fixtures import GR2, SMES, build_digest, load_records, paper_from_record
 
 
 def records() -> list[dict]:

@@ -11,7 +11,7 @@ import pytest
 from paperradar.models import GeneratedText, Interest
 from paperradar.publish import escape_markdown, labels, render_digest
 from paperradar.text.labels import LANGUAGES
-from tests.test_publish_fixtures import (
+from tests.publish_fixtures import (
     GENERATED,
     GR2,
     SMES,

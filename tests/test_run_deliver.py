@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import yaml
 
-from tests.test_deliver_servers import Reply, WebhookServer
-from tests.test_pipeline import cli
+from tests.cli_runner import cli
+from tests.deliver_servers import Reply, WebhookServer
 
 HOOK_SECRET = "/hooks/T0SECRET/abcdef0123456789"
 

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import cli
 from tests.fake_llm import FakeLLM, Fault
-from tests.fake_llm_styles import fake_style_llm  # noqa: F401  (fixture)
-from tests.test_pipeline import cli
 
 KEY = "sk-test-7d1f0c2b9e8a4c55"
 
@@ -26,7 +25,7 @@ def llm_config(write_config, fake: FakeLLM, extra: str = "", language: str = "zh
 
 
 @pytest.fixture
-def keyed(fake_style_llm: FakeLLM, monkeypatch):  # noqa: F811
+def keyed(fake_style_llm: FakeLLM, monkeypatch):
     fake_style_llm.api_key = KEY
     monkeypatch.setenv("RADAR_TEST_KEY", KEY)
     return fake_style_llm

@@ -9,7 +9,7 @@ import socket
 import pytest
 
 from tests.arxiv_server import ArxivServer, synthetic_day
-from tests.test_pipeline import cli
+from tests.cli_runner import cli
 
 
 @pytest.fixture

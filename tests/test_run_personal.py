@@ -8,7 +8,7 @@ import re
 import sqlite3
 from pathlib import Path
 
-from tests.test_pipeline import cli
+from tests.cli_runner import cli
 
 PERSONAL = Path(__file__).parent / "fixtures" / "personal"
 

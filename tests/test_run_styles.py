@@ -7,8 +7,8 @@ import json
 import sqlite3
 
 from tests.arxiv_server import ArxivServer, Reply, synthetic_day
-from tests.fake_llm_styles import FULLTEXT_FIXTURES, FakeStyleLLM, fake_style_llm  # noqa: F401
-from tests.test_pipeline import cli
+from tests.cli_runner import cli
+from tests.fake_llm_styles import FULLTEXT_FIXTURES, FakeStyleLLM
 
 BANDS = (
     "[[styles.bands]]\nstyle = 'highlight'\ntop = 4\n[[styles.bands]]\nstyle = 'review'\ntop = 2\n"
@@ -16,7 +16,7 @@ BANDS = (
 )
 
 
-def test_four_styles_in_zh_and_ja(write_config, fake_style_llm: FakeStyleLLM):  # noqa: F811
+def test_four_styles_in_zh_and_ja(write_config, fake_style_llm: FakeStyleLLM):
     html = (FULLTEXT_FIXTURES / "2602.09386v1.html").read_bytes()
     with ArxivServer() as arxiv:
         synthetic_day(40, ["cs.IR"]).install(arxiv)

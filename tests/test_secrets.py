@@ -1,7 +1,7 @@
 """Secrets never leak: an LLM API key (from the environment variable named by [[llm.endpoints]] api_key_env)
 and a webhook URL with its token ([delivery.webhook] url_env) must not appear in anything a run writes.
 
-Real processes (forked from the warm launcher of tests/test_crash_resume.py) run with --debug, so every
+Real processes (forked from the warm launcher of tests/process_rig.py) run with --debug, so every
 log record at every level reaches stderr; stdout and stderr go to files in the run's folder. Then every
 file under that folder is read byte by byte: the database and its WAL, digests, style pages, highlights,
 the full-text cache, the static site, an export, and the captured output. Besides the happy path, the
@@ -19,9 +19,9 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.deliver_servers import Reply, WebhookServer
 from tests.fake_llm import Fault
-from tests.test_crash_resume import Launcher, Rig, launcher  # noqa: F401  (module fixture)
-from tests.test_deliver_servers import Reply, WebhookServer
+from tests.process_rig import Launcher, Rig
 
 KEY_ENV = "RADAR_SECRET_TEST_KEY"
 HOOK_ENV = "RADAR_SECRET_TEST_HOOK"
@@ -69,7 +69,7 @@ def run(rig: Rig, folder: Path, name: str, argv: list[str], env: dict[str, str])
 
 
 @pytest.fixture
-def secret_rig(launcher: Launcher):  # noqa: F811
+def secret_rig(launcher: Launcher):
     rig = Rig(launcher, latency=0.0, n_papers=30)
     try:
         yield rig

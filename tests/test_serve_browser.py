@@ -16,7 +16,7 @@ from paperradar.config import Config
 from paperradar.serve import BackgroundServer, create_app
 from paperradar.store import Store
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.test_serve import HOSTILE_ID, HOSTILE_TITLE, OLD_ID, build_store
+from tests.serve_fixtures import HOSTILE_ID, HOSTILE_TITLE, OLD_ID, build_store
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 

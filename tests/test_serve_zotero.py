@@ -12,7 +12,7 @@ import pytest
 
 from paperradar.serve import BackgroundServer, create_app
 from paperradar.sources.zotero_config import ZoteroConfig
-from tests.test_serve import OLD_ID, build_store, token_of
+from tests.serve_fixtures import OLD_ID, build_store, token_of
 from tests.zotero_server import API_KEY, ZoteroLibrary, ZoteroServer, load_fixture_library
 
 PAPER = "2602.06393"  # in the bundled sample; not in the test Zotero library

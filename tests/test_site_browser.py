@@ -14,7 +14,7 @@ import pytest
 from paperradar.publish.site import build_site
 from paperradar.store import Store
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.test_site import ABSTRACT_WORD, DAY, HOSTILE_ID, HOSTILE_TITLE, LANGS, built_store
+from tests.site_fixtures import ABSTRACT_WORD, DAY, HOSTILE_ID, HOSTILE_TITLE, LANGS, built_store
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is absent (CI installs Debian's chromium)", allow_module_level=True)

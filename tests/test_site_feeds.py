@@ -13,7 +13,7 @@ from paperradar.publish.feeds import render_feeds, xml_text
 from paperradar.publish.jekyll import export_jekyll, yaml_str
 from paperradar.publish.site_data import collect_site_data
 from paperradar.store import Store
-from tests.test_site import DAY, HOSTILE_ID, HOSTILE_TITLE, built_store
+from tests.site_fixtures import DAY, HOSTILE_ID, HOSTILE_TITLE, built_store
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

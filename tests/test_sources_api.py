@@ -18,13 +18,10 @@ from tests.arxiv_server import (
     FIXTURES,
     ArxivServer,
     Reply,
-    arxiv_server,
     fixture_bytes,
     fixture_reply,
     synthetic_day,
 )
-
-__all__ = ["arxiv_server"]
 
 
 def paging_fixture(start: int) -> str:

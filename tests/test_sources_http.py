@@ -11,24 +11,8 @@ import pytest
 from paperradar import __version__
 from paperradar.errors import EXIT_NETWORK, NetworkError
 from paperradar.sources.http import MAX_WAIT, HTTPStatusError, PoliteClient, parse_retry_after, user_agent
-from tests.arxiv_server import ArxivServer, Reply, arxiv_server, unused_port
-
-__all__ = ["arxiv_server"]  # the fixture is used by name below
-
-
-class FakeTime:
-    """A clock that only moves when the client sleeps: waits are recorded, never spent."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from tests.arxiv_server import ArxivServer, Reply, unused_port
+from tests.fake_time import FakeTime
 
 
 def make_client(fake: FakeTime, **kwargs: object) -> PoliteClient:

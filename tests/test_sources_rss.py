@@ -11,9 +11,7 @@ import pytest
 from paperradar.errors import DataError, NetworkError
 from paperradar.sources.http import PoliteClient
 from paperradar.sources.rss import EMPTY_NOTE, fetch_feed, parse_rss, split_authors
-from tests.arxiv_server import ArxivServer, Reply, arxiv_server, fixture_bytes
-
-__all__ = ["arxiv_server"]
+from tests.arxiv_server import ArxivServer, Reply, fixture_bytes
 
 FEED = "rss_cs.LG+cs.AI+cs.CL+stat.ML.xml"
 

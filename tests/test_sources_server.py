@@ -8,9 +8,7 @@ from datetime import date
 import httpx
 
 from paperradar.sources import ArxivAPI, PoliteClient, fetch_feed
-from tests.arxiv_server import ArxivServer, Reply, arxiv_server, recorded_query, synthetic_day
-
-__all__ = ["arxiv_server"]
+from tests.arxiv_server import ArxivServer, Reply, recorded_query, synthetic_day
 
 
 def test_routes_queue_and_log(arxiv_server: ArxivServer) -> None:

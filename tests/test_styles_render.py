@@ -17,9 +17,7 @@ from paperradar.store import Store
 from paperradar.write.styles.config import STYLES, StyleConfig, plan_styles, style_task
 from paperradar.write.styles.tasks import StyleBackend, render_prompt
 from tests.fake_llm import Fault
-from tests.fake_llm_styles import FakeStyleLLM, fake_style_llm, sample_papers, smes_source, style_backend
-
-__all__ = ["fake_style_llm"]  # the fixture is used by name below
+from tests.fake_llm_styles import FakeStyleLLM, sample_papers, smes_source, style_backend
 
 SMES = "2602.09386"
 HEADINGS = {

@@ -8,11 +8,11 @@ import time
 
 from paperradar.llm import write_texts
 from paperradar.store import Store
-from tests.fake_llm import FakeLLM, Fault, fake_llm  # noqa: F401  (fixture)
-from tests.test_llm_backend import backend, papers, reqs
+from tests.fake_llm import FakeLLM, Fault
+from tests.llm_backend_setup import backend, papers, reqs
 
 
-def test_on_result_reports_each_answer_before_the_slowest(fake_llm: FakeLLM) -> None:  # noqa: F811
+def test_on_result_reports_each_answer_before_the_slowest(fake_llm: FakeLLM) -> None:
     ps = papers(4)
     fake_llm.add(Fault("hang", times=None, match=ps[3].title, task="title", delay=1.0))
     seen: list[tuple[int, float]] = []
@@ -26,7 +26,7 @@ def test_on_result_reports_each_answer_before_the_slowest(fake_llm: FakeLLM) -> 
     assert max(early) < finished - 0.5  # the three quick answers came back long before the slow one
 
 
-def test_write_texts_stores_each_answer_on_arrival(fake_llm: FakeLLM, tmp_path) -> None:  # noqa: F811
+def test_write_texts_stores_each_answer_on_arrival(fake_llm: FakeLLM, tmp_path) -> None:
     ps = papers(3)
     store = Store(tmp_path / "r.db")
     store.save_papers(ps)
