@@ -276,3 +276,14 @@ def test_durable_copy_restore_guard_and_save_come_in_order(tmp_path: Path) -> No
     keepalive = steps["Keep the schedule alive"]
     assert keepalive["continue-on-error"] is True and "/enable" in keepalive["run"]
     assert data["on"]["workflow_dispatch"]["inputs"]["allow_fewer_days"]["default"] is False
+
+
+def test_init_writes_the_configured_store_path_into_the_workflow(tmp_path: Path) -> None:
+    from tests.test_pipeline import cli
+
+    cfg = tmp_path / "paperradar.toml"
+    cfg.write_text('[store]\npath = "data/radar.db"\n', encoding="utf-8")
+    assert cli("init", "--path", str(cfg), "--github-actions") == 0
+    data = load(tmp_path / ".github" / "workflows" / "paperradar.yml")
+    assert data["env"]["PAPERRADAR_DB"] == "data/radar.db"
+    assert steps_by_use(data["jobs"]["digest"])["actions/cache/restore"]["with"]["path"] == "data/radar.db*"
