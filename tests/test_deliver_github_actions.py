@@ -1,9 +1,15 @@
-"""`paperradar init --github-actions`: the workflow parses, runs on the right schedule with the right
-permissions, carries the archive between runs, and only ever references secrets by name."""
+"""`paperradar init --github-actions`: the workflow parses, passes the GitHub workflow schema
+(check-jsonschema's vendored copy of SchemaStore's github-workflow.json), runs on the right schedule with
+the right permissions, carries the archive between runs (cache + durable copy on a data branch), every
+script is valid bash that takes no ${{ }} in its text, and it only ever references secrets by name.
+The cache-miss path itself is played in tests/test_deploy_cache_miss.py."""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +17,16 @@ import pytest
 import yaml
 
 from paperradar.config import load_config
-from paperradar.publish.github_actions import DEFAULT_CRON, render_workflow, secret_names, write_workflow
+from paperradar.publish.github_actions import (
+    DATA_BRANCH,
+    DEFAULT_CRON,
+    render_workflow,
+    secret_names,
+    write_workflow,
+)
+from tests.workflow_player import Contexts, expressions, run_scripts
+
+CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
 
 FAKE_KEY = "sk-live-0123456789abcdefFAKEKEY"
 
@@ -126,6 +141,9 @@ def test_custom_cron_and_python(tmp_path: Path) -> None:
         {"python": "3.11\nevil"},
         {"db_path": "../etc/passwd"},
         {"deliver": ["sms"]},
+        {"data_branch": "data branch"},
+        {"data_branch": "../main"},
+        {"data_branch": "x\n  evil: 1"},
     ],
 )
 def test_bad_arguments_are_refused(kwargs: dict[str, Any]) -> None:
@@ -143,3 +161,129 @@ def test_existing_file_needs_force(tmp_path: Path) -> None:
     assert write_workflow(tmp_path, force=True) == path and "paperradar run" in path.read_text(
         encoding="utf-8"
     )
+
+
+def schema_errors(*paths: Path) -> dict[str, int]:
+    """check-jsonschema over the files in one call: {file name: number of schema errors} (0: valid)."""
+    result = subprocess.run(
+        [
+            str(CHECK_JSONSCHEMA),
+            "-o",
+            "json",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *map(str, paths),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    report = json.loads(result.stdout)
+    assert not report["parse_errors"], report["parse_errors"]
+    counts = {path.name: 0 for path in paths}
+    for error in report["errors"]:
+        counts[Path(error["filename"]).name] += 1
+    assert (result.returncode == 0) == (sum(counts.values()) == 0), result.stderr
+    return counts
+
+
+def test_workflow_passes_the_github_workflow_schema(tmp_path: Path) -> None:
+    path = write_workflow(
+        tmp_path / "good.yml", secrets=["DEEPSEEK_API_KEY"], deliver=["mail", "slack"], cron="15 6 * * 1-5"
+    )
+    text = path.read_text(encoding="utf-8")
+    # the linter has teeth: a misspelt permission, and a step with both `uses` and `run`, fail it
+    misspelt = tmp_path / "misspelt.yml"
+    misspelt.write_text(text.replace("contents: write", "contents: writ"), encoding="utf-8")
+    both = tmp_path / "both.yml"
+    both.write_text(
+        text.replace(
+            "      - uses: actions/checkout@v4\n", "      - uses: actions/checkout@v4\n        run: x\n"
+        ),
+        encoding="utf-8",
+    )
+    errors = schema_errors(path, misspelt, both)
+    assert errors["good.yml"] == 0 and errors["misspelt.yml"] > 0 and errors["both.yml"] > 0, errors
+
+
+def test_every_script_is_bash_that_takes_no_expression_in_its_text(tmp_path: Path) -> None:
+    data = load(write_workflow(tmp_path, secrets=["DEEPSEEK_API_KEY"], deliver=["webhook"]))
+    scripts = list(run_scripts(data))
+    assert len(scripts) >= 7
+    for name, script in scripts:
+        result = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True)
+        assert result.returncode == 0, (name, result.stderr)
+        # values reach scripts through env: (data to the shell), never pasted into the code
+        assert "${{" not in script, name
+        if "\n" in script.strip():
+            assert script.lstrip().startswith(("set -euo pipefail", "status=0")), name
+
+
+def test_expressions_use_known_contexts_declared_inputs_and_declared_secrets(tmp_path: Path) -> None:
+    secrets = ["DEEPSEEK_API_KEY", "PAPERRADAR_SLACK_WEBHOOK"]
+    path = write_workflow(tmp_path, secrets=secrets, deliver=["slack"])
+    text = path.read_text(encoding="utf-8")
+    data = load(path)
+    step_ids = {s["id"] for job in data["jobs"].values() for s in job["steps"] if "id" in s}
+    declared_inputs = set(data["on"]["workflow_dispatch"]["inputs"])
+    found_secrets = set()
+    ctx = Contexts(
+        github={"run_id": "1", "run_attempt": "1", "token": "t", "event_name": "schedule"},
+        inputs={},
+        secrets={name: "x" for name in secrets},
+        env={},
+        steps={i: {"outcome": "success", "outputs": {}} for i in step_ids},
+    )
+    conditions = [str(s["if"]) for job in data["jobs"].values() for s in job["steps"] if "if" in s]
+    for expr in expressions(text) + conditions:
+        ctx.evaluate(expr)  # parses, and names only contexts the player (and GitHub) know
+        for context, name in re.findall(r"\b(secrets|inputs|steps)\.([A-Za-z0-9_\-]+)", expr):
+            if context == "secrets":
+                found_secrets.add(name)
+            elif context == "inputs":
+                assert name in declared_inputs, expr
+            else:
+                assert name in step_ids, expr
+    assert found_secrets == set(secrets)  # every secret referenced is one the config names, and vice versa
+
+
+def test_durable_copy_restore_guard_and_save_come_in_order(tmp_path: Path) -> None:
+    data = load(write_workflow(tmp_path))
+    assert data["permissions"] == {"contents": "read"}
+    job = data["jobs"]["digest"]
+    assert job["permissions"] == {"contents": "write", "actions": "write"}  # push the data branch; keepalive
+    assert (
+        data["env"]["PAPERRADAR_DATA_BRANCH"] == DATA_BRANCH
+        and data["env"]["PAPERRADAR_DB"] == "paperradar.db"
+    )
+    names = [s.get("name") or s["uses"].split("@")[0] for s in job["steps"]]
+    order = [
+        "Restore the archive (cache)",
+        "Restore the archive (durable copy) when the cache missed or is stale",
+        "Run (fetch, rank, write, publish)",
+        "Build the site",
+        "Refuse a site with fewer days than the last deployment",
+        f"Save the archive's durable copy ({DATA_BRANCH} branch)",
+        "Save the archive (cache)",
+        "actions/upload-pages-artifact",
+    ]
+    assert [names.index(n) for n in order] == sorted(names.index(n) for n in order)
+    steps = {s.get("name"): s for s in job["steps"]}
+    save = steps[f"Save the archive's durable copy ({DATA_BRANCH} branch)"]
+    assert "steps.guard.outcome != 'failure'" in save["if"] and save["if"].startswith("always()")
+    assert "git push --quiet origin" in save["run"] and "--force" not in save["run"]  # never rewrites history
+    assert "paperradar import --archive" in steps[order[1]]["run"]
+    keepalive = steps["Keep the schedule alive"]
+    assert keepalive["continue-on-error"] is True and "/enable" in keepalive["run"]
+    assert data["on"]["workflow_dispatch"]["inputs"]["allow_fewer_days"]["default"] is False
+
+
+def test_init_writes_the_configured_store_path_into_the_workflow(tmp_path: Path) -> None:
+    from tests.test_pipeline import cli
+
+    cfg = tmp_path / "paperradar.toml"
+    cfg.write_text('[store]\npath = "data/radar.db"\n', encoding="utf-8")
+    assert cli("init", "--path", str(cfg), "--github-actions") == 0
+    data = load(tmp_path / ".github" / "workflows" / "paperradar.yml")
+    assert data["env"]["PAPERRADAR_DB"] == "data/radar.db"
+    assert steps_by_use(data["jobs"]["digest"])["actions/cache/restore"]["with"]["path"] == "data/radar.db*"

@@ -16,7 +16,7 @@ import pytest
 
 from bench.site_bench import sample_store
 from paperradar.models import Announcement, CompanyHit, GeneratedText, KeywordHit
-from paperradar.publish.site import build_site, render_markdown
+from paperradar.publish.site import SITE_MANIFEST, build_site, render_markdown
 from paperradar.publish.site_data import THEME_OTHER, collect_site_data, parse_highlight, slugify, theme_for
 from paperradar.store import Store
 from tests.site_fixtures import (
@@ -151,13 +151,21 @@ def test_output_is_byte_stable(site: Path, store_path: Path, tmp_path: Path) -> 
 
 def test_stale_pages_go_other_files_stay(store_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "site"
-    (out / "papers").mkdir(parents=True)
+    with Store(store_path) as store:
+        build_site(store, out, ["en"], "Radar")
+    # a page an earlier build wrote (listed in its manifest) that this build no longer makes, and the
+    # user's own files, one of them in a folder the site writes to
     (out / "papers" / "9999.99999.html").write_text("old", encoding="utf-8")
+    manifest = json.loads((out / SITE_MANIFEST).read_text(encoding="utf-8"))
+    manifest["files"].append("papers/9999.99999.html")
+    (out / SITE_MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     (out / "CNAME").write_text("radar.example.org", encoding="utf-8")
+    (out / "papers" / "my-notes.html").write_text("mine", encoding="utf-8")
     with Store(store_path) as store:
         report = build_site(store, out, ["en"], "Radar")
     assert report.removed == 1 and not (out / "papers" / "9999.99999.html").exists()
     assert (out / "CNAME").read_text(encoding="utf-8") == "radar.example.org"
+    assert (out / "papers" / "my-notes.html").read_text(encoding="utf-8") == "mine"
     assert 'name="lang"' not in (out / "index.html").read_text(encoding="utf-8")  # one language: no switch
 
 

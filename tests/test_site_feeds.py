@@ -3,6 +3,7 @@ and Jekyll posts whose YAML, Liquid and Markdown cannot be broken by a title."""
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import feedparser
 import pytest
 
 from paperradar.publish.feeds import render_feeds, xml_text
-from paperradar.publish.jekyll import export_jekyll, yaml_str
+from paperradar.publish.jekyll import JEKYLL_MANIFEST, export_jekyll, yaml_str
 from paperradar.publish.site_data import collect_site_data
 from paperradar.store import Store
 from tests.site_fixtures import DAY, HOSTILE_ID, HOSTILE_TITLE, built_store
@@ -126,8 +127,15 @@ def test_jekyll_removes_its_own_stale_posts(store_path: Path, tmp_path: Path) ->
     out = tmp_path / "pages"
     with Store(store_path) as store:
         export_jekyll(store, out, ["en"])
+    # a post an earlier export wrote (in its manifest) that is no longer produced: removed; a post that
+    # only looks like ours (the marker line, not in the manifest): kept
     stale = out / "_posts" / "2019-01-01-1901-00001-en.md"
     stale.write_text("---\nlayout: post\ngenerator: paperradar\n---\n", encoding="utf-8")
+    lookalike = out / "_posts" / "2019-01-02-1901-00002-en.md"
+    lookalike.write_text("---\nlayout: post\ngenerator: paperradar\n---\nmy copy\n", encoding="utf-8")
+    manifest = json.loads((out / JEKYLL_MANIFEST).read_text(encoding="utf-8"))
+    manifest["files"].append("_posts/2019-01-01-1901-00001-en.md")
+    (out / JEKYLL_MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     with Store(store_path) as store:
         report = export_jekyll(store, out, ["en"])
-    assert report.removed == 1 and not stale.exists()
+    assert report.removed == 1 and not stale.exists() and lookalike.exists()

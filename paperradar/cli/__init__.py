@@ -12,7 +12,7 @@ import sys
 import click
 
 from paperradar import __version__
-from paperradar.cli import day, init, llm, publish, reader
+from paperradar.cli import archive, day, init, llm, publish, reader
 from paperradar.cli.common import State, err
 from paperradar.errors import EXIT_FAILURE, PaperradarError
 
@@ -64,11 +64,13 @@ for command in (
     init.init,
     day.run,
     day.fetch,
-    day.import_,
+    archive.import_,  # `import` from cli/day.py plus --archive DIR
     day.rank,
     day.write,
     publish.publish,
-    day.export,
+    archive.export,  # `export` from cli/day.py plus --archive DIR
+    archive.backup,
+    archive.restore,
     day.search,
     day.show,
     reader.library,

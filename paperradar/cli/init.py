@@ -54,7 +54,13 @@ def _init_github_actions(config_path: Path, force: bool) -> None:
     root = config_path.resolve().parent
     names = secret_names(cfg)
     try:
-        written = write_workflow(root, secrets=names, force=force)
+        # The workflow caches and restores the database at [store].path (relative to the repository root).
+        store_path = cfg.store.path.as_posix() if not cfg.store.path.is_absolute() else "paperradar.db"
+        if cfg.store.path.is_absolute():
+            out.print(
+                f"note: [store].path is absolute; the workflow uses {store_path} in the repository instead"
+            )
+        written = write_workflow(root, secrets=names, db_path=store_path, force=force)
     except FileExistsError as exc:
         raise UsageError(str(exc), hint="pass --force to overwrite it") from None
     except ValueError as exc:

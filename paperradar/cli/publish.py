@@ -79,6 +79,11 @@ for _channel, _what in [
 @click.option("--base-url", help="Absolute URL the site is served from (for the feeds' links).")
 @click.option("--title", help="Site title (default: arXiv <categories>).")
 @click.option("--lang", "langs", multiple=True, type=click.Choice(LANGUAGES), help="Languages (repeatable).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a non-empty folder paperradar did not create (or over files it did not write).",
+)
 @pass_state
 def publish_site(
     state: State,
@@ -87,6 +92,7 @@ def publish_site(
     base_url: str | None,
     title: str | None,
     langs: tuple[str, ...],
+    force: bool,
 ) -> None:
     """Static site: days with themed sections, a page per paper, tags, companies, archive, search, feeds."""
     from paperradar.publish.jekyll import export_jekyll
@@ -97,10 +103,10 @@ def publish_site(
     title = title or f"arXiv {' '.join(cfg.sources.categories)}"
     target = out_dir or cfg.out_dir / "site"
     with state.store() as store:
-        report = build_site(store, target, languages, title, base_url, tz=cfg.tz)
+        report = build_site(store, target, languages, title, base_url, tz=cfg.tz, force=force)
         out.print(
             f"site: {report.pages} pages ({report.changed} changed) in {report.seconds:.1f}s → {target / 'index.html'}"
         )
         if jekyll_dir:
-            jekyll = export_jekyll(store, jekyll_dir, languages, site_title=title, tz=cfg.tz)
+            jekyll = export_jekyll(store, jekyll_dir, languages, site_title=title, tz=cfg.tz, force=force)
             out.print(f"jekyll: {jekyll.posts} posts ({jekyll.changed} changed) → {jekyll_dir}")

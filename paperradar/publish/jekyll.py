@@ -22,14 +22,17 @@ from datetime import UTC, tzinfo
 from pathlib import Path
 
 from paperradar.publish.files import write_if_changed
+from paperradar.publish.owned_files import write_owned
 from paperradar.publish.site import render_markdown, site_labels
 from paperradar.publish.site_data import DayItem, PaperView, collect_site_data, parse_highlight
 from paperradar.store import Store
 from paperradar.text.labels import LANGUAGES
 from paperradar.text.markdown import escape_markdown
 
-MARKER = "generator: paperradar"  # front matter line: which posts this exporter may replace or remove
+MARKER = "generator: paperradar"  # front matter line: a post an export made before manifests existed
 POSTS = "_posts"
+# The posts the last export wrote (a dotfile: Jekyll does not publish it). Only these are ever deleted.
+JEKYLL_MANIFEST = ".paperradar-jekyll.json"
 
 # YAML may hold these raw inside a double-quoted scalar; everything else is escaped. NEL, U+2028/2029
 # and the BOM are printable in YAML's grammar but line breaks (or invisible) to some parsers.
@@ -70,9 +73,14 @@ def export_jekyll(
     *,
     site_title: str = "paperradar",
     tz: tzinfo = UTC,
+    force: bool = False,
 ) -> JekyllReport:
     """Write `_posts/YYYY-MM-DD-<id>-<lang>.md` for every ranked paper of every day, plus `_config.yml`
-    and `index.md` when they do not exist yet (a user's own versions are never overwritten)."""
+    and `index.md` when they do not exist yet (a user's own versions are never overwritten).
+
+    The folder is usually the user's own Jekyll site, so a non-empty folder is fine; but only posts the
+    last export listed in its manifest are deleted, a post of someone else's at a name we need is refused
+    (unless `force`), and nothing is written through a symlink out of the folder."""
     start = time.perf_counter()
     languages = list(dict.fromkeys(languages)) or ["en"]
     unknown = [lang for lang in languages if lang not in LANGUAGES]
@@ -86,16 +94,22 @@ def export_jekyll(
             for lang in languages:
                 name = f"{POSTS}/{item.day.isoformat()}-{post_slug(item.paper, lang)}.md"
                 files[name] = render_post(item, lang, languages, tz)
-    changed = sum(write_if_changed(out / name, files[name].encode("utf-8")) for name in sorted(files))
-    removed = 0
-    for path in sorted((out / POSTS).glob("*.md")):
-        if f"{POSTS}/{path.name}" not in files and _is_ours(path):
-            path.unlink()
-            removed += 1
+    written = write_owned(
+        out,
+        {name: text.encode("utf-8") for name, text in files.items()},
+        manifest=JEKYLL_MANIFEST,
+        generator="paperradar jekyll",
+        force=force,
+        require_manifest=False,
+        legacy_ours=_is_ours,
+    )
+    changed, removed = written.changed, written.removed
     for name, text in (("_config.yml", _config(site_title)), ("index.md", _index(site_title, languages[0]))):
-        if not (out / name).exists():
-            write_if_changed(out / name, text.encode("utf-8"))
-            changed += 1
+        path = out / name
+        if path.exists() or path.is_symlink():
+            continue  # the user's own (or a link they made, maybe out of the folder): never ours to write
+        write_if_changed(path, text.encode("utf-8"))
+        changed += 1
     return JekyllReport(len(files), changed, removed, time.perf_counter() - start)
 
 

@@ -27,7 +27,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from paperradar.publish.feeds import render_feeds
-from paperradar.publish.files import write_if_changed
+from paperradar.publish.owned_files import write_owned
 from paperradar.publish.site_data import (
     DayItem,
     PaperView,
@@ -40,9 +40,9 @@ from paperradar.publish.site_data import (
 from paperradar.store import Store
 from paperradar.text.labels import LANGUAGES, labels
 
-# Folders whose pages the site owns: a page there that this build did not write is stale and removed.
-# Nothing else in out_dir is ever deleted (it may be a folder the user keeps other files in).
-MANAGED_DIRS = ("days", "papers", "tags", "companies")
+# The list of files the last build wrote (see publish/owned_files.py): the site deletes a file only when
+# this manifest lists it and the new build no longer produces it; nothing else in out_dir is ever touched.
+SITE_MANIFEST = ".paperradar-site.json"
 STATIC_FILES = ("style.css", "search.js", "site.js", "favicon.svg")
 SEARCH_GLOBAL = "PAPERRADAR_SEARCH"
 
@@ -312,8 +312,10 @@ def build_site(
     tz: tzinfo = UTC,
     index_days: int = 7,
     feed_items: int = 50,
+    force: bool = False,
 ) -> SiteReport:
-    """Render the whole site from the store into `out_dir`; returns pages rendered and seconds taken."""
+    """Render the whole site from the store into `out_dir`; returns pages rendered and seconds taken.
+    `force`: write into a non-empty folder paperradar did not create, overwriting files it needs."""
     start = time.perf_counter()
     languages = list(dict.fromkeys(languages)) or ["en"]
     unknown = [lang for lang in languages if lang not in LANGUAGES]
@@ -321,7 +323,7 @@ def build_site(
         raise ValueError(f"no site labels for {', '.join(unknown)}; use {', '.join(LANGUAGES)}")
     data = collect_site_data(store, languages)
     files = render_site(data, site_title, base_url, tz=tz, index_days=index_days, feed_items=feed_items)
-    changed, removed = write_files(Path(out_dir), files)
+    changed, removed = write_files(Path(out_dir), files, force=force)
     pages = sum(1 for name in files if name.endswith(".html"))
     return SiteReport(pages, time.perf_counter() - start, len(files), changed, removed)
 
@@ -424,15 +426,11 @@ def _js_safe(json_text: str) -> str:
     return re.sub("[<>&\u2028\u2029]", lambda m: table[m.group(0)], json_text)
 
 
-def write_files(out_dir: Path, files: dict[str, bytes]) -> tuple[int, int]:
+def write_files(out_dir: Path, files: dict[str, bytes], *, force: bool = False) -> tuple[int, int]:
     """Write changed files, keep unchanged ones untouched (mtimes stay, so syncing a site uploads only
-    what changed) and delete stale pages in the folders the site owns. Returns (changed, removed)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    changed = sum(write_if_changed(out_dir / name, files[name]) for name in sorted(files))
-    removed = 0
-    for folder in MANAGED_DIRS:
-        for path in sorted((out_dir / folder).glob("*.html")):
-            if path.relative_to(out_dir).as_posix() not in files:
-                path.unlink()
-                removed += 1
-    return changed, removed
+    what changed) and delete the pages an earlier build wrote that this one no longer makes, per the
+    manifest; never anything else, never through a symlink out of `out_dir`. Returns (changed, removed).
+    Raises OwnershipError (exit 2) for a non-empty folder without a manifest or a file it did not write,
+    unless `force`."""
+    result = write_owned(out_dir, files, manifest=SITE_MANIFEST, generator="paperradar site", force=force)
+    return result.changed, result.removed

@@ -34,6 +34,7 @@ from paperradar.models import (
     TextStatus,
     decline_status,
 )
+from paperradar.store.archive_export import ArchiveReport, export_archive
 from paperradar.store.db import Database
 from paperradar.store.embeddings import EmbeddingTable
 from paperradar.store.library import LibraryTable
@@ -533,6 +534,10 @@ class Store:
         from paperradar.store.search import search
 
         return search(self._conn, query, limit, _PAPER_COLUMNS, _row_to_paper)
+
+    def export_archive(self, folder: Path) -> ArchiveReport:
+        """Every table as sorted JSONL under `folder` (store/archive_export.py): one consistent snapshot."""
+        return export_archive(self._conn, folder)
 
     def table_counts(self) -> dict[str, int]:
         names = [
