@@ -115,7 +115,8 @@ def test_delivery_steps_and_secret_names_from_config(tmp_path: Path) -> None:
         'model = "deepseek-chat"\napi_key_env = "DEEPSEEK_API_KEY"\n',
         encoding="utf-8",
     )
-    names = secret_names(load_config(cfg_path))
+    cfg = load_config(cfg_path)
+    names = secret_names(cfg.llm.endpoints, cfg.delivery)
     assert names == ["DEEPSEEK_API_KEY"]
     data = load(write_workflow(tmp_path, secrets=[*names, "PAPERRADAR_SLACK_WEBHOOK"], deliver=["slack"]))
     step = next(s for s in data["jobs"]["digest"]["steps"] if s.get("run") == "paperradar publish slack")
@@ -279,7 +280,7 @@ def test_durable_copy_restore_guard_and_save_come_in_order(tmp_path: Path) -> No
 
 
 def test_init_writes_the_configured_store_path_into_the_workflow(tmp_path: Path) -> None:
-    from tests.test_pipeline import cli
+    from tests.cli_runner import cli
 
     cfg = tmp_path / "paperradar.toml"
     cfg.write_text('[store]\npath = "data/radar.db"\n', encoding="utf-8")

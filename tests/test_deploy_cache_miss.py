@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from paperradar.publish.github_actions import DATA_BRANCH, GUARD_SCRIPT, render_workflow
+from tests.cli_runner import cli
 from tests.fake_llm_styles import FakeStyleLLM
-from tests.test_pipeline import cli
 from tests.workflow_player import PaperradarShim, PlayResult, Runner
 
 KEY = "sk-test-5f0e9d8c7b6a"

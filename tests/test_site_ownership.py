@@ -14,8 +14,8 @@ import pytest
 from bench.reliability_site import LAYOUTS, run_layouts
 from paperradar.publish.owned_files import OwnershipError, write_owned
 from paperradar.publish.site import SITE_MANIFEST
-from tests.test_pipeline import cli
-from tests.test_site import built_store
+from tests.cli_runner import cli
+from tests.site_fixtures import built_store
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ import pytest
 from paperradar.store import SCHEMA_VERSION, Store
 from paperradar.store.archive_export import MANIFEST, data_tables, export_archive
 from paperradar.store.migrations import MIGRATIONS, _statements
-from tests.test_pipeline import cli
-from tests.test_site import built_store
+from tests.cli_runner import cli
+from tests.site_fixtures import built_store
 
 ODD_TEXT = 'line one\nline two\u2028after a separator \x00nul \U0001f9ea and "quotes" \\ back'
 

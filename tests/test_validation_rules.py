@@ -31,9 +31,7 @@ from paperradar.write.styles.schemas import (
 from paperradar.write.styles.schemas import response_schema as style_schema
 from paperradar.write.styles.tasks import render_prompt
 from tests.fake_llm import Fault
-from tests.fake_llm_styles import FakeStyleLLM, fake_style_llm, style_backend
-
-__all__ = ["fake_style_llm"]
+from tests.fake_llm_styles import FakeStyleLLM, style_backend
 
 PAPERS = load_papers()
 CORPUS = {i["id"]: i for i in load_jsonl(FIXTURES / "corpus.jsonl")}

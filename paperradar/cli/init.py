@@ -52,7 +52,7 @@ def _init_github_actions(config_path: Path, force: bool) -> None:
 
     cfg = load_config(config_path) if config_path.exists() else load_config(None)
     root = config_path.resolve().parent
-    names = secret_names(cfg)
+    names = secret_names(cfg.llm.endpoints, cfg.delivery)
     try:
         # The workflow caches and restores the database at [store].path (relative to the repository root).
         store_path = cfg.store.path.as_posix() if not cfg.store.path.is_absolute() else "paperradar.db"

@@ -33,7 +33,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+
+from paperradar.llm.config import EndpointConfig
+from paperradar.publish.deliver.config import DeliveryConfig
 
 WORKFLOW_PATH = Path(".github") / "workflows" / "paperradar.yml"
 DEFAULT_CRON = "30 5 * * 1-5"
@@ -50,13 +52,9 @@ DATA_BRANCH = "paperradar-data"
 DATA_DIR = ".paperradar-data"  # the data branch's worktree inside the checkout (never committed to main)
 
 
-def secret_names(cfg: Any) -> list[str]:
-    """Names of the environment variables a run may need, from a Config: LLM keys and delivery secrets."""
-    names: list[str] = []
-    for endpoint in getattr(getattr(cfg, "llm", None), "endpoints", None) or []:
-        if getattr(endpoint, "api_key_env", None):
-            names.append(endpoint.api_key_env)
-    delivery = getattr(cfg, "delivery", None)
+def secret_names(endpoints: Sequence[EndpointConfig], delivery: DeliveryConfig) -> list[str]:
+    """Names of the environment variables a run may need: the LLM endpoints' keys and delivery secrets."""
+    names = [e.api_key_env for e in endpoints if e.api_key_env]
     for channel in ("mail", "slack", "discord", "feishu", "wecom", "webhook"):
         section = getattr(delivery, channel, None)
         for attr in ("password_env", "webhook_url_env", "secret_env", "url_env"):
