@@ -45,6 +45,26 @@ class TextService:
     def with_backend(self, backend: Backend) -> TextService:
         return TextService(self.store, backend, self.run_id, self.refresh, self.give_up_after)
 
+    def stored(self, papers: Iterable[Paper], task: str, language: str) -> Texts:
+        """What the store already holds for (paper, task, language) from this backend: never a call."""
+        backend = self.backend
+        if not backend.supports(task, language):
+            return {}
+        out: Texts = {}
+        for paper in papers:
+            key = (
+                paper.arxiv_id,
+                paper.version,
+                task,
+                backend.text_language(task, language),
+                backend.template_hash(task, language),
+                backend.name,
+            )
+            found = self.store.get_text(*key)
+            if found is not None:
+                out.setdefault(paper.arxiv_id, {})[task] = found
+        return out
+
     def ask(self, papers: Iterable[Paper], tasks: Iterable[str], language: str) -> TextBatch:
         """Every (paper, task) in `language`: from the store, else from the backend (stored on arrival).
         Tasks the backend cannot do are absent from `texts` and say "no_model" in `missing`."""

@@ -1,6 +1,9 @@
 """The digest's texts for a day's top papers: a translated title and a summary per paper, in one language.
-Where the model gave no summary (no LLM, failure, budget, refusal) the extractive one stands in, labelled
-as such and with why; a missing title shows the original, labelled with why."""
+
+Where the model gave no summary in that language (failure, budget, refusal), the same model's English
+summary stands in when the store has one (no extra call), else the extractive one; either is labelled with
+its language and why the reader's own is missing. A missing title shows the original, labelled with why.
+The site follows the same rule, so the digest and the site never disagree on what stands in."""
 
 from __future__ import annotations
 
@@ -20,6 +23,10 @@ def write_digest_texts(
 ) -> TextBatch:
     top = [r.paper for r in ranked[:top_n]]
     batch = texts.ask(top, TASKS, language)
+    if texts.backend.name != "extractive" and language != "en":
+        lacking = [p for p in top if "summary" not in batch.texts.get(p.arxiv_id, {})]
+        for arxiv_id, by_task in texts.stored(lacking, "summary", "en").items():
+            batch.texts.setdefault(arxiv_id, {})["summary"] = by_task["summary"]
     if texts.backend.name != "extractive":
         lacking = [p for p in top if "summary" not in batch.texts.get(p.arxiv_id, {})]
         extractive = texts.with_backend(get_backend("extractive", LLMConfig())).ask(
