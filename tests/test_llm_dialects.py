@@ -76,11 +76,6 @@ def declined(result: Any) -> Declined:
 # --- reasoning models ------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: extract_json takes the outermost {...} span, which starts at a brace inside <think>, "
-    "so a thinking model's bare JSON answer is never found (the repair fails the same way)",
-)
 def test_think_block_with_braces_before_bare_json(dialect_server: Start) -> None:
     server = dialect_server("ollama_v1_think_in_content")
     [r], _ = write(server)
@@ -94,11 +89,6 @@ def test_think_block_before_fenced_json(dialect_server: Start) -> None:
     assert len(server.chat_calls) == 1 and b.usage.repairs == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: with the <think> tag pre-filled by the template only </think> reaches content; "
-    "the thinking before it (with braces) is taken for the answer",
-)
 def test_think_close_tag_only(dialect_server: Start) -> None:
     server = dialect_server("ollama_v1_think_close_only")
     [r], _ = write(server)

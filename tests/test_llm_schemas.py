@@ -293,3 +293,13 @@ def test_llamacpp_backend_reuses_prompts_and_repair(tmp_path: Any) -> None:
     assert llama.calls[0]["response_format"]["type"] == "json_object" and llama.calls[0]["temperature"] == 0.1
     assert b.usage.calls == 3 and b.usage.repairs == 1 and b.usage.tokens_in == 300
     assert not any(isinstance(r, Declined) for r in out)
+
+
+def test_a_thinking_block_before_the_answer_is_not_the_answer() -> None:
+    # Qwen3 / DeepSeek-R1 through Ollama, vLLM or llama.cpp: thinking (with braces) first, then the JSON.
+    thought = '<think>\nThe user wants {"score": n}; paper one is about ranking {maybe}.\n</think>\n\n'
+    assert extract_json(thought + '{"title": "标题"}') == {"title": "标题"}
+    # The chat template opened the tag itself: only the closing tag reaches `content`.
+    assert extract_json('Okay, {braces} here.\n</think>\n{"title": "标题"}') == {"title": "标题"}
+    # No thinking at all: unchanged.
+    assert extract_json('{"title": "</thinking> is a word here"}') == {"title": "</thinking> is a word here"}

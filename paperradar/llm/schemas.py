@@ -127,15 +127,30 @@ def response_schema(task: str, ids: list[str] | None = None) -> dict[str, Any]:
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.S)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+# Reasoning models served by Ollama, vLLM or llama.cpp (Qwen3, DeepSeek-R1) put their thinking before the
+# answer in `content`: "<think>...</think>{...}", or only "...</think>{...}" when the chat template opened
+# the tag itself. The thinking may hold braces, so it is cut off before looking for JSON.
+
+
+_THINK_END = re.compile(r"</think\s*>", re.I)
+
+
+def strip_thinking(text: str) -> str:
+    """`text` without a reasoning model's thinking block (everything up to the last </think>)."""
+    last = None
+    for last in _THINK_END.finditer(text):
+        pass
+    return text[last.end() :] if last is not None else text
 
 
 def extract_json(text: str) -> Any:
     """The JSON value in a model's answer: the whole text, else a ```json fence, else the outermost {...}.
 
-    Tolerated because they are unambiguous: surrounding prose, a fence, trailing commas before } or ].
-    Not tolerated: a cut-off answer (finish_reason "length") or single quotes: those get a repair request.
+    Tolerated because they are unambiguous: a reasoning model's <think> block before the answer,
+    surrounding prose, a fence, trailing commas before } or ]. Not tolerated: a cut-off answer
+    (finish_reason "length") or single quotes: those get a repair request.
     """
-    text = text.strip().lstrip("\ufeff")
+    text = strip_thinking(text).strip().lstrip("\ufeff")
     candidates = [text]
     candidates += [m.group(1).strip() for m in _FENCE.finditer(text)]
     start, end = text.find("{"), text.rfind("}")
