@@ -71,7 +71,12 @@ class Pipeline:
 
     @functools.cached_property
     def backend(self) -> Backend:
-        backend = get_backend(self.cfg.llm.backend, self.cfg.llm, interests=self.cfg.reader.interests)
+        backend = get_backend(
+            self.cfg.llm.backend,
+            self.cfg.llm,
+            interests=self.cfg.reader.interests,
+            languages=self.cfg.languages,
+        )
         backend.on_progress(
             lambda p: self.progress(
                 "llm",

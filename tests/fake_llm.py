@@ -40,6 +40,7 @@ from typing import Any
 import pytest
 
 _BLOCK = re.compile(r'<paper id="([^"]*)">\n(.*?)\n</paper>', re.S)
+_REASONS_ASKED = re.compile(r'"(zh|ja|en)":"<one sentence in')
 _KNOWN_COMPANIES = (
     "Kuaishou",
     "Alibaba",
@@ -79,7 +80,9 @@ class Fault:
     kind: str
     times: int | None = 1  # None: every matching request
     match: str | None = None  # only requests whose prompt text contains this
-    task: str | None = None  # only requests for this task (interest | title | summary | company | check)
+    task: str | None = (
+        None  # only requests for this task (interest | title | summary | brief | company | check)
+    )
     item: str | None = None  # item-level kinds (score, drop_id): only this paper id
     retry_after: float | None = None  # 429: Retry-After header in seconds
     retry_after_ms: float | None = None  # 429: retry-after-ms header
@@ -181,13 +184,23 @@ class FakeLLM:
         lang = "en" if fault and fault.kind == "wrong_language" else call.language
         blocks = _BLOCK.findall(call.body["messages"][1]["content"]) if len(call.body["messages"]) > 1 else []
         if call.task == "interest":
-            items = [
+            system = call.body["messages"][0]["content"]
+            # Several output languages: the prompt asks for {"reasons": {"zh": ..., "ja": ...}} instead.
+            wanted = _REASONS_ASKED.findall(system)
+            items: list[dict[str, Any]] = [
                 {"id": pid, "score": 1 + zlib.crc32(pid.encode()) % 5, "reason": ""} for pid, _ in blocks
             ]
             for it in items:
                 if fault and fault.kind == "score" and (fault.item is None or fault.item == it["id"]):
                     it["score"] = fault.value
-                it["reason"] = _REASON[lang].format(score=it["score"])
+                if wanted:
+                    del it["reason"]
+                    it["reasons"] = {
+                        code: _REASON["en" if lang == "en" else code].format(score=it["score"])
+                        for code in wanted
+                    }
+                else:
+                    it["reason"] = _REASON[lang].format(score=it["score"])
             if fault and fault.kind == "drop_id" and items:
                 drop = fault.item or items[-1]["id"]
                 items = [it for it in items if it["id"] != drop]
@@ -200,6 +213,11 @@ class FakeLLM:
             return {"title": _TITLE[lang].format(w=(title.split() or ["?"])[0].rstrip(":"), t=title)}
         if call.task == "summary":
             return {"summary": _SUMMARY[lang].format(id=pid)}
+        if call.task == "brief":
+            return {
+                "title": _TITLE[lang].format(w=(title.split() or ["?"])[0].rstrip(":"), t=title),
+                "summary": _SUMMARY[lang].format(id=pid),
+            }
         if call.task == "company":
             aff = next((line for line in text.split("\n") if line.startswith("Affiliations:")), "")
             for name in _KNOWN_COMPANIES:
@@ -218,6 +236,8 @@ def _detect(body: dict[str, Any]) -> tuple[str, str]:
         task = name.removeprefix("paperradar_")
     elif "<profile>" in system:
         task = "interest"
+    elif "Translate the title" in system and "summarize" in system:
+        task = "brief"  # title and summary in one answer (zh/ja digests)
     elif "Translate the title" in system:
         task = "title"
     elif "Summarize" in system:

@@ -60,9 +60,9 @@ class HostileLLM(FakeStyleLLM):
 
     def answer(self, call: Call, fault: Fault | None) -> dict[str, Any]:
         out = super().answer(call, fault)
-        if call.task == "title":
+        if call.task in ("title", "brief"):
             out["title"] += LLM_EVIL
-        elif call.task == "summary":
+        if call.task in ("summary", "brief"):
             out["summary"] = LLM_EVIL + out["summary"]
         elif call.task == "interest":
             for item in out.get("items", []):
@@ -142,8 +142,7 @@ def test_prompt_injection_stays_inside_the_data_blocks(radar: Radar) -> None:
     calls = radar.llm.chat_calls
     assert calls and {c.task for c in calls} >= {
         "interest",
-        "title",
-        "summary",
+        "brief",  # zh title and summary in one call
         "style_highlight",
         "style_review",
     }

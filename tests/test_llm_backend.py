@@ -228,7 +228,7 @@ def test_score_out_of_range_in_batch_only_that_paper(fake_llm: FakeLLM) -> None:
 
 
 def test_wrong_language_invalid(fake_llm: FakeLLM) -> None:
-    fake_llm.add(Fault("wrong_language", times=None, task="summary"))
+    fake_llm.add(Fault("wrong_language", times=None, task="brief"))  # zh: title and summary come together
     [r] = backend(fake_llm).write(reqs(papers(1), "summary"))
     assert isinstance(r, Declined) and r.status == "failed" and "Simplified Chinese" in r.detail
     fake_llm.faults.clear()
@@ -256,7 +256,7 @@ def test_budget_max_calls_stops_and_skips_rest(fake_llm: FakeLLM) -> None:
 def test_budget_max_cost(fake_llm: FakeLLM) -> None:
     prices = {fake_llm.model: {"input_per_mtok": 1_000_000, "output_per_mtok": 0}}  # 1 per token
     b = backend(fake_llm, concurrency=1, budget={"max_cost": 150}, prices=prices)
-    out = b.write(reqs(papers(10), "summary"))
+    out = b.write(reqs(papers(10), "summary", "en"))
     done = sum(isinstance(r, GeneratedText) for r in out)
     assert 0 < done < 10 and b.usage.cost is not None and b.usage.cost <= 150
     assert all(r.detail.startswith("budget exhausted: max_cost") for r in out if isinstance(r, Declined))
@@ -270,7 +270,7 @@ def test_usage_accounting_and_progress(fake_llm: FakeLLM) -> None:
         prices={fake_llm.model: {"input_per_mtok": 2.0, "output_per_mtok": 8.0}},
     )
     b = OpenAIBackend(cfg, interests=PROFILE, progress=seen.append)
-    b.write(reqs(papers(3), "summary") + reqs(papers(8), "interest"))
+    b.write(reqs(papers(3), "summary", "en") + reqs(papers(8), "interest"))
     u = b.usage
     sent = sum(sum(len(m["content"]) for m in c.body["messages"]) for c in fake_llm.chat_calls)
     assert u.calls == 4 and u.tasks["summary"].calls == 3 and u.tasks["interest"].calls == 1
@@ -432,14 +432,15 @@ def test_through_write_texts_and_store_cache(fake_llm: FakeLLM, tmp_path: Path) 
     b = backend(fake_llm)
     ps = papers(3)
     store.save_papers(ps)
-    fake_llm.add(Fault("content_filter", times=None, match=ps[1].abstract, task="summary"))
+    # zh title and summary come from one call: the filter refuses both of that paper
+    fake_llm.add(Fault("content_filter", times=None, match=ps[1].abstract, task="brief"))
     texts, counts, _ = write_texts(store, b, ps, ["summary", "title", "interest"], "zh")
-    assert counts.written == 8 and counts.skipped == 1
+    assert counts.written == 7 and counts.skipped == 2
     assert json.loads(texts[ps[0].arxiv_id]["interest"].content)["score"] == expected_score(ps[0].arxiv_id)
     before = len(fake_llm.chat_calls)
     texts, counts, _ = write_texts(store, b, ps, ["summary", "title", "interest"], "zh")
     # a content-filter refusal with the same prompt and model is not asked again: 0 calls on a re-run
-    assert counts.cached == 8 and counts.skipped == 1 and len(fake_llm.chat_calls) == before
+    assert counts.cached == 7 and counts.skipped == 2 and len(fake_llm.chat_calls) == before
     # --refresh asks again on purpose
     texts, counts, _ = write_texts(store, b, ps, ["summary"], "zh", refresh=["summary"])
     assert len(fake_llm.chat_calls) == before + 3 and counts.skipped == 1

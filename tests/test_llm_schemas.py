@@ -267,7 +267,10 @@ class _FakeLlama:
         elif sum("<profile>" not in c["messages"][0]["content"] for c in self.calls) == 1:
             content = "not json"
         else:
-            content = json.dumps({"summary": "该论文提出新方法。实验充分。效果更好。"}, ensure_ascii=False)
+            answer = {"summary": "该论文提出新方法。实验充分。效果更好。"}
+            if "Translate the title" in system:  # the zh brief: title and summary together
+                answer["title"] = "一种新的推荐方法"
+            content = json.dumps(answer, ensure_ascii=False)
         return {
             "choices": [{"message": {"content": content}, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 100, "completion_tokens": 20},

@@ -79,7 +79,7 @@ def test_budget_stops_llm_work_and_still_publishes(write_config, keyed: FakeLLM,
 
 
 def test_one_failing_paper_never_stops_the_run(write_config, keyed: FakeLLM):
-    keyed.add(Fault("500", times=None, task="summary"))
+    keyed.add(Fault("500", times=None, task="brief"))
     cfg = llm_config(write_config, keyed, "max_retries = 1\n")
     assert cli("--config", str(cfg), "run", "--sample", "--date", "2026-02-11") == 0
     text = (cfg.parent / "out" / "digests" / "2026-02-11.zh.md").read_text(encoding="utf-8")

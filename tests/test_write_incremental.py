@@ -14,7 +14,7 @@ from tests.llm_backend_setup import backend, papers, reqs
 
 def test_on_result_reports_each_answer_before_the_slowest(fake_llm: FakeLLM) -> None:
     ps = papers(4)
-    fake_llm.add(Fault("hang", times=None, match=ps[3].title, task="title", delay=1.0))
+    fake_llm.add(Fault("hang", times=None, match=ps[3].title, task="brief", delay=1.0))
     seen: list[tuple[int, float]] = []
     start = time.monotonic()
     out = backend(fake_llm, concurrency=4).write(

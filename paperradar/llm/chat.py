@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -29,6 +29,9 @@ from paperradar.llm.prompts import Prompt, render, template_hash
 from paperradar.llm.schemas import (
     LANGUAGE_NAMES,
     AnswerError,
+    BriefAnswer,
+    SummaryAnswer,
+    TitleAnswer,
     check_interest,
     check_text,
     interest_content,
@@ -64,10 +67,12 @@ class ChatBackend:
     name: str
     _usage: Usage
 
-    def __init__(self, cfg: LLMConfig, interests: str, params: dict[str, Any]):
+    def __init__(self, cfg: LLMConfig, interests: str, params: dict[str, Any], languages: Sequence[str] = ()):
         self.cfg = cfg
         self.interests = interests
         self.params = params  # request params that change the output; part of the template hash
+        # The reader's output languages: an interest answer gives its reason in each, in the same call.
+        self.languages = tuple(dict.fromkeys(lang for lang in languages if lang in LANGUAGE_NAMES))
 
     @property
     def usage(self) -> Usage:
@@ -82,8 +87,18 @@ class ChatBackend:
             return False
         return not (task == "title" and language == "en")  # an English title needs no translation
 
+    def reason_languages(self, language: str) -> list[str]:
+        """The languages an interest answer for `language` gives its reason in: that one first."""
+        return list(dict.fromkeys([language, *self.languages]))
+
     def text_language(self, task: str, language: str) -> str:
-        return language
+        # An interest answer holds a reason per output language: "zh+ja+en" is its cache key's language.
+        return "+".join(self.reason_languages(language)) if task == "interest" else language
+
+    def prompt_task(self, task: str, language: str) -> str:
+        """The prompt a task is asked with: a title or a summary in Chinese or Japanese comes with the other
+        from one "brief" prompt (one call per paper and language for the digest)."""
+        return "brief" if task in ("title", "summary") and language != "en" else task
 
     def template_hash(self, task: str, language: str) -> str:
         extra: dict[str, Any] = {}
@@ -91,7 +106,10 @@ class ChatBackend:
             extra["abstract_tokens"] = self.cfg.score_abstract_tokens
         if task == "interest":
             extra["profile"] = " ".join(self.interests.split())  # new interests: new scores
-        return template_hash(task, language, self.params, extra)
+            extra["languages"] = self.reason_languages(language)
+        if self.prompt_task(task, language) == "brief":
+            extra["field"] = task  # title and summary of one brief answer are two texts
+        return template_hash(self.prompt_task(task, language), language, self.params, extra)
 
     def write(
         self, requests: list[WriteRequest], on_result: Callable[[int, WriteResult], None] | None = None
@@ -123,13 +141,21 @@ class ChatBackend:
         results: list[WriteResult] = [None] * len(requests)
         jobs: list[tuple[Coroutine[Any, Any, None], list[int]]] = []
         groups: dict[str, dict[str, list[int]]] = {}  # language -> paper id -> request indices
+        briefs: dict[tuple[str, str], dict[str, list[int]]] = {}  # (paper, language) -> task -> indices
         for i, req in enumerate(requests):
             if not self.supports(req.task, req.language):
                 continue
             if req.task == "interest":
                 groups.setdefault(req.language, {}).setdefault(req.paper.arxiv_id, []).append(i)
+            elif self.prompt_task(req.task, req.language) == "brief":
+                key = (req.paper.arxiv_id, req.language)
+                briefs.setdefault(key, {}).setdefault(req.task, []).append(i)
             else:
                 jobs.append((self._single(requests, [i], results), [i]))
+        for by_task in briefs.values():
+            jobs.append(
+                (self._brief(requests, by_task, results), [i for owners in by_task.values() for i in owners])
+            )
         batches = []
         for by_id in groups.values():
             owners = list(by_id.values())
@@ -176,13 +202,14 @@ class ChatBackend:
 
     async def _answer_one(self, req: WriteRequest) -> WriteResult:
         task, lang = req.task, req.language
-        prompt = render(task, [req.paper], lang, self.interests, self.cfg.score_abstract_tokens)
-        schema = response_schema(task, prompt.ids)
+        reasons = self.reason_languages(lang) if task == "interest" else []
+        prompt = render(task, [req.paper], lang, self.interests, self.cfg.score_abstract_tokens, reasons)
+        schema = response_schema(task, prompt.ids, reasons)
         source = req.paper.title if task == "title" else prompt.messages[1]["content"]
 
         def validate(text: str) -> str:
             if task == "interest":
-                good, bad = check_interest(text, prompt.ids, lang, source)
+                good, bad = check_interest(text, prompt.ids, lang, source, reasons)
                 if bad:
                     raise AnswerError(next(iter(bad.values())))
                 return interest_content(good[prompt.ids[0]])
@@ -236,18 +263,24 @@ class ChatBackend:
             return
         first = [requests[o[0]] for o in owners]
         lang = first[0].language
+        reasons = self.reason_languages(lang)
         prompt = render(
-            "interest", [r.paper for r in first], lang, self.interests, self.cfg.score_abstract_tokens
+            "interest",
+            [r.paper for r in first],
+            lang,
+            self.interests,
+            self.cfg.score_abstract_tokens,
+            reasons,
         )
         by_id = dict(zip(prompt.ids, owners, strict=True))
-        schema = response_schema("interest", prompt.ids)
+        schema = response_schema("interest", prompt.ids, reasons)
         good: dict[str, Any] = {}
         try:
             good, bad = await self._ask(
                 prompt,
                 "interest",
                 schema,
-                lambda text: check_interest(text, prompt.ids, lang, prompt.messages[1]["content"]),
+                lambda text: check_interest(text, prompt.ids, lang, prompt.messages[1]["content"], reasons),
             )
         except CallDeclined as d:
             if d.reason not in ("refused", "invalid"):
@@ -269,6 +302,46 @@ class ChatBackend:
                 next(iter(bad.values())),
             )
             await asyncio.gather(*(self._single(requests, by_id[pid], results) for pid in bad))
+
+    async def _brief(
+        self, requests: list[WriteRequest], by_task: dict[str, list[int]], results: list[WriteResult]
+    ) -> None:
+        """A title and a summary in one call. A field that stays invalid after the repair is declined on its
+        own; the other is kept."""
+        req = requests[next(iter(by_task.values()))[0]]
+        lang = req.language
+        prompt = render("brief", [req.paper], lang)
+        source = prompt.messages[1]["content"]
+        fields: dict[str, str] = {}  # task -> content, kept from whichever answer got it right
+
+        def validate(text: str) -> dict[str, str]:
+            answer = parse_answer("brief", text)
+            assert isinstance(answer, BriefAnswer)
+            errors = []
+            for task, answer_part, src in (
+                ("title", TitleAnswer(title=answer.title), req.paper.title),
+                ("summary", SummaryAnswer(summary=answer.summary), source),
+            ):
+                try:
+                    fields.setdefault(task, check_text(task, answer_part, lang, src))
+                except AnswerError as exc:
+                    errors.append(str(exc))
+            if errors and any(task not in fields for task in by_task):
+                raise AnswerError("; ".join(errors))
+            return fields
+
+        try:
+            got = await self._ask(prompt, "brief", response_schema("brief"), validate)
+        except CallDeclined as d:
+            got = fields  # a field right in the first answer stays right
+            for task, owners in by_task.items():
+                if task not in got:
+                    for i in owners:
+                        results[i] = Declined(d.reason, d.detail)
+        for task, owners in by_task.items():
+            if task in got:
+                for i in owners:
+                    results[i] = self._text(requests[i], got[task])
 
     # -- results --------------------------------------------------------------------------------------
     def _text(self, req: WriteRequest, content: str) -> GeneratedText:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 
 import pluggy
 
@@ -44,10 +45,12 @@ def backend_factories() -> dict[str, BackendFactory]:
     return found
 
 
-def get_backend(name: str, config: LLMConfig | None = None, *, interests: str = "") -> Backend:
+def get_backend(
+    name: str, config: LLMConfig | None = None, *, interests: str = "", languages: Sequence[str] = ()
+) -> Backend:
     """The backend called `name`, built from the [llm] section (defaults when None)."""
     factories = backend_factories()
     if name not in factories:
         known = ", ".join(sorted(factories)) or "none"
         raise ConfigError(f"unknown writing backend {name!r}", hint=f"installed backends: {known}")
-    return factories[name](config or LLMConfig(), interests=interests)
+    return factories[name](config or LLMConfig(), interests=interests, languages=languages)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -23,7 +24,7 @@ from paperradar.models import Paper
 from paperradar.text.extractive import split_sentences
 from paperradar.text.tokens import estimate_tokens
 
-PROMPT_TASKS = ("interest", "title", "summary", "company")
+PROMPT_TASKS = ("interest", "title", "summary", "brief", "company")
 # Bump when the code around the templates changes what is sent (data layout, trimming, validation).
 PROMPT_CODE_VERSION = "1"
 
@@ -94,9 +95,15 @@ class Prompt:
 
 
 def render(
-    task: str, papers: list[Paper], language: str, profile: str = "", abstract_tokens: int = 0
+    task: str,
+    papers: list[Paper],
+    language: str,
+    profile: str = "",
+    abstract_tokens: int = 0,
+    reason_languages: Sequence[str] = (),
 ) -> Prompt:
-    """System + user messages for `task` over `papers` (several only for interest)."""
+    """System + user messages for `task` over `papers` (several only for interest). `reason_languages`:
+    the languages an interest answer gives its reason in (default: `language` only)."""
     ids = [safe_id(p.arxiv_id) for p in papers]
     data = []
     for pid, p in zip(ids, papers, strict=True):
@@ -114,6 +121,10 @@ def render(
         )
     ctx: dict[str, Any] = {
         "language": LANGUAGE_NAMES.get(language, language),
+        "reason_languages": [
+            {"code": code, "name": LANGUAGE_NAMES.get(code, code)}
+            for code in (reason_languages or [language])
+        ],
         "profile": defuse(profile.strip()) or "(no profile given: judge relevance to information retrieval)",
         "papers": data,
         "p": data[0] if data else None,

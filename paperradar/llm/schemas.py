@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -34,7 +35,8 @@ class _Answer(BaseModel):
 class InterestItem(_Answer):
     id: str
     score: int = Field(ge=1, le=5)
-    reason: str = Field(min_length=1)
+    reason: str = ""  # asked for one language
+    reasons: dict[str, str] = Field(default_factory=dict)  # asked for several: language -> reason
 
     @field_validator("id", mode="before")
     @classmethod
@@ -48,6 +50,13 @@ class InterestAnswer(_Answer):
 
 class TitleAnswer(_Answer):
     title: str = Field(min_length=1)
+
+
+class BriefAnswer(_Answer):
+    """A title and a summary in one answer: one call per paper and language for the digest."""
+
+    title: str = Field(min_length=1)
+    summary: str = Field(min_length=1)
 
 
 class SummaryAnswer(_Answer):
@@ -79,11 +88,14 @@ ANSWER_MODELS: dict[str, type[_Answer]] = {
     "interest": InterestAnswer,
     "title": TitleAnswer,
     "summary": SummaryAnswer,
+    "brief": BriefAnswer,
     "company": CompanyAnswer,
 }
 
 
-def response_schema(task: str, ids: list[str] | None = None) -> dict[str, Any]:
+def response_schema(
+    task: str, ids: list[str] | None = None, reason_languages: Sequence[str] = ()
+) -> dict[str, Any]:
     """A JSON schema for response_format (OpenAI "strict" subset: every property required, no extras).
     Ids are an enum, so a constrained decoder cannot invent one. Every limit check_text and check_interest
     enforce is stated in a "description" too (the strict subset has no length keywords, but a description
@@ -104,6 +116,18 @@ def response_schema(task: str, ids: list[str] | None = None) -> dict[str, Any]:
             "required": ["id", "score", "reason"],
             "additionalProperties": False,
         }
+        if len(reason_languages) > 1:
+            item["properties"].pop("reason")  # type: ignore[attr-defined]
+            item["properties"]["reasons"] = {  # type: ignore[index]
+                "type": "object",
+                "properties": {
+                    code: string(f"one sentence in {LANGUAGE_NAMES.get(code, code)}")
+                    for code in reason_languages
+                },
+                "required": list(reason_languages),
+                "additionalProperties": False,
+            }
+            item["required"] = ["id", "score", "reasons"]
         props = {"items": {"type": "array", "items": item, "description": "one item per paper sent"}}
     elif task == "company":
         props = {
@@ -118,6 +142,12 @@ def response_schema(task: str, ids: list[str] | None = None) -> dict[str, Any]:
         props = {"summary": string(f"{low} to {high} sentences in the language asked for")}
     elif task == "title":
         props = {"title": string("only the translated title")}
+    elif task == "brief":
+        low, high = SUMMARY_SENTENCES
+        props = {
+            "title": string("only the translated title"),
+            "summary": string(f"{low} to {high} sentences in the language asked for"),
+        }
     else:
         props = {task: {"type": "string"}}
     return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
@@ -137,10 +167,8 @@ _THINK_END = re.compile(r"</think\s*>", re.I)
 
 def strip_thinking(text: str) -> str:
     """`text` without a reasoning model's thinking block (everything up to the last </think>)."""
-    last = None
-    for last in _THINK_END.finditer(text):
-        pass
-    return text[last.end() :] if last is not None else text
+    ends = list(_THINK_END.finditer(text))
+    return text[ends[-1].end() :] if ends else text
 
 
 def extract_json(text: str) -> Any:
@@ -319,7 +347,7 @@ def sentence_count(text: str) -> int:
 
 
 def check_interest(
-    text: str, ids: list[str], language: str, source: str = ""
+    text: str, ids: list[str], language: str, source: str = "", reason_languages: Sequence[str] = ()
 ) -> tuple[dict[str, InterestItem], dict[str, str]]:
     """Splits a batch answer into ({id: item} usable, {id: problem}) for exactly the ids that were sent.
     `source` is the papers' text as sent (the prompt's data blocks): terms from it do not make a reason
@@ -346,7 +374,7 @@ def check_interest(
         except ValidationError as exc:
             bad[rid] = f"item {rid}: {_explain(exc)}"
             continue
-        problem = language_problem(item.reason, language, source)
+        problem = _reasons_problem(item, language, list(reason_languages) or [language], source)
         if problem:
             bad[rid] = f"reason for {rid}: {problem}"
         else:
@@ -401,10 +429,27 @@ def _squash(text: str) -> str:
     return re.sub(r"\W+", "", text).lower()
 
 
+def _reasons_problem(item: InterestItem, language: str, wanted: list[str], source: str) -> str | None:
+    """Fills item.reason (in `language`) and item.reasons (every wanted language); what is wrong, or None."""
+    reasons = {k: " ".join(v.split()) for k, v in item.reasons.items() if isinstance(v, str) and v.strip()}
+    if item.reason.strip() and wanted[0] not in reasons:
+        reasons[wanted[0]] = " ".join(item.reason.split())  # one reason where one language was asked for
+    missing = [code for code in wanted if code not in reasons]
+    if missing:
+        return f"give a reason in {', '.join(LANGUAGE_NAMES.get(c, c) for c in missing)}"
+    for code in wanted:
+        problem = language_problem(reasons[code], code, source)
+        if problem:
+            return f"{code}: {problem}" if len(wanted) > 1 else problem
+    item.reasons = {code: reasons[code] for code in wanted}
+    item.reason = reasons[language]
+    return None
+
+
 def interest_content(item: InterestItem) -> str:
-    """The stored form of one interest score: compact JSON, readable Chinese/Japanese."""
-    return json.dumps(
-        {"score": item.score, "reason": " ".join(item.reason.split())},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    """The stored form of one interest score: compact JSON, readable Chinese/Japanese; `reasons` holds the
+    reason in every language asked for (one call, every digest language)."""
+    body: dict[str, Any] = {"score": item.score, "reason": " ".join(item.reason.split())}
+    if len(item.reasons) > 1:
+        body["reasons"] = item.reasons
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))

@@ -7,7 +7,7 @@ backend's job: `paperradar.llm.write_texts` looks in the store first, so nothing
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -86,6 +86,9 @@ class Backend(Protocol):
 
 
 class BackendFactory(Protocol):
-    """What a plugin registers: builds a backend from the [llm] section and the reader's interests text."""
+    """What a plugin registers: builds a backend from the [llm] section, the reader's interests text and
+    output languages (an interest answer gives its reason in each)."""
 
-    def __call__(self, config: LLMConfig, *, interests: str = "") -> Backend: ...
+    def __call__(
+        self, config: LLMConfig, *, interests: str = "", languages: Sequence[str] = ()
+    ) -> Backend: ...

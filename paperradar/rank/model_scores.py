@@ -33,7 +33,7 @@ def llm_interests(
             answer["reason"],
             by_task["interest"].mode,
             evidence,
-            reasons={lang: answer["reason"]},
+            reasons=dict(answer.get("reasons") or {lang: answer["reason"]}),
         )
     for arxiv_id, why in batch.missing.items():
         if "interest" in why and arxiv_id in heuristic:

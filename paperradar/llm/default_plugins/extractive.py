@@ -3,7 +3,7 @@ English, and say so; titles stay untranslated (the digest labels them)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from paperradar.llm.config import LLMConfig
@@ -57,7 +57,7 @@ class ExtractiveBackend:
         return out
 
 
-def _extractive(config: LLMConfig, *, interests: str = "") -> Backend:
+def _extractive(config: LLMConfig, *, interests: str = "", languages: Sequence[str] = ()) -> Backend:
     return ExtractiveBackend(config)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from paperradar.errors import ConfigError
@@ -37,14 +37,16 @@ def _import_llama() -> Any:
 
 
 class LlamaCppBackend(ChatBackend):
-    def __init__(self, cfg: LLMConfig, *, interests: str = "", llama: Any = None):
+    def __init__(
+        self, cfg: LLMConfig, *, interests: str = "", languages: Sequence[str] = (), llama: Any = None
+    ):
         if cfg.model_path is None:
             raise ConfigError(
                 "backend 'llamacpp' needs a model file", hint="set [llm].model_path = '/path/to/model.gguf'"
             )
         sampling = {k: v for k, v in cfg.local_params.items() if k in SAMPLING_KEYS}
         sampling.setdefault("temperature", 0.2)
-        super().__init__(cfg, interests, sampling)
+        super().__init__(cfg, interests, sampling, languages)
         self.name = cfg.model
         self._usage = Usage()
         if llama is None:  # tests pass a stand-in object with create_chat_completion
@@ -118,8 +120,8 @@ class _Session:
         self.backend._lock = None
 
 
-def _llamacpp(config: LLMConfig, *, interests: str = "") -> Backend:
-    return LlamaCppBackend(config, interests=interests)
+def _llamacpp(config: LLMConfig, *, interests: str = "", languages: Sequence[str] = ()) -> Backend:
+    return LlamaCppBackend(config, interests=interests, languages=languages)
 
 
 @hookimpl

@@ -3,7 +3,7 @@ llama.cpp server, LM Studio): the task logic of llm/chat.py over the HTTP client
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from paperradar.errors import ConfigError
@@ -26,6 +26,7 @@ class OpenAIBackend(ChatBackend):
         cfg: LLMConfig,
         *,
         interests: str = "",
+        languages: Sequence[str] = (),
         progress: Callable[[CallProgress], None] | None = None,
         backoff: float = 0.5,
     ):
@@ -34,7 +35,7 @@ class OpenAIBackend(ChatBackend):
                 "the openai backend needs at least one endpoint",
                 hint="add [[llm.endpoints]] with base_url, model and api_key_env to the config",
             )
-        super().__init__(cfg, interests, dict(cfg.endpoints[0].params))
+        super().__init__(cfg, interests, dict(cfg.endpoints[0].params), languages)
         self.client = ChatClient(cfg, progress=progress, backoff=backoff)
         self.name = cfg.endpoints[0].model
         self._usage = self.client.usage
@@ -60,8 +61,8 @@ class OpenAIBackend(ChatBackend):
         self.client.planned = calls
 
 
-def _openai(config: LLMConfig, *, interests: str = "") -> Backend:
-    return OpenAIBackend(config, interests=interests)
+def _openai(config: LLMConfig, *, interests: str = "", languages: Sequence[str] = ()) -> Backend:
+    return OpenAIBackend(config, interests=interests, languages=languages)
 
 
 @hookimpl
