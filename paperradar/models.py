@@ -202,6 +202,13 @@ class EmptyNote:
     text: str = ""
 
 
+class SourceProvider(Protocol):
+    """Gives a paper's full text when a style needs it: sources/ fetches, write/ awaits (so a review waits
+    for its own paper's text while every other model call goes on)."""
+
+    async def get(self, paper: Paper) -> SourceText | None: ...
+
+
 @dataclass(slots=True)
 class Digest:
     """Everything publish needs to render one day's digest in one language."""

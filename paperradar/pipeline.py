@@ -15,7 +15,7 @@ from pathlib import Path
 
 from paperradar.config import Config
 from paperradar.errors import DataError
-from paperradar.llm import Backend, get_backend
+from paperradar.llm import TASKS, Backend, get_backend
 from paperradar.llm.texts import EMPTY_BATCH, TextBatch, TextService
 from paperradar.models import DeliveryRecord, Digest, EmptyNote, Progress, Ranked, RunStats, no_progress
 from paperradar.publish.deliver import DeliveryResult, deliver_all, from_digest
@@ -23,12 +23,14 @@ from paperradar.publish.digest import digest_path, empty_reason, publish_digest
 from paperradar.publish.style_pages import write_style_pages
 from paperradar.rank.config import RankSettings
 from paperradar.rank.day import announced, localize, rank_day
-from paperradar.sources.fulltext import prepare_sources
+from paperradar.rank.model_scores import apply_companies, company_requests
+from paperradar.sources.fulltext import FullTextFetcher
 from paperradar.sources.http import PoliteClient
 from paperradar.sources.intake import ARXIV_TZ, intake_feed, intake_sample, polite_client
 from paperradar.store import Store
-from paperradar.write.digest_texts import write_digest_texts
-from paperradar.write.styles.day import fulltext_wanted, write_day_styles
+from paperradar.write.digest_texts import assemble_digest, digest_requests, write_digest_texts
+from paperradar.write.styles.day import assemble_styles, fulltext_wanted, style_requests
+from paperradar.write.styles.tasks import StyleBackend
 
 
 @dataclass
@@ -108,9 +110,16 @@ class Pipeline:
         )
 
     # -- stages -----------------------------------------------------------------------------------------
-    def rank(self, day: date, run_id: int | None = None, refresh: Iterable[str] = ()) -> list[Ranked]:
+    def rank(
+        self, day: date, run_id: int | None = None, refresh: Iterable[str] = (), ask_companies: bool = True
+    ) -> list[Ranked]:
         return rank_day(
-            self.texts(run_id, refresh), self.rank_settings, day, stats=self.stats, progress=self.progress
+            self.texts(run_id, refresh),
+            self.rank_settings,
+            day,
+            stats=self.stats,
+            progress=self.progress,
+            ask_companies=ask_companies,
         )
 
     def write(
@@ -131,37 +140,55 @@ class Pipeline:
         self._record_usage()
         return batch
 
-    def styles(
-        self, day: date, ranked: list[Ranked], run_id: int | None, refresh: Iterable[str] = ()
-    ) -> None:
-        """highlight / review / dialogue: full text for the papers a model will write from, then texts, pages."""
-        cfg, lang = self.cfg.styles, self.cfg.output.language
-        wanted = fulltext_wanted(ranked, cfg, self.backend, lang)
-        sources = {}
+    def write_day(self, day: date, ranked: list[Ranked], run_id: int | None, refresh: Iterable[str]) -> None:
+        """Everything a model writes for the day, in ONE bounded-concurrency queue: the company question,
+        the digest's titles and summaries in every language, and every style page; a review or dialogue
+        waits only for its own paper's full text, fetched meanwhile. Then the digests and pages."""
+        cfg, lang, top_n = self.cfg, self.cfg.output.language, self.cfg.output.top_n
+        styles = cfg.styles
+        wanted = fulltext_wanted(ranked, styles, self.backend, lang)
+        fetcher = None
         if wanted and self.offline:
             self.stats.fulltext = "offline run: styles written from the abstract"
         elif wanted:
-            src = self.cfg.sources
-            sources = prepare_sources(
-                wanted,
+            fetcher = FullTextFetcher(
+                (p.arxiv_id for p in wanted),
                 self.client,
-                cache_dir=self.cfg.db_path.parent / "fulltext",
-                max_tokens=cfg.fulltext_tokens,
-                html_base=src.html_url,
-                pdf_base=src.pdf_url,
+                cache_dir=cfg.db_path.parent / "fulltext",
+                max_tokens=styles.fulltext_tokens,
+                html_base=cfg.sources.html_url,
+                pdf_base=cfg.sources.pdf_url,
             )
-        items = write_day_styles(
-            self.texts(run_id, refresh), ranked, cfg, lang, sources=sources, stats=self.stats
+        styler = StyleBackend(self.backend, sources=fetcher, fulltext_tokens=styles.fulltext_tokens)
+        texts = self.texts(run_id, refresh).with_backend(styler)
+        top = ranked[:top_n]
+        batch = texts.ask_many(
+            company_requests(top, lang)
+            + digest_requests(ranked, top_n, cfg.languages)
+            + style_requests(ranked, styles, lang)
         )
-        templates = self.cfg.resolve(cfg.templates_dir) if cfg.templates_dir else None
+        self.stats.company = batch.counts_of(["company"]) if "company" in batch.counts else self.stats.company
+        apply_companies(top, batch, lang)
+        self.store.save_ranks(day, ranked, run_id)  # with the companies the model named
+        self.stats.texts = batch.counts_of(TASKS)
+        for language in cfg.languages:
+            items = ranked if language == lang else localize(ranked, self.rank_settings, language)
+            digest_texts = assemble_digest(texts, batch, items, top_n, language)
+            if digest_texts.counts.extractive_fallback:
+                self.stats.texts.extractive_fallback = (
+                    self.stats.texts.extractive_fallback or 0
+                ) + digest_texts.counts.extractive_fallback
+            self.publish(day, items, digest_texts, None, language)
+        pages = assemble_styles(batch, ranked, styles, lang, self.stats)
         write_style_pages(
-            self.cfg.out_dir,
+            cfg.out_dir,
             day,
-            items,
-            sources=sources,
-            templates_dir=templates,
-            max_authors=self.cfg.output.max_authors,
+            pages,
+            sources=fetcher.fetched if fetcher else {},
+            templates_dir=cfg.resolve(styles.templates_dir) if styles.templates_dir else None,
+            max_authors=cfg.output.max_authors,
         )
+        self.progress("write", len(batch.texts), len(batch.texts))
         self._record_usage()
 
     def publish(
@@ -198,14 +225,13 @@ class Pipeline:
     def process_day(
         self, day: date, run_id: int | None, note: EmptyNote | None = None, refresh: Iterable[str] = ()
     ) -> DayResult:
-        ranked = self.rank(day, run_id, refresh)
+        ranked = self.rank(day, run_id, refresh, ask_companies=False)
         main = self.cfg.output.language
-        for language in self.cfg.languages:
-            items = ranked if language == main else localize(ranked, self.rank_settings, language)
-            texts = self.write(items, run_id, refresh, language) if items else None
-            self.publish(day, items, texts, None if items else empty_reason(day, note, language), language)
         if ranked:
-            self.styles(day, ranked, run_id, refresh)
+            self.write_day(day, ranked, run_id, refresh)
+        else:
+            for language in self.cfg.languages:
+                self.publish(day, [], None, empty_reason(day, note, language), language)
         reason = None if ranked else empty_reason(day, note, main)
         path = digest_path(self.cfg.out_dir, day, main)
         return DayResult(day, path, len(ranked), min(len(ranked), self.cfg.output.top_n), reason, self.stats)

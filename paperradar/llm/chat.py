@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -42,6 +42,8 @@ from paperradar.llm.seam import CallProgress, Declined, WriteRequest, WriteResul
 from paperradar.models import GeneratedText, Usage
 
 log = logging.getLogger("paperradar.llm")
+# Answers one request of a task the chat backend does not know itself, inside its session (the styles).
+TaskHandler = Callable[[WriteRequest], Awaitable[WriteResult]]
 
 LLM_TASKS = ("interest", "title", "summary", "company")
 _REPAIR = (
@@ -112,11 +114,16 @@ class ChatBackend:
         return template_hash(self.prompt_task(task, language), language, self.params, extra)
 
     def write(
-        self, requests: list[WriteRequest], on_result: Callable[[int, WriteResult], None] | None = None
+        self,
+        requests: list[WriteRequest],
+        on_result: Callable[[int, WriteResult], None] | None = None,
+        handlers: Mapping[str, TaskHandler] | None = None,
     ) -> list[WriteResult]:
+        """`handlers` answer tasks this backend does not know itself (the styles): they run in the same
+        session and queue as every other request, so a whole day shares one bounded concurrency."""
         if not requests:
             return []
-        return run_sync(self._write_all(requests, on_result))
+        return run_sync(self._write_all(requests, on_result, handlers or {}))
 
     # -- transport hooks ------------------------------------------------------------------------------
     async def _call(
@@ -136,13 +143,20 @@ class ChatBackend:
 
     # -- jobs -----------------------------------------------------------------------------------------
     async def _write_all(
-        self, requests: list[WriteRequest], on_result: Callable[[int, WriteResult], None] | None = None
+        self,
+        requests: list[WriteRequest],
+        on_result: Callable[[int, WriteResult], None] | None = None,
+        handlers: Mapping[str, TaskHandler] | None = None,
     ) -> list[WriteResult]:
+        handlers = handlers or {}
         results: list[WriteResult] = [None] * len(requests)
         jobs: list[tuple[Coroutine[Any, Any, None], list[int]]] = []
         groups: dict[str, dict[str, list[int]]] = {}  # language -> paper id -> request indices
         briefs: dict[tuple[str, str], dict[str, list[int]]] = {}  # (paper, language) -> task -> indices
         for i, req in enumerate(requests):
+            if req.task in handlers:
+                jobs.append((self._handled(handlers[req.task], requests, i, results), [i]))
+                continue
             if not self.supports(req.task, req.language):
                 continue
             if req.task == "interest":
@@ -171,7 +185,7 @@ class ChatBackend:
         # A bug in one job must not lose the others' answers: whatever it left unset is failed, retried next run.
         return [
             Declined("failed", "internal error (see log)")
-            if r is None and self.supports(q.task, q.language)
+            if r is None and (self.supports(q.task, q.language) or q.task in handlers)
             else r
             for r, q in zip(results, requests, strict=True)
         ]
@@ -191,6 +205,12 @@ class ChatBackend:
             for i in owners:
                 if results[i] is not None:
                     on_result(i, results[i])
+
+    @staticmethod
+    async def _handled(
+        handler: TaskHandler, requests: list[WriteRequest], index: int, results: list[WriteResult]
+    ) -> None:
+        results[index] = await handler(requests[index])
 
     async def _single(
         self, requests: list[WriteRequest], owners: list[int], results: list[WriteResult]

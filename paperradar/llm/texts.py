@@ -1,6 +1,7 @@
 """Texts through a backend, cached in the store by (paper version, task, language, template hash, model), so
 nothing is ever computed twice. rank/ asks it for interest and company, write/ for titles, summaries and
-styles.
+styles; a whole day's requests of every task and language can go in one `ask_many`, so they share one
+bounded-concurrency queue.
 
 What is not answered is stored with why (failed, invalid, budget, refused) and counted; a text that failed
 `give_up_after` times is not asked again until `--refresh` or a new prompt or model, so a paper that
@@ -9,7 +10,7 @@ always breaks the model stops costing money.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -17,8 +18,10 @@ from paperradar.llm.seam import Backend, Declined, WriteRequest, WriteResult
 from paperradar.models import GeneratedText, MissingReason, Paper, TextCounts
 from paperradar.store import Store
 
-# arxiv_id -> task -> text: what a batch of papers got.
+# arxiv_id -> task -> text: what a batch of papers got in one language.
 Texts = dict[str, dict[str, GeneratedText]]
+# (arxiv_id, task, language): one requested text of a many-language batch.
+TextKey = tuple[str, str, str]
 GIVE_UP_AFTER = 3  # the [llm] give_up_after default
 
 
@@ -26,6 +29,39 @@ class TextBatch(NamedTuple):
     texts: Texts  # arxiv_id -> task -> text, for what was answered (now or before)
     counts: TextCounts
     missing: dict[str, dict[str, MissingReason]]  # arxiv_id -> task -> why there is no text
+
+
+@dataclass
+class ManyBatch:
+    """The answers to requests of several tasks and languages."""
+
+    texts: dict[TextKey, GeneratedText] = field(default_factory=dict)
+    missing: dict[TextKey, MissingReason] = field(default_factory=dict)
+    counts: dict[str, TextCounts] = field(default_factory=dict)  # per task
+
+    def count(self, task: str) -> TextCounts:
+        return self.counts.setdefault(task, TextCounts())
+
+    def counts_of(self, tasks: Iterable[str]) -> TextCounts:
+        total = TextCounts()
+        for task in tasks:
+            if task in self.counts:
+                total.add(self.counts[task])
+        return total
+
+    def in_language(self, language: str, tasks: Iterable[str] | None = None) -> TextBatch:
+        """One language's part, as a TextBatch (counts of those tasks in every language: counts are per
+        task only)."""
+        wanted = set(tasks) if tasks is not None else None
+        texts: Texts = {}
+        missing: dict[str, dict[str, MissingReason]] = {}
+        for (pid, task, lang), text in self.texts.items():
+            if lang == language and (wanted is None or task in wanted):
+                texts.setdefault(pid, {})[task] = text
+        for (pid, task, lang), why in self.missing.items():
+            if lang == language and (wanted is None or task in wanted):
+                missing.setdefault(pid, {})[task] = why
+        return TextBatch(texts, self.counts_of(wanted or self.counts), missing)
 
 
 EMPTY_BATCH = TextBatch({}, TextCounts(), {})
@@ -45,22 +81,24 @@ class TextService:
     def with_backend(self, backend: Backend) -> TextService:
         return TextService(self.store, backend, self.run_id, self.refresh, self.give_up_after)
 
+    def _key(self, paper: Paper, task: str, language: str) -> tuple[str, int, str, str, str, str]:
+        b = self.backend
+        return (
+            paper.arxiv_id,
+            paper.version,
+            task,
+            b.text_language(task, language),
+            b.template_hash(task, language),
+            b.name,
+        )
+
     def stored(self, papers: Iterable[Paper], task: str, language: str) -> Texts:
         """What the store already holds for (paper, task, language) from this backend: never a call."""
-        backend = self.backend
-        if not backend.supports(task, language):
+        if not self.backend.supports(task, language):
             return {}
         out: Texts = {}
         for paper in papers:
-            key = (
-                paper.arxiv_id,
-                paper.version,
-                task,
-                backend.text_language(task, language),
-                backend.template_hash(task, language),
-                backend.name,
-            )
-            found = self.store.get_text(*key)
+            found = self.store.get_text(*self._key(paper, task, language))
             if found is not None:
                 out.setdefault(paper.arxiv_id, {})[task] = found
         return out
@@ -68,44 +106,47 @@ class TextService:
     def ask(self, papers: Iterable[Paper], tasks: Iterable[str], language: str) -> TextBatch:
         """Every (paper, task) in `language`: from the store, else from the backend (stored on arrival).
         Tasks the backend cannot do are absent from `texts` and say "no_model" in `missing`."""
-        store, backend, refresh = self.store, self.backend, self.refresh
-        texts: Texts = {}
-        missing: dict[str, dict[str, MissingReason]] = {}
-        todo: list[WriteRequest] = []
-        counts = TextCounts()
         tasks = list(tasks)
-        for paper in papers:
-            for task in tasks:
-                if not backend.supports(task, language):
-                    counts.declined += 1
-                    missing.setdefault(paper.arxiv_id, {})[task] = "no_model"
-                    continue
-                key = (
-                    paper.arxiv_id,
-                    paper.version,
-                    task,
-                    backend.text_language(task, language),
-                    backend.template_hash(task, language),
-                    backend.name,
-                )
-                cached = None if task in refresh else store.get_text(*key)
-                if cached is not None:
-                    texts.setdefault(paper.arxiv_id, {})[task] = cached
-                    counts.cached += 1
-                    continue
-                status = None if task in refresh else store.text_status(*key)
-                if status is not None and status[1] == "refused":
-                    # A refusal (content filter) with the same prompt and model would be refused again.
-                    counts.refused += 1
-                    missing.setdefault(paper.arxiv_id, {})[task] = "refused"
-                    continue
-                if status is not None and status[0] == "failed" and status[2] >= self.give_up_after:
-                    counts.given_up += 1
-                    missing.setdefault(paper.arxiv_id, {})[task] = "given_up"
-                    continue
-                todo.append(WriteRequest(paper, task, language))
+        batch = self.ask_many([WriteRequest(p, t, language) for p in papers for t in tasks])
+        return batch.in_language(language, tasks)
+
+    def ask_many(self, requests: Sequence[WriteRequest]) -> ManyBatch:
+        """Every request, of any task and language, through ONE backend.write(): one bounded-concurrency
+        queue for the whole lot. Answers are stored the moment they arrive."""
+        store, backend, refresh = self.store, self.backend, self.refresh
+        out = ManyBatch()
+        todo: list[WriteRequest] = []
+        seen: set[tuple[str, int, str, str]] = set()
+        for req in requests:
+            paper, task, language = req.paper, req.task, req.language
+            if (paper.arxiv_id, paper.version, task, language) in seen:
+                continue  # a request listed twice is asked once
+            seen.add((paper.arxiv_id, paper.version, task, language))
+            key = (paper.arxiv_id, task, language)
+            counts = out.count(task)
+            if not backend.supports(task, language):
+                counts.declined += 1
+                out.missing[key] = "no_model"
+                continue
+            store_key = self._key(paper, task, language)
+            cached = None if task in refresh else store.get_text(*store_key)
+            if cached is not None:
+                out.texts[key] = cached
+                counts.cached += 1
+                continue
+            status = None if task in refresh else store.text_status(*store_key)
+            if status is not None and status[1] == "refused":
+                # A refusal (content filter) with the same prompt and model would be refused again.
+                counts.refused += 1
+                out.missing[key] = "refused"
+                continue
+            if status is not None and status[0] == "failed" and status[2] >= self.give_up_after:
+                counts.given_up += 1
+                out.missing[key] = "given_up"
+                continue
+            todo.append(req)
         if not todo:
-            return TextBatch(texts, counts, missing)
+            return out
 
         saved: set[int] = set()
 
@@ -120,10 +161,10 @@ class TextService:
                     req.paper.arxiv_id,
                     req.paper.version,
                     req.task,
-                    backend.text_language(req.task, language),
+                    backend.text_language(req.task, req.language),
                     "",
                     backend.name,
-                    backend.template_hash(req.task, language),
+                    backend.template_hash(req.task, req.language),
                 )
                 store.save_text(marker, self.run_id, reason=result.reason, detail=result.detail)
             else:
@@ -132,22 +173,23 @@ class TextService:
 
         for index, (req, result) in enumerate(zip(todo, backend.write(todo, on_result=persist), strict=True)):
             persist(index, result)  # a no-op for what the backend already reported
+            key = (req.paper.arxiv_id, req.task, req.language)
+            counts = out.count(req.task)
             if result is None:
                 counts.declined += 1
-                missing.setdefault(req.paper.arxiv_id, {})[req.task] = "no_model"
+                out.missing[key] = "no_model"
             elif isinstance(result, Declined):
-                reason = result.reason
-                if reason == "refused":
+                if result.reason == "refused":
                     counts.refused += 1
-                elif reason == "budget":
+                elif result.reason == "budget":
                     counts.budget += 1
                 else:
                     counts.failed += 1
-                missing.setdefault(req.paper.arxiv_id, {})[req.task] = reason
+                out.missing[key] = result.reason
             else:
-                texts.setdefault(req.paper.arxiv_id, {})[req.task] = result
+                out.texts[key] = result
                 counts.written += 1
-        return TextBatch(texts, counts, missing)
+        return out
 
 
 def write_texts(

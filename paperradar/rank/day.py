@@ -30,9 +30,11 @@ def rank_day(
     *,
     stats: RunStats | None = None,
     progress: Progress = no_progress,
+    ask_companies: bool = True,
 ) -> list[Ranked]:
     """Rank the day and save it. Heuristic reasons are written in every output language; a model's
-    interest answer and the company question go through `texts` (cached, failures recorded)."""
+    interest answer and the company question go through `texts` (cached, failures recorded). A daily run
+    passes ask_companies=False and asks the company question in the day's one queue instead."""
     store = texts.store
     stats = stats if stats is not None else RunStats()
     anns = announced(store, settings, day)
@@ -46,9 +48,10 @@ def rank_day(
     hits = {p.arxiv_id: matcher.match(p.title, p.abstract, p.comment or "") for p in pool}
     companies = {p.arxiv_id: gazetteer.detect(p, lang) for p in pool}
     scorer = HeuristicInterest(settings.interests, groups)
-    interests = scorer.score(pool, hits, companies, lang)
+    sims = scorer.similarities(pool)
+    interests = scorer.score(pool, hits, companies, lang, sims)
     for other in settings.languages:  # the same score, its evidence said in each output language
-        said = scorer.score(pool, hits, _company_names(companies, other), other)
+        said = scorer.score(pool, hits, _company_names(companies, other), other, sims)
         for pid, interest in interests.items():
             interest.reasons[other] = said[pid].reason
     interests.update(llm_interests(texts, pool, interests, lang, stats))
@@ -68,7 +71,8 @@ def rank_day(
         day,
         ordered,
     )
-    llm_companies(texts, ordered[: settings.top_n], lang, stats)
+    if ask_companies:
+        llm_companies(texts, ordered[: settings.top_n], lang, stats)
     store.save_ranks(day, ordered, texts.run_id)
     progress("rank", len(ordered), len(ordered))
     return ordered

@@ -155,9 +155,11 @@ class HeuristicInterest:
         hits: dict[str, list[KeywordHit]],
         companies: dict[str, list[CompanyHit]],
         language: str,
+        sims: dict[str, float] | None = None,
     ) -> dict[str, Interest]:
+        """`sims`: the pool's similarities when already computed (another language of the same day)."""
         has_profile = bool(self.profile)
-        sims = self.similarities(papers)
+        sims = self.similarities(papers) if sims is None else sims
         out: dict[str, Interest] = {}
         for paper in papers:
             technical = _distinct(

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 
-from paperradar.llm.texts import TextService
+from paperradar.llm.seam import WriteRequest
+from paperradar.llm.texts import ManyBatch, TextService
 from paperradar.models import CompanyHit, Interest, Paper, Ranked, RunStats
 
 
@@ -41,19 +42,28 @@ def llm_interests(
     return out
 
 
-def llm_companies(texts: TextService, top: list[Ranked], lang: str, stats: RunStats) -> None:
-    """Company from the affiliation text, asked of the model only where the gazetteer found none.
-    Recorded with provenance `llm`; a gazetteer hit is never overridden."""
-    ask = [r for r in top if not r.companies and r.paper.affiliations]
-    if not ask or not texts.backend.supports("company", lang):
-        return
-    batch = texts.ask([r.paper for r in ask], ["company"], lang)
-    stats.company = batch.counts
-    for item in ask:
-        got = batch.texts.get(item.paper.arxiv_id, {}).get("company")
-        if got is None:
+def company_requests(top: list[Ranked], lang: str) -> list[WriteRequest]:
+    """The company question for top papers the gazetteer could not place but that name affiliations."""
+    return [WriteRequest(r.paper, "company", lang) for r in top if not r.companies and r.paper.affiliations]
+
+
+def apply_companies(top: list[Ranked], batch: ManyBatch, lang: str) -> None:
+    """A model's company answer onto its paper, with provenance `llm`; a gazetteer hit is never overridden."""
+    for item in top:
+        got = batch.texts.get((item.paper.arxiv_id, "company", lang))
+        if got is None or item.companies:
             continue
         answer = json.loads(got.content)
         if answer.get("company"):
             name = str(answer["company"])
             item.companies = [CompanyHit(name.lower(), name, "llm", str(answer.get("evidence") or ""))]
+
+
+def llm_companies(texts: TextService, top: list[Ranked], lang: str, stats: RunStats) -> None:
+    """The company question on its own (`paperradar rank`); a daily run asks it in the day's one queue."""
+    ask = company_requests(top, lang)
+    if not ask or not texts.backend.supports("company", lang):
+        return
+    batch = texts.ask_many(ask)
+    stats.company = batch.counts_of(["company"])
+    apply_companies(top, batch, lang)

@@ -13,6 +13,7 @@ stays a NetworkError.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -349,3 +350,46 @@ def prepare_sources(
             affiliations=tuple(full.affiliations),
         )
     return out
+
+
+class FullTextFetcher:
+    """A SourceProvider for the day's reviews and dialogues: each wanted paper's full text is fetched on
+    first request, one at a time (the polite client is not shared between threads), in a worker thread,
+    so the event loop keeps every other model call going meanwhile. `fetched` is what it got."""
+
+    def __init__(
+        self,
+        wanted: Iterable[str],
+        client: PoliteClient,
+        *,
+        cache_dir: Path | None,
+        max_tokens: int = 6000,
+        html_base: str | None = None,
+        pdf_base: str | None = None,
+    ) -> None:
+        self.wanted = set(wanted)
+        self.client = client
+        self.cache_dir, self.max_tokens = cache_dir, max_tokens
+        self.html_base, self.pdf_base = html_base, pdf_base
+        self.fetched: dict[str, SourceText] = {}
+        self._lock: asyncio.Lock | None = None  # made on first use: a lock belongs to one event loop
+
+    async def get(self, paper: Paper) -> SourceText | None:
+        if paper.arxiv_id not in self.wanted:
+            return None
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if paper.arxiv_id not in self.fetched:
+                self.fetched.update(await asyncio.to_thread(self._fetch, paper))
+        return self.fetched.get(paper.arxiv_id)
+
+    def _fetch(self, paper: Paper) -> dict[str, SourceText]:
+        return prepare_sources(
+            [paper],
+            self.client,
+            cache_dir=self.cache_dir,
+            max_tokens=self.max_tokens,
+            html_base=self.html_base,
+            pdf_base=self.pdf_base,
+        )

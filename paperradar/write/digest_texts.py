@@ -7,8 +7,8 @@ The site follows the same rule, so the digest and the site never disagree on wha
 
 from __future__ import annotations
 
-from paperradar.llm import TASKS, LLMConfig, get_backend
-from paperradar.llm.texts import TextBatch, TextService
+from paperradar.llm import TASKS, LLMConfig, WriteRequest, get_backend
+from paperradar.llm.texts import ManyBatch, TextBatch, TextService
 from paperradar.models import Progress, Ranked, RunStats, no_progress
 
 
@@ -42,3 +42,31 @@ def write_digest_texts(
             stats.texts.add(batch.counts)
     progress("write", len(top), len(top))
     return batch
+
+
+def digest_requests(ranked: list[Ranked], top_n: int, languages: list[str]) -> list[WriteRequest]:
+    """The title and summary of every top paper in every output language (one call each in zh/ja)."""
+    return [WriteRequest(r.paper, task, lang) for lang in languages for r in ranked[:top_n] for task in TASKS]
+
+
+def assemble_digest(
+    texts: TextService, batch: ManyBatch, ranked: list[Ranked], top_n: int, language: str
+) -> TextBatch:
+    """One language's digest texts out of the day's answers, with the same fallbacks as
+    write_digest_texts: the model's English summary, else the extractive one."""
+    got = batch.in_language(language, TASKS)
+    top = [r.paper for r in ranked[:top_n]]
+    if texts.backend.name != "extractive" and language != "en":
+        for paper in top:
+            english = batch.texts.get((paper.arxiv_id, "summary", "en"))
+            if english is not None and "summary" not in got.texts.get(paper.arxiv_id, {}):
+                got.texts.setdefault(paper.arxiv_id, {})["summary"] = english
+    if texts.backend.name != "extractive":
+        lacking = [p for p in top if "summary" not in got.texts.get(p.arxiv_id, {})]
+        extractive = texts.with_backend(get_backend("extractive", LLMConfig())).ask(
+            lacking, ["summary"], language
+        )
+        for arxiv_id, by_task in extractive.texts.items():
+            got.texts.setdefault(arxiv_id, {}).setdefault("summary", by_task["summary"])
+        got.counts.extractive_fallback = extractive.counts.written + extractive.counts.cached
+    return TextBatch(got.texts, got.counts, got.missing)

@@ -8,11 +8,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from paperradar.llm import Backend
-from paperradar.llm.texts import TextService
+from paperradar.llm.seam import WriteRequest
+from paperradar.llm.texts import ManyBatch, TextService
 from paperradar.models import GeneratedText, MissingReason, Paper, Ranked, RunStats, SourceText, TextCounts
 from paperradar.write.styles.config import StyleConfig, plan_styles, style_task
 from paperradar.write.styles.stored import StoredStyle, count_unverified, stored_data
-from paperradar.write.styles.tasks import FULLTEXT_STYLES, StyleBackend
+from paperradar.write.styles.tasks import FULLTEXT_STYLES, STYLE_TASKS, StyleBackend
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,5 +86,33 @@ def write_day_styles(
         ]
     if stats is not None:
         stats.styles = counts
+        stats.faithfulness = count_unverified(item.data for item in out)
+    return out
+
+
+def style_requests(ranked: list[Ranked], cfg: StyleConfig, default_language: str) -> list[WriteRequest]:
+    """Every planned style text of the day as a request (band order, rank, language)."""
+    papers = {r.paper.arxiv_id: r.paper for r in ranked}
+    return [
+        WriteRequest(papers[pid], style_task(style), lang)
+        for pid, style, lang in style_plan(ranked, cfg, default_language)
+    ]
+
+
+def assemble_styles(
+    batch: ManyBatch,
+    ranked: list[Ranked],
+    cfg: StyleConfig,
+    default_language: str,
+    stats: RunStats | None = None,
+) -> list[StyledText]:
+    """The day's style texts out of the day's answers, in plan order."""
+    papers = {r.paper.arxiv_id: r.paper for r in ranked}
+    out = []
+    for pid, style, lang in style_plan(ranked, cfg, default_language):
+        key = (pid, style_task(style), lang)
+        out.append(StyledText(papers[pid], style, lang, batch.texts.get(key), batch.missing.get(key)))
+    if stats is not None:
+        stats.styles = batch.counts_of(STYLE_TASKS)
         stats.faithfulness = count_unverified(item.data for item in out)
     return out

@@ -15,24 +15,23 @@ JSON: {"style", "model", "data", "source": html|pdf|abstract, "faithful": {"chec
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from typing import Any
 
 import jinja2
 
-from paperradar.llm.chat import ChatBackend, run_sync
+from paperradar.llm.chat import ChatBackend
 from paperradar.llm.client import CallDeclined
 from paperradar.llm.prompts import Prompt, defuse, safe_id
 from paperradar.llm.schemas import LANGUAGE_NAMES
 from paperradar.llm.seam import Backend, CallProgress, Declined, WriteRequest, WriteResult
-from paperradar.models import GeneratedText, Paper, SourceText, Usage
+from paperradar.models import GeneratedText, Paper, SourceProvider, SourceText, Usage
 from paperradar.text.style_labels import TOPIC_KEYS
 from paperradar.text.tokens import estimate_tokens
 from paperradar.write.checks.faithful import Report, check_faithfulness
@@ -131,12 +130,18 @@ class StyleBackend:
         self,
         inner: Backend,
         *,
-        sources: Mapping[str, SourceText] | None = None,
+        sources: Mapping[str, SourceText] | SourceProvider | None = None,
         fulltext_tokens: int = 6000,
     ):
         self.inner = inner
         self.name = inner.name
-        self.sources: dict[str, SourceText] = dict(sources or {})  # arxiv_id -> its text
+        # arxiv_id -> its text, or a provider that fetches it while other calls run (sources/fulltext.py)
+        self.sources: dict[str, SourceText] = {}
+        self.provider: SourceProvider | None = None
+        if isinstance(sources, Mapping):
+            self.sources = dict(sources)
+        elif sources is not None:
+            self.provider = sources
         self.fulltext_tokens = fulltext_tokens
 
     @property
@@ -168,32 +173,32 @@ class StyleBackend:
     def write(
         self, requests: list[WriteRequest], on_result: Callable[[int, WriteResult], None] | None = None
     ) -> list[WriteResult]:
-        mine = [i for i, r in enumerate(requests) if r.task in STYLE_TASKS]
-        others = [i for i, r in enumerate(requests) if r.task not in STYLE_TASKS]
+        chat = self.chat
+        if chat is not None:
+            # One queue: the style tasks run in the chat backend's own session beside every other request.
+            handlers = {task: partial(self._one, chat) for task in STYLE_TASKS}
+            return chat.write(requests, on_result, handlers)
         results: list[WriteResult] = [None] * len(requests)
+        others = [i for i, r in enumerate(requests) if r.task not in STYLE_TASKS]
         if others:
             inner_report = None if on_result is None else (lambda j, result: on_result(others[j], result))
             answered = self.inner.write([requests[i] for i in others], on_result=inner_report)
             for i, result in zip(others, answered, strict=True):
                 results[i] = result
-        chat = self.chat
-        if mine and chat is not None:
-            answers = run_sync(self._write_styles(chat, [requests[i] for i in mine]))
-            for i, result in zip(mine, answers, strict=True):
-                results[i] = result
         return results
 
     # -- the calls ------------------------------------------------------------------------------------
-    async def _write_styles(self, chat: ChatBackend, requests: list[WriteRequest]) -> list[WriteResult]:
-        chat._plan(len(requests))
-        async with chat._session():
-            return list(await asyncio.gather(*(self._one(chat, r) for r in requests)))
+    async def _source(self, paper: Paper) -> SourceText | None:
+        if self.provider is not None:
+            return await self.provider.get(paper)
+        return self.sources.get(paper.arxiv_id)
 
     async def _one(self, chat: ChatBackend, req: WriteRequest) -> WriteResult:
         if not self.supports(req.task, req.language):
             return None
         style = req.task.split(":", 1)[1]
-        source = self.sources.get(req.paper.arxiv_id) if style in FULLTEXT_STYLES else None
+        # A review or dialogue waits for its paper's full text; nothing else waits for it.
+        source = await self._source(req.paper) if style in FULLTEXT_STYLES else None
         prompt = render_prompt(style, req.paper, req.language, source)
         from_abstract = source is None or not source.text  # the review then has a shorter schema
         sent = prompt.messages[1]["content"]
