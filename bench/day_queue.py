@@ -71,7 +71,7 @@ def bench_day_queue(latency: float = LATENCY) -> dict[str, Any]:
                 digest_calls = sum(1 for c in llm.chat_calls if c.task in ("brief", "title", "summary"))
                 interest_calls = sum(1 for c in llm.chat_calls if c.task == "interest")
                 languages = len(pipe.cfg.languages)
-                again_wall, again_calls, _ = _day(folder, llm, concurrency)
+                _, again_calls, _ = _day(folder, llm, concurrency)
                 out[f"C{concurrency}"] = {
                     "calls": calls,
                     "wall_s": round(wall, 2),
