@@ -268,7 +268,7 @@ def run_pipeline(
     wait: bool = False,
 ) -> DayResult:
     """`paperradar run`: choose the day, take in its announcements, then rank, write and publish it."""
-    store.acquire_lock(wait=wait)
+    store.acquire_lock(wait=cfg.store.lock_wait if wait else False, verb="run --sample" if sample else "run")
     pipe = Pipeline(cfg, store, progress, client)
     run_id = store.start_run("run --sample" if sample else "run", day)
     try:

@@ -76,7 +76,9 @@ def test_second_run_exits_6_with_one_line_and_the_first_finishes(tmp_path: Path,
     err = (folder / "second.err").read_text(encoding="utf-8")
     out = (folder / "second.out").read_text(encoding="utf-8")
     lines = err.splitlines()
-    assert lines[0] == f"error: another paperradar run is using {folder / 'radar.db'}", err
+    # The one line names the holder (issue 12): its pid, verb and start time, from the lock file.
+    holder = f"error: another paperradar run is using {folder / 'radar.db'}: pid {first.pid} (`paperradar run`, started "
+    assert lines[0].startswith(holder), err
     assert len(lines) <= 2 and (len(lines) == 1 or (lines[1].startswith("hint:") and "--wait" in lines[1]))
     assert "Traceback" not in err and out == ""
     assert len(slow_rig.arxiv.requests) == arxiv_before  # the refused run touched nothing

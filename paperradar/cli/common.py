@@ -73,7 +73,8 @@ class State:
         """The store for a command that writes (fetch, import, rank, write, publish, export): it queues behind
         a running `paperradar run` instead of racing it and paying for the same LLM answers twice."""
         store = Store(self.cfg.db_path)
-        store.acquire_lock(wait=True)
+        verb = click.get_current_context().command_path.partition(" ")[2] or "?"
+        store.acquire_lock(wait=self.cfg.store.lock_wait, verb=verb)
         return store
 
     @contextlib.contextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,7 @@ from paperradar.llm.chat import run_sync
 from paperradar.llm.client import _error_info, _read_key, is_schema_rejection, redact
 from paperradar.llm.config import LLMConfig
 from paperradar.llm.schemas import AnswerError, extract_json
+from paperradar.sources import resilience
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +64,9 @@ async def _check(cfg: LLMConfig, index: int, key: str | None) -> CheckResult:
         text = redact(error, [key or ""]) if error else None
         return CheckResult(ep.model, latency, schema_ok, text, ep.base_url, problem)
 
-    async with httpx.AsyncClient(timeout=None) as client:
+    async with httpx.AsyncClient(
+        timeout=None, headers={"Accept-Encoding": resilience.ACCEPT_ENCODING}
+    ) as client:
         while True:
             body: dict[str, Any] = {
                 "model": ep.model,
@@ -80,15 +82,25 @@ async def _check(cfg: LLMConfig, index: int, key: str | None) -> CheckResult:
                     "json_schema": {"name": "check", "strict": True, "schema": schema},
                 }
             start = time.monotonic()
+            request = client.build_request("POST", url, json=body, headers=headers)
             try:
-                async with asyncio.timeout(ep.timeout):
-                    resp = await client.post(url, json=body, headers=headers)
-            except (TimeoutError, httpx.TimeoutException):
+                # A total deadline (not per read) and a cap on the decompressed answer, as for real calls.
+                resp = await resilience.send(
+                    client, request, deadline=ep.timeout, max_bytes=cfg.max_response_bytes
+                )
+            except (resilience.Expired, httpx.TimeoutException):
                 return done(
                     f"no answer from {ep.base_url} within {ep.timeout:g}s; check {where}.base_url "
                     "or raise its timeout",
                     problem="timeout",
                 )
+            except resilience.TooLarge as exc:
+                return done(
+                    f"the answer from {ep.base_url} is larger than {exc.limit:,} bytes; check {where}.base_url",
+                    problem="http",
+                )
+            except resilience.BadBody as exc:
+                return done(f"{ep.base_url}: {exc}", problem="http")
             except httpx.ConnectError as exc:
                 return done(f"cannot connect to {ep.base_url} ({exc}); check {where}.base_url", problem="url")
             except httpx.TransportError as exc:

@@ -9,14 +9,12 @@ a log line or a stored Declined detail, even when a server echoes it back.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import itertools
 import logging
 import os
-import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -25,6 +23,17 @@ from paperradar.errors import ConfigError
 from paperradar.llm.config import EndpointConfig, LLMConfig
 from paperradar.llm.seam import CallProgress
 from paperradar.models import DeclineReason, Usage
+from paperradar.sources import resilience
+from paperradar.sources.resilience import (
+    ACCEPT_ENCODING,
+    Attempt,
+    BadBody,
+    Expired,
+    GaveUp,
+    Outcome,
+    RetryPolicy,
+    TooLarge,
+)
 from paperradar.text.tokens import estimate_tokens
 
 log = logging.getLogger("paperradar.llm")
@@ -131,24 +140,8 @@ def _read_key(index: int, cfg: EndpointConfig) -> str | None:
             f"environment variable {cfg.api_key_env} is not set",
             hint=f"export {cfg.api_key_env}=... (named by [llm].endpoints[{index}].api_key_env)",
         )
+    resilience.register_secret(key)  # never in a log line, httpx/httpcore debug output included
     return key
-
-
-def _retry_after(resp: httpx.Response) -> float | None:
-    ms = resp.headers.get("retry-after-ms")
-    if ms:
-        try:
-            return float(ms) / 1000.0
-        except ValueError:
-            pass
-    value = resp.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        when = email.utils.parsedate_to_datetime(value) if value else None
-        return max(0.0, when.timestamp() - time.time()) if when else None
 
 
 def _error_info(resp: httpx.Response) -> tuple[str, str]:
@@ -185,6 +178,7 @@ class ChatClient:
         progress: Callable[[CallProgress], None] | None = None,
         backoff: float = 0.5,
         backoff_max: float = 30.0,
+        max_response_bytes: int | None = None,
     ):
         self.cfg = cfg
         self.endpoints = [Endpoint(i, e, cfg.json_schema) for i, e in enumerate(cfg.endpoints)]
@@ -193,6 +187,7 @@ class ChatClient:
         self.progress = progress
         self.backoff = backoff
         self.backoff_max = backoff_max
+        self.max_response_bytes = max_response_bytes or cfg.max_response_bytes
         self.exhausted: str | None = None  # budget reason, once reached: no more calls this run
         self.planned = 0
         self._rr = itertools.count()
@@ -259,12 +254,16 @@ class ChatClient:
                 CallProgress(u.calls - in_flight, in_flight, u.failed_calls, u.tokens, self.planned)
             )
 
-    def _wait(self, attempt: int, retry_after: float | None) -> float:
-        delay = min(self.backoff_max, self.backoff * 2**attempt)
-        delay = delay / 2 + random.uniform(0, delay / 2)  # equal jitter: spread retries of a burst
-        if retry_after is not None:
-            delay = retry_after + random.uniform(0, min(0.5, 0.1 * retry_after + 0.01))
-        return delay
+    def policy(self) -> RetryPolicy:
+        """Exponential backoff with equal jitter (spreads the retries of a burst); Retry-After honoured up to
+        MAX_RETRY_AFTER, a longer one fails the call."""
+        return RetryPolicy(
+            retries=self.cfg.max_retries,
+            initial=self.backoff,
+            max_backoff=self.backoff_max,
+            jitter=True,
+            max_retry_after=MAX_RETRY_AFTER,
+        )
 
     # -- the call -------------------------------------------------------------------------------------
     async def chat(
@@ -272,11 +271,11 @@ class ChatClient:
     ) -> ChatReply:
         """One answer, after retries. Raises CallDeclined (detail already redacted)."""
         assert self._sem is not None, "use `async with client.session()`"
-        attempt = 0
-        last = "no attempt made"
-        while True:
+        sem = self._sem
+
+        async def attempt() -> Attempt[ChatReply]:
             self._check_budget(est_in)
-            async with self._sem:
+            async with sem:
                 self._check_budget(est_in)  # others may have spent the budget while this one waited
                 ep = self._pick()
                 with_schema = schema is not None and ep.use_schema()
@@ -300,52 +299,68 @@ class ChatClient:
                 finally:
                     ep.in_flight -= 1
                     self._reserved -= est_in
-            if isinstance(outcome, ChatReply):
+            if outcome.outcome is Outcome.OK:
                 ep.failures, ep.cool_until = 0, 0.0
                 self._notify()
                 return outcome
-            kind, detail, retry_after = outcome
-            if kind == "retry":
-                ep.failed(retry_after)
+            if outcome.outcome is Outcome.RETRY:
+                ep.failed(outcome.retry_after)
             self.usage.failed_calls += 1
             self.usage.task(task).failed_calls += 1
             self._notify()
-            detail = self.redact(detail)
-            last = detail
-            if kind == "skip":
-                raise CallDeclined("refused", detail)
-            if kind == "fatal":
-                raise CallDeclined("failed", detail)
-            if kind == "again":  # the endpoint changed state (schema off, disabled): no retry consumed
-                continue
-            if attempt >= self.cfg.max_retries:
-                raise CallDeclined("failed", f"gave up after {attempt + 1} attempts: {last}")
-            wait = self._wait(attempt, retry_after)
-            log.info("LLM %s call failed (%s); retry %d in %.1fs", task, detail, attempt + 1, wait)
-            attempt += 1
+            return replace(outcome, detail=self.redact(outcome.detail))
+
+        def on_retry(failed: Attempt[ChatReply], number: int, wait: float) -> None:
+            log.info("LLM %s call failed (%s); retry %d in %.1fs", task, failed.detail, number, wait)
             self.usage.retries += 1
-            await asyncio.sleep(wait)
+
+        result = await self.policy().arun(attempt, on_retry=on_retry)
+        last = result.last
+        if last.outcome is Outcome.OK and last.value is not None:
+            return last.value
+        if last.outcome is Outcome.SKIP:
+            raise CallDeclined("refused", last.detail)
+        if result.gave_up is GaveUp.RETRY_AFTER:
+            raise CallDeclined(
+                "failed", f"{last.detail} (Retry-After {result.wait:.0f}s is too long to wait)"
+            )
+        if result.gave_up is not None:
+            raise CallDeclined("failed", f"gave up after {result.retries + 1} attempts: {last.detail}")
+        raise CallDeclined("failed", last.detail)
 
     async def _post(
         self, ep: Endpoint, body: dict[str, Any], task: str, est_in: int, with_schema: bool
-    ) -> ChatReply | tuple[str, str, float | None]:
-        """A reply, or (kind, detail, retry_after) with kind: retry | again | skip | fatal."""
+    ) -> Attempt[ChatReply]:
+        """One request: OK with the reply, RETRY (429/5xx/timeouts), AGAIN (the endpoint changed state:
+        schema off, disabled), SKIP (content filter) or FATAL."""
         assert ep.client is not None
         url = f"{ep.cfg.base_url}/chat/completions"
+        retry, again, skip, fatal = Outcome.RETRY, Outcome.AGAIN, Outcome.SKIP, Outcome.FATAL
+        request = ep.client.build_request("POST", url, json=body, headers=ep.headers())
         try:
-            async with asyncio.timeout(ep.cfg.timeout):
-                resp = await ep.client.post(url, json=body, headers=ep.headers())
-        except (TimeoutError, httpx.TimeoutException):
-            return "retry", f"no answer from {ep.cfg.base_url} within {ep.cfg.timeout:g}s", None
+            # The timeout is a total deadline for the exchange, not per read: a trickling server ends too.
+            resp = await resilience.send(
+                ep.client, request, deadline=ep.cfg.timeout, max_bytes=self.max_response_bytes
+            )
+        except (Expired, httpx.TimeoutException):
+            return Attempt(retry, detail=f"no answer from {ep.cfg.base_url} within {ep.cfg.timeout:g}s")
+        except TooLarge as exc:
+            return Attempt(
+                fatal,
+                detail=f"the answer from {ep.cfg.base_url} is larger than {exc.limit:,} bytes; refused "
+                "(raise [llm].max_response_bytes if that is real)",
+            )
+        except BadBody as exc:
+            return Attempt(retry, detail=f"{ep.cfg.base_url}: {exc}")
         except httpx.TransportError as exc:
-            return "retry", f"cannot reach {ep.cfg.base_url}: {type(exc).__name__}: {exc}", None
+            return Attempt(retry, detail=f"cannot reach {ep.cfg.base_url}: {type(exc).__name__}: {exc}")
         status = resp.status_code
         if status == 200:
             return self._reply(resp, task, est_in, body, with_schema)
         code, message = _error_info(resp)
         what = f"HTTP {status} from {ep.cfg.base_url}: {message}"
         if status in (400, 403, 422) and is_content_filter(code, message):
-            return "skip", f"content filter: {message}", None
+            return Attempt(skip, detail=f"content filter: {message}")
         if (
             status in (400, 422)
             and with_schema
@@ -354,18 +369,17 @@ class ChatClient:
         ):
             ep.schema_mode = "rejected"
             log.info("%s rejects response_format json_schema; using text answers", ep.label)
-            return "again", what, None
+            return Attempt(again, detail=what)
         if status in (400, 422) and with_schema and is_schema_rejection(code, message):
-            return (
-                "fatal",
-                f"{what} (the endpoint rejects response_format json_schema: set [llm].json_schema = 'auto')",
-                None,
+            return Attempt(
+                fatal,
+                detail=f"{what} (the endpoint rejects response_format json_schema: set [llm].json_schema = 'auto')",
             )
         if status in (401, 403):
             ep.disabled = (
                 f"API key rejected (HTTP {status}); check the environment variable {ep.cfg.api_key_env}"
             )
-            return "again", ep.disabled, None
+            return Attempt(again, detail=ep.disabled)
         if status == 404:
             if "model" in f"{code} {message}".lower():
                 ep.disabled = f"model {ep.cfg.model!r} not found; check [llm].endpoints[{ep.index}].model"
@@ -373,20 +387,17 @@ class ChatClient:
                 ep.disabled = (
                     f"HTTP 404 at {url}; check [llm].endpoints[{ep.index}].base_url (often ends in /v1)"
                 )
-            return "again", ep.disabled, None
+            return Attempt(again, detail=ep.disabled)
         if status == 429 and "insufficient_quota" in code:
             ep.disabled = f"quota exhausted: {message}"
-            return "again", ep.disabled, None
+            return Attempt(again, detail=ep.disabled)
         if status in (408, 409, 429) or status >= 500:
-            retry_after = _retry_after(resp)
-            if retry_after is not None and retry_after > MAX_RETRY_AFTER:
-                return "fatal", f"{what} (Retry-After {retry_after:.0f}s is too long to wait)", None
-            return "retry", what, retry_after
-        return "fatal", what, None
+            return Attempt(retry, detail=what, retry_after=resilience.retry_after(resp.headers, resp.content))
+        return Attempt(fatal, detail=what)
 
     def _reply(
         self, resp: httpx.Response, task: str, est_in: int, body: dict[str, Any], with_schema: bool
-    ) -> ChatReply | tuple[str, str, float | None]:
+    ) -> Attempt[ChatReply]:
         try:
             data = resp.json()
             choice = data["choices"][0]
@@ -394,9 +405,10 @@ class ChatClient:
             content = message.get("content")
             finish = str(choice.get("finish_reason") or "")
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-            return "retry", f"unreadable response body: {resp.text[:120]!r}", None
+            return Attempt(Outcome.RETRY, detail=f"unreadable response body: {resp.text[:120]!r}")
         if finish == "content_filter" or message.get("refusal"):
-            return "skip", f"content filter: {message.get('refusal') or 'finish_reason content_filter'}", None
+            refusal = message.get("refusal") or "finish_reason content_filter"
+            return Attempt(Outcome.SKIP, detail=f"content filter: {refusal}")
         content = content if isinstance(content, str) else ""
         usage = data.get("usage") or {}
         estimated = not isinstance(usage.get("prompt_tokens"), int)
@@ -410,7 +422,7 @@ class ChatClient:
         u.estimated_calls += estimated
         if u.cost is not None:
             u.cost += self._cost(tokens_in, tokens_out)
-        return ChatReply(content, finish, tokens_in, tokens_out, estimated, with_schema)
+        return Attempt(Outcome.OK, ChatReply(content, finish, tokens_in, tokens_out, estimated, with_schema))
 
 
 class _Session:
@@ -423,7 +435,9 @@ class _Session:
         limits = httpx.Limits(max_connections=c.cfg.concurrency, max_keepalive_connections=c.cfg.concurrency)
         for ep in c.endpoints:
             # Timeouts are enforced per call with asyncio.timeout (a total deadline, not per read).
-            ep.client = httpx.AsyncClient(timeout=None, limits=limits)
+            ep.client = httpx.AsyncClient(
+                timeout=None, limits=limits, headers={"Accept-Encoding": ACCEPT_ENCODING}
+            )
         return c
 
     async def __aexit__(self, *exc: object) -> None:

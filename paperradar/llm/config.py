@@ -95,6 +95,11 @@ class LLMConfig(_Section):
     # A text whose answer failed (or stayed invalid) this many runs is not asked again until --refresh or a
     # new prompt or model: a paper that always breaks the model stops costing money.
     give_up_after: int = Field(3, ge=1, le=100)
+    # One answer's size once decompressed (real ones are kilobytes); a bigger one fails that call.
+    max_response_bytes: int = Field(16 * 1024 * 1024, ge=4096, le=1024**3)
+    # Seconds for all model calls of one run, retries included; past it the remaining texts keep their
+    # extractive/heuristic fields (labelled), like a spent budget. Each call also has its endpoint's timeout.
+    stage_deadline: float = Field(3600.0, gt=0, le=7 * 86400)
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     prices: dict[str, PriceConfig] = Field(default_factory=dict)  # model name -> price
     # response_format json_schema: "auto" tries it and falls back to text extraction if an endpoint rejects it.

@@ -2,15 +2,21 @@
 
 Parsed with ElementTree rather than feedparser: feedparser flattens <author> so only the last author's
 arxiv:affiliation survives, and the namespaced elements we need (primary_category, comment, journal_ref,
-doi, opensearch counts) are plain XPath look-ups here. expat does not fetch external entities and
-limits entity expansion, so feeds from the network are safe to parse this way.
+doi, opensearch counts) are plain XPath look-ups here. The parse goes through defusedxml with
+forbid_dtd: a document with a <!DOCTYPE> anywhere (arXiv never sends one) is refused before any entity is
+declared, expanded or fetched.
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
+from xml.sax import SAXException
+from xml.sax.handler import ContentHandler
+
+import defusedxml.ElementTree
 
 from paperradar.errors import DataError
 from paperradar.models import Paper
@@ -118,7 +124,8 @@ def _entry(el: ET.Element, source: str) -> Paper:
 
 
 def declares_dtd(xml: bytes | str) -> bool:
-    """True when the document's prolog has a <!DOCTYPE ...>, i.e. may declare entities.
+    """True when the document's prolog has a <!DOCTYPE ...>, i.e. may declare entities. A quick first look;
+    the parse (defusedxml, forbid_dtd) then refuses a DTD wherever it is.
 
     arXiv's Atom and RSS never carry one. Found by fuzzing (tests/test_fuzz_parsers.py): expat's own guard
     stops a "billion laughs" only after ~8 MiB of expansion, which cost 80-160 MB of memory and up to 2 s
@@ -145,6 +152,28 @@ def declares_dtd(xml: bytes | str) -> bool:
     return False
 
 
+def refuse_dtd(xml: bytes, *, what: str, source: str, hint: str) -> None:
+    """DataError when the document declares a DTD anywhere, read in full by defusedxml's expat reader
+    (forbid_dtd, no entities, nothing external). For parsers that are not defusedxml themselves (feedparser):
+    a document that is not well-formed XML is left to that parser's own error."""
+    if declares_dtd(xml):  # a DTD in the prolog: refused without parsing
+        raise DataError(
+            f"{what} from {source} declares a DTD (<!DOCTYPE>), which arXiv never sends; refused", hint=hint
+        )
+    import defusedxml.expatreader  # only RSS needs it (Atom parses through defusedxml.ElementTree)
+
+    parser = defusedxml.expatreader.create_parser(forbid_dtd=True)
+    parser.setContentHandler(ContentHandler())
+    try:
+        parser.parse(io.BytesIO(xml))
+    except defusedxml.DefusedXmlException:
+        raise DataError(
+            f"{what} from {source} declares a DTD or entities, which arXiv never sends; refused", hint=hint
+        ) from None
+    except (SAXException, ValueError):
+        return
+
+
 def parse_atom(xml: bytes | str, *, source: str = "input") -> AtomPage:
     """Parse one API response page. ArxivApiError for the API's error feed, DataError for broken XML.
 
@@ -160,9 +189,14 @@ def parse_atom(xml: bytes | str, *, source: str = "input") -> AtomPage:
             hint=_MALFORMED_HINT,
         )
     try:
-        root = ET.fromstring(xml)
+        root = defusedxml.ElementTree.fromstring(xml, forbid_dtd=True)
     except ET.ParseError as exc:
         raise DataError(f"Atom feed from {source} is not valid XML: {exc}", hint=_MALFORMED_HINT) from None
+    except defusedxml.DefusedXmlException:  # a DTD past the prolog scan: anywhere in the document
+        raise DataError(
+            f"Atom feed from {source} declares a DTD (<!DOCTYPE>), which arXiv never sends; refused",
+            hint=_MALFORMED_HINT,
+        ) from None
     if root.tag != f"{ATOM}feed":
         raise DataError(
             f"Atom feed from {source} is not an Atom feed (root element <{root.tag}>)", hint=_MALFORMED_HINT

@@ -7,23 +7,37 @@ makes to arXiv goes through PoliteClient so these rules live in one place.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 import httpx
 
 from paperradar import __version__
-from paperradar.errors import NetworkError
+from paperradar.errors import DataError, NetworkError
+from paperradar.sources import resilience
+from paperradar.sources.resilience import (
+    Attempt,
+    BadBody,
+    BlockingClient,
+    Deadline,
+    Expired,
+    GaveUp,
+    Outcome,
+    RetryPolicy,
+    TooLarge,
+)
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_WAIT = 300.0  # never sleep longer than this for one retry, whatever Retry-After says
+DEFAULT_MAX_BYTES = 256 * resilience.MIB  # any one response, decompressed, unless the caller says less
 PROJECT_URL = "https://github.com/paperradar/paperradar"
 OFFLINE_HINT = (
     "check the network connection (and any proxy settings); to work offline use `paperradar run --sample`"
@@ -53,22 +67,8 @@ def user_agent(contact: str = "") -> str:
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), capped at MAX_WAIT."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:  # HTTP dates are GMT by definition
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    if seconds != seconds:  # NaN
-        return None
-    return min(max(seconds, 0.0), MAX_WAIT)
+    seconds = resilience.parse_retry_after(value, now)
+    return None if seconds is None else min(seconds, MAX_WAIT)
 
 
 def _short(url: str, limit: int = 200) -> str:
@@ -77,10 +77,12 @@ def _short(url: str, limit: int = 200) -> str:
 
 
 class PoliteClient:
-    """Wraps one httpx.Client. Not thread-safe: arXiv wants one request at a time anyway.
+    """Blocking GETs, one at a time. Not thread-safe: arXiv wants one request at a time anyway.
 
     `request_count` counts request attempts (retries included). `sleep` and `clock` are injectable so
-    tests can check the waits without spending them.
+    tests can check the waits without spending them. Each request has a total `request_deadline` (bytes
+    trickling in do not extend it); inside `with client.stage(...)` all requests and waits share the
+    stage's deadline too.
     """
 
     def __init__(
@@ -93,86 +95,142 @@ class PoliteClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         backoff: float = 2.0,
+        request_deadline: float | None = None,
     ) -> None:
         self.delay = max(0.0, float(delay))
         self.timeout = float(timeout)
         self.max_retries = max(0, int(max_retries))
         self.backoff = max(1.0, float(backoff))
+        self.request_deadline = request_deadline
         self.user_agent = user_agent(contact)
+        # 3 s, 6 s, 12 s, ... with the default 3 s delay: exponential, never below arXiv's spacing.
+        self.policy = RetryPolicy(
+            retries=self.max_retries,
+            initial=max(self.delay, 1.0),
+            multiplier=self.backoff,
+            max_backoff=MAX_WAIT,
+            floor=self.delay,
+            max_retry_after=None,
+        )
         self._sleep = sleep
         self._clock = clock
-        self._last_start: float | None = None
+        self._last_end: float | None = None
+        self._stage: Deadline | None = None
+        self._stage_key = ""
         self.request_count = 0
-        self._client = httpx.Client(
-            timeout=self.timeout,
-            follow_redirects=True,
-            headers={"User-Agent": self.user_agent},
+        self._http = BlockingClient(
+            timeout=self.timeout, headers={"User-Agent": self.user_agent}, follow_redirects=True
         )
 
     # -- politeness -------------------------------------------------------------------------------
-    def _wait_before_request(self, at_least: float = 0.0) -> None:
-        """Sleep so this request starts >= delay after the previous one, and >= at_least from now."""
-        wait = at_least
-        if self._last_start is not None and self.delay > 0:
-            wait = max(wait, self._last_start + self.delay - self._clock())
-        if wait > 0:
-            self._sleep(min(wait, MAX_WAIT))
+    def _wait_before_request(self) -> None:
+        """Sleep so this request starts >= delay after the previous one ended: counted from the end, the
+        server sees the spacing whatever the time our side needs to connect (first requests are slower)."""
+        if self._last_end is not None and self.delay > 0:
+            wait = self._last_end + self.delay - self._clock()
+            if wait > 0:
+                self._sleep(min(wait, MAX_WAIT))
 
-    def _backoff_wait(self, retry: int) -> float:
-        # 3 s, 6 s, 12 s, ... with the default 3 s delay: exponential, but never below arXiv's spacing.
-        return min(max(self.delay, 1.0) * self.backoff**retry, MAX_WAIT)
+    @contextlib.contextmanager
+    def stage(
+        self, what: str, seconds: float | None, key: str = "[sources].stage_deadline"
+    ) -> Iterator[None]:
+        """Requests inside share one deadline of `seconds` (a NetworkError naming `what` past it)."""
+        outer, outer_key = self._stage, self._stage_key
+        self._stage, self._stage_key = Deadline(seconds, what, self._clock), key
+        try:
+            yield
+        finally:
+            self._stage, self._stage_key = outer, outer_key
 
     # -- requests ---------------------------------------------------------------------------------
-    def get(self, url: str, params: Mapping[str, Any] | None = None) -> httpx.Response:
-        """GET with retries; NetworkError (HTTPStatusError for a 4xx) when it cannot succeed."""
+    def get(
+        self, url: str, params: Mapping[str, Any] | None = None, *, max_bytes: int | None = None
+    ) -> httpx.Response:
+        """GET with retries; NetworkError (HTTPStatusError for a 4xx) when it cannot succeed, DataError
+        when the body is larger than `max_bytes` decompressed or not the gzip it claims."""
         shown = _short(str(httpx.URL(url, params=dict(params)) if params else url))
-        attempts = self.max_retries + 1
-        next_wait = 0.0
-        last = ""
+        limit = max_bytes or DEFAULT_MAX_BYTES
+        stage = self._stage
+        if stage is not None and stage.expired:
+            raise resilience.deadline_passed(stage.what, stage.seconds or 0.0, self._stage_key)
         offline = False
-        for attempt in range(attempts):
-            self._wait_before_request(next_wait)
-            self._last_start = self._clock()
+
+        def attempt() -> Attempt[httpx.Response]:
+            nonlocal offline
+            self._wait_before_request()
             self.request_count += 1
-            retry_after: float | None = None
+            deadline = stage.cap(self.request_deadline) if stage is not None else self.request_deadline
             try:
-                response = self._client.get(url, params=params)
+                try:
+                    response = self._http.request(
+                        "GET", url, params=params, deadline=deadline, max_bytes=limit
+                    )
+                finally:
+                    self._last_end = self._clock()
+            except Expired as exc:  # a server trickling bytes: per-read timeouts never fire
+                offline = False
+                return Attempt(Outcome.RETRY, detail=str(exc))
             except httpx.TimeoutException as exc:
                 # A connect timeout usually means no route to arXiv; a read timeout means arXiv is slow.
-                last = f"timed out after {self.timeout:g} s ({type(exc).__name__})"
                 offline = isinstance(exc, httpx.ConnectTimeout)
-            except httpx.ConnectError as exc:  # refused, DNS failure, unreachable network
-                last, offline = f"cannot connect: {str(exc) or type(exc).__name__}", True
-            except httpx.TransportError as exc:  # dropped connection, protocol error mid-response
-                last, offline = f"{type(exc).__name__}: {exc}", False
-            else:
-                status = response.status_code
-                if status < 400:
-                    return response
-                reason = response.reason_phrase or ""
-                last, offline = f"HTTP {status} {reason}".rstrip(), False
-                if status not in RETRY_STATUSES:
-                    raise _status_error(status, reason, shown, response)
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            if attempt + 1 < attempts:
-                next_wait = self._backoff_wait(attempt)
-                if retry_after is not None:
-                    next_wait = max(next_wait, retry_after)
-                log.warning(
-                    "GET %s failed (%s); retry %d of %d in %.1f s",
-                    shown,
-                    last,
-                    attempt + 1,
-                    self.max_retries,
-                    next_wait,
+                return Attempt(
+                    Outcome.RETRY, detail=f"timed out after {self.timeout:g} s ({type(exc).__name__})"
                 )
-        tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+            except httpx.ConnectError as exc:  # refused, DNS failure, unreachable network
+                offline = True
+                return Attempt(Outcome.RETRY, detail=f"cannot connect: {str(exc) or type(exc).__name__}")
+            except httpx.TooManyRedirects:
+                raise NetworkError(
+                    f"GET {shown}: too many redirects (a redirect loop)",
+                    hint="the server sends requests round in circles; check the URL in [sources]",
+                ) from None
+            except httpx.TransportError as exc:  # dropped connection, protocol error mid-response
+                offline = False
+                return Attempt(Outcome.RETRY, detail=f"{type(exc).__name__}: {exc}")
+            except TooLarge as exc:
+                raise resilience.too_large(
+                    "the response", shown, exc.limit, "[sources].max_response_bytes"
+                ) from None
+            except BadBody as exc:
+                raise DataError(
+                    f"GET {shown}: {exc}",
+                    hint="the server or a proxy on the way sent a broken body; run again later",
+                ) from None
+            status = response.status_code
+            if status < 400:
+                return Attempt(Outcome.OK, response)
+            reason = response.reason_phrase or ""
+            offline = False
+            if status not in RETRY_STATUSES:
+                raise _status_error(status, reason, shown, response)
+            wait = parse_retry_after(response.headers.get("Retry-After"))
+            return Attempt(Outcome.RETRY, detail=f"HTTP {status} {reason}".rstrip(), retry_after=wait)
+
+        def on_retry(failed: Attempt[httpx.Response], number: int, wait: float) -> None:
+            log.warning(
+                "GET %s failed (%s); retry %d of %d in %.1f s",
+                shown,
+                failed.detail,
+                number,
+                self.max_retries,
+                wait,
+            )
+
+        policy = self.policy if stage is None else replace(self.policy, deadline=stage.remaining())
+        result = policy.run(attempt, sleep=self._sleep, clock=self._clock, on_retry=on_retry)
+        if result.last.outcome is Outcome.OK and result.last.value is not None:
+            return result.last.value
+        if result.gave_up is GaveUp.DEADLINE and stage is not None:
+            raise resilience.deadline_passed(stage.what, stage.seconds or 0.0, self._stage_key)
+        tries = f"{result.attempts} attempt{'s' if result.attempts != 1 else ''}"
         raise NetworkError(
-            f"GET {shown} failed after {tries}: {last}", hint=OFFLINE_HINT if offline else BUSY_HINT
+            f"GET {shown} failed after {tries}: {result.last.detail}",
+            hint=OFFLINE_HINT if offline else BUSY_HINT,
         )
 
     def close(self) -> None:
-        self._client.close()
+        self._http.close()
 
     def __enter__(self) -> PoliteClient:
         return self

@@ -19,7 +19,7 @@ import feedparser
 
 from paperradar.errors import DataError
 from paperradar.models import ANNOUNCE_KINDS, Announcement, FeedDay, Paper
-from paperradar.sources.atom import declares_dtd
+from paperradar.sources.atom import refuse_dtd
 from paperradar.sources.http import PoliteClient
 from paperradar.sources.ids import parse_arxiv_id
 
@@ -65,11 +65,7 @@ def split_authors(text: str) -> list[str]:
 def parse_feed_bytes(xml: bytes | str, *, what: str, source: str) -> Any:
     """feedparser on in-memory data only (given a str or bytes it would try to open a path or URL)."""
     data = xml.encode("utf-8") if isinstance(xml, str) else xml
-    if declares_dtd(data):  # entity bombs: see declares_dtd
-        raise DataError(
-            f"{what} from {source} declares a DTD (<!DOCTYPE>), which arXiv never sends; refused",
-            hint=_MALFORMED_HINT,
-        )
+    refuse_dtd(data, what=what, source=source, hint=_MALFORMED_HINT)  # entity bombs, anywhere in the document
     try:
         parsed = feedparser.parse(io.BytesIO(data))
     except MemoryError:

@@ -7,7 +7,6 @@ same day twice leaves the database as it was (the runs log is the one table that
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import sqlite3
@@ -20,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from paperradar.errors import BusyError, DataError
+from paperradar.errors import DataError
 from paperradar.models import (
     Announcement,
     CompanyHit,
@@ -38,6 +37,7 @@ from paperradar.store.archive_export import ArchiveReport, export_archive
 from paperradar.store.db import Database
 from paperradar.store.embeddings import EmbeddingTable
 from paperradar.store.library import LibraryTable
+from paperradar.store.lock import RunLock
 from paperradar.store.migrations import migrate
 from paperradar.store.readonly import open_read_only
 from paperradar.store.zotero import ZoteroTable
@@ -106,7 +106,7 @@ class Store:
         and no lock is taken; a database of another schema is refused with the command that fixes it."""
         self.path = Path(path)
         self.read_only = read_only
-        self._lock_file: Any = None
+        self._lock: RunLock | None = None
         if read_only:
             self._conn = open_read_only(self.path)
         else:
@@ -146,20 +146,14 @@ class Store:
     def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         return self._db.transaction()
 
-    def acquire_lock(self, wait: bool = False) -> None:
-        """One writing run per database: a second `paperradar run` gets a clear BusyError (or waits)."""
-        if self._lock_file is not None or str(self.path) == ":memory:":
+    def acquire_lock(self, wait: bool | float = False, verb: str = "run") -> None:
+        """One writing run per database: a second writer gets a BusyError naming the holder (pid, verb,
+        start time), or with `wait` queues behind it for at most `wait` seconds (True: LOCK_WAIT), saying so."""
+        if self._lock is not None or str(self.path) == ":memory:":
             return
-        handle = open(f"{self.path}.lock", "a+")  # noqa: SIM115 - held for the run's lifetime
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            handle.close()
-            raise BusyError(
-                f"another paperradar run is using {self.path}",
-                hint="wait for it to finish, or pass --wait to queue behind it",
-            ) from None
-        self._lock_file = handle
+        lock = RunLock(Path(f"{self.path}.lock"), self.path)
+        lock.acquire(wait, verb)
+        self._lock = lock
         self._close_interrupted_runs()
 
     def _close_interrupted_runs(self) -> None:
@@ -172,10 +166,9 @@ class Store:
             )
 
     def release_lock(self) -> None:
-        if self._lock_file is not None:
-            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-            self._lock_file.close()
-            self._lock_file = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     # -- papers -----------------------------------------------------------------------------------------
     def save_papers(self, papers: Iterable[Paper], batch_size: int = 2000) -> SaveStats:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Section(BaseModel):
@@ -13,3 +13,5 @@ class _Section(BaseModel):
 
 class StoreConfig(_Section):
     path: Path = Path("paperradar.db")
+    # The longest a writer (`run --wait`, `import`, `fetch`, ...) queues behind another run, in seconds.
+    lock_wait: float = Field(7200.0, ge=0, le=7 * 86400)

@@ -14,16 +14,17 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, urlsplit
 
 from paperradar.models import Digest, GeneratedText, Ranked
 from paperradar.publish.deliver.config import CHANNEL_NAMES, DeliveryConfig
+from paperradar.sources.resilience import Redactor, RetryPolicy, register_secret
 from paperradar.text.labels import format_date, labels
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "DeliveryResult",
     "DigestMessage",
     "MessageItem",
+    "Redactor",
     "deliver",
     "deliver_all",
     "from_digest",
@@ -52,7 +54,6 @@ _LOGGERS = (
     "httpcore.http2",
     "httpcore.proxy",
 )
-_REDACTED = "[redacted]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,34 +262,6 @@ class DeliveryError(Exception):
         self.sent = sent
 
 
-class Redactor:
-    """Replaces every known secret (and the forms it takes inside URLs and messages) by "[redacted]"."""
-
-    def __init__(self, secrets: Iterable[str | None] = ()):
-        self._secrets: set[str] = set()
-        for secret in secrets:
-            self.add(secret)
-
-    def add(self, secret: str | None) -> None:
-        if not secret or len(secret) < 4:
-            return  # a 1-3 character "secret" would redact ordinary words; such a secret is no secret anyway
-        forms = {secret, quote(secret, safe=""), quote(secret), unquote(secret)}
-        parts = urlsplit(secret)
-        if parts.scheme and parts.netloc:
-            # Token-bearing URLs: an error message may quote only the path or the query of the URL.
-            forms |= {secret.split("://", 1)[1], parts.path, parts.query}
-            # Single segments too, when token-like (long, or with digits): not "services" or "webhooks".
-            values = parts.path.split("/") + [kv.split("=", 1)[-1] for kv in parts.query.split("&")]
-            forms |= {v for v in values if len(v) >= 16 or (len(v) >= 8 and any(c.isdigit() for c in v))}
-        self._secrets |= {f for f in forms if f and len(f) >= 4 and f != "/"}
-
-    def __call__(self, text: object) -> str:
-        out = str(text)
-        for secret in sorted(self._secrets, key=len, reverse=True):  # longest first: a URL before its path
-            out = out.replace(secret, _REDACTED)
-        return out
-
-
 class _RedactFilter(logging.Filter):
     def __init__(self, redactor: Redactor):
         super().__init__()
@@ -329,12 +302,16 @@ def read_secret(env: Mapping[str, str], name: str, what: str, channel: str, reda
             f"{channel}: environment variable {name} is not set; it must hold the {what}", "config"
         )
     redactor.add(value)
+    register_secret(value)  # and from every other log line of this process (httpx debug output included)
     return value
 
 
-def retry_delay(attempt: int, cfg: DeliveryConfig) -> float:
-    """Seconds to wait before retry number `attempt` (1-based): backoff, 2×backoff, 4×… capped at 60 s."""
-    return min(60.0, cfg.backoff * (2 ** (attempt - 1)))
+def delivery_policy(cfg: DeliveryConfig) -> RetryPolicy:
+    """Retries on temporary failures: backoff, 2×backoff, 4×… capped at 60 s; a server's Retry-After is
+    waited for up to max_retry_after, past it the channel gives up."""
+    return RetryPolicy(
+        retries=cfg.retries, initial=cfg.backoff, max_backoff=60.0, max_retry_after=cfg.max_retry_after
+    )
 
 
 def deliver(

@@ -23,9 +23,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from dataclasses import asdict, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,10 +36,22 @@ from paperradar.publish.deliver import (
     MessageItem,
     Redactor,
     Sleep,
+    delivery_policy,
     read_secret,
-    retry_delay,
 )
 from paperradar.publish.deliver.config import DeliveryConfig, FeishuConfig, WebhookConfig
+from paperradar.sources import resilience
+from paperradar.sources.resilience import (
+    Attempt,
+    BadBody,
+    BlockingClient,
+    Deadline,
+    Expired,
+    GaveUp,
+    Outcome,
+    TooLarge,
+    retry_after,
+)
 
 log = logging.getLogger("paperradar.deliver")
 Payload = dict[str, Any]
@@ -349,47 +359,22 @@ def webhook_payload(message: DigestMessage) -> Payload:
 
 
 # -- sending ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class _Outcome:
-    ok: bool
-    retry: bool = False
-    wait: float | None = None  # what the server asked for (Retry-After), if anything
-    reason: str = ""
+MAX_RESPONSE_BYTES = resilience.MIB  # a webhook's answer is a few bytes of JSON; more is not read
 
 
 def _snippet(resp: httpx.Response) -> str:
     return _line(resp.text)[:200]
 
 
-def _retry_after(resp: httpx.Response) -> float | None:
-    for header in ("retry-after", "x-ogw-ratelimit-reset"):  # the second is Feishu's
-        value = resp.headers.get(header)
-        if not value:
-            continue
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            try:
-                return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-            except (TypeError, ValueError):
-                pass
-    try:
-        data = resp.json()
-        if isinstance(data, dict) and isinstance(data.get("retry_after"), int | float):
-            return max(0.0, float(data["retry_after"]))  # Discord puts it in the body too
-    except ValueError:
-        pass
-    return None
-
-
-def _check_http(resp: httpx.Response) -> _Outcome:
+def _check_http(resp: httpx.Response) -> Attempt[None]:
     status = resp.status_code
     if 200 <= status < 300:
-        return _Outcome(True)
+        return Attempt(Outcome.OK)
     reason = f"HTTP {status} {resp.reason_phrase}: {_snippet(resp)}".rstrip(": ")
     if status in (408, 429) or status >= 500:  # rate limited, or the service is having trouble
-        return _Outcome(False, True, _retry_after(resp), reason)
-    return _Outcome(False, False, None, reason)  # any other 4xx: the request itself is wrong
+        # Discord puts retry_after in the body too; Feishu sends x-ogw-ratelimit-reset.
+        return Attempt(Outcome.RETRY, detail=reason, retry_after=retry_after(resp.headers, resp.content))
+    return Attempt(Outcome.FATAL, detail=reason)  # any other 4xx: the request itself is wrong
 
 
 def _json_body(resp: httpx.Response) -> dict[str, Any]:
@@ -400,9 +385,9 @@ def _json_body(resp: httpx.Response) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _check_feishu(resp: httpx.Response) -> _Outcome:
+def _check_feishu(resp: httpx.Response) -> Attempt[None]:
     outcome = _check_http(resp)
-    if not outcome.ok:
+    if outcome.outcome is not Outcome.OK:
         return outcome
     data = _json_body(resp)
     code = data.get("code", data.get("StatusCode", 0))
@@ -410,14 +395,14 @@ def _check_feishu(resp: httpx.Response) -> _Outcome:
         return outcome
     reason = f"Feishu error {code}: {_line(data.get('msg') or data.get('StatusMessage'))}"
     if code == 11232:  # documented rate limiting of custom bots
-        return _Outcome(False, True, None, reason)
+        return Attempt(Outcome.RETRY, detail=reason)
     hints = {19021: "check secret_env and the machine's clock", 19024: "the bot's keyword filter rejected it"}
-    return _Outcome(False, False, None, reason + (f" ({hints[code]})" if code in hints else ""))
+    return Attempt(Outcome.FATAL, detail=reason + (f" ({hints[code]})" if code in hints else ""))
 
 
-def _check_wecom(resp: httpx.Response) -> _Outcome:
+def _check_wecom(resp: httpx.Response) -> Attempt[None]:
     outcome = _check_http(resp)
-    if not outcome.ok:
+    if outcome.outcome is not Outcome.OK:
         return outcome
     data = _json_body(resp)
     code = data.get("errcode", 0)
@@ -425,50 +410,63 @@ def _check_wecom(resp: httpx.Response) -> _Outcome:
         return outcome
     reason = f"WeCom error {code}: {_line(data.get('errmsg'))}"
     if code == 45009:  # over 20 messages a minute: the window is one minute
-        return _Outcome(False, True, 60.0, reason)
-    return _Outcome(False, code == -1, None, reason)  # -1: "system busy"
+        return Attempt(Outcome.RETRY, detail=reason, retry_after=60.0)
+    return Attempt(Outcome.RETRY if code == -1 else Outcome.FATAL, detail=reason)  # -1: "system busy"
 
 
 def _post_one(
-    client: httpx.Client,
+    client: BlockingClient,
     channel: str,
     url: str,
     build: Callable[[], Payload],
-    check: Callable[[httpx.Response], _Outcome],
+    check: Callable[[httpx.Response], Attempt[None]],
     dcfg: DeliveryConfig,
     sleep: Sleep,
     redactor: Redactor,
+    deadline: Deadline,
 ) -> int:
     """POST one message until accepted. Returns the attempts made; raises DeliveryError (attempts set)."""
     host = urlsplit(url).hostname or "the server"
-    attempts = 0
-    while True:
-        attempts += 1
+
+    def attempt() -> Attempt[None]:
         body = json.dumps(build(), ensure_ascii=False).encode("utf-8")
         try:
-            outcome = check(client.post(url, content=body))
-        except httpx.TransportError as exc:
-            outcome = _Outcome(False, True, None, f"could not reach {host} ({type(exc).__name__}: {exc})")
-        if outcome.ok:
-            return attempts
-        reason = redactor(outcome.reason)
-        if not outcome.retry:
-            raise DeliveryError(
-                f"{channel}: {host} refused the message: {reason} (not retried)", "refused", attempts
+            response = client.request(
+                "POST", url, content=body, deadline=deadline.remaining(), max_bytes=MAX_RESPONSE_BYTES
             )
-        if attempts > dcfg.retries:
-            raise DeliveryError(
-                f"{channel}: {reason}; gave up after {attempts} attempts", "unavailable", attempts
-            )
-        wait = outcome.wait if outcome.wait is not None else retry_delay(attempts, dcfg)
-        if wait > dcfg.max_retry_after:
-            raise DeliveryError(
-                f"{channel}: {reason}; the server asks to wait {wait:.0f} s, more than max_retry_after",
-                "unavailable",
-                attempts,
-            )
-        log.info("%s: %s; retrying in %.1f s", channel, reason, wait)
-        sleep(wait)
+        except (httpx.TransportError, Expired, BadBody) as exc:
+            return Attempt(Outcome.RETRY, detail=f"could not reach {host} ({type(exc).__name__}: {exc})")
+        except TooLarge as exc:
+            return Attempt(Outcome.FATAL, detail=f"{host} answered with more than {exc.limit:,} bytes")
+        return check(response)
+
+    def on_retry(failed: Attempt[None], number: int, wait: float) -> None:
+        log.info("%s: %s; retrying in %.1f s", channel, redactor(failed.detail), wait)
+
+    policy = replace(delivery_policy(dcfg), deadline=deadline.remaining())
+    result = policy.run(attempt, sleep=sleep, on_retry=on_retry)
+    attempts, last = result.attempts, result.last
+    if last.outcome is Outcome.OK:
+        return attempts
+    reason = redactor(last.detail)
+    if result.gave_up is GaveUp.ATTEMPTS:
+        raise DeliveryError(
+            f"{channel}: {reason}; gave up after {attempts} attempts", "unavailable", attempts
+        )
+    if result.gave_up is GaveUp.RETRY_AFTER:
+        raise DeliveryError(
+            f"{channel}: {reason}; the server asks to wait {result.wait:.0f} s, more than max_retry_after",
+            "unavailable",
+            attempts,
+        )
+    if result.gave_up is GaveUp.DEADLINE or deadline.expired:
+        raise DeliveryError(
+            f"{channel}: {reason}; stopped at the delivery deadline of {deadline.seconds:g} s "
+            "([delivery].deadline)",
+            "unavailable",
+            attempts,
+        )
+    raise DeliveryError(f"{channel}: {host} refused the message: {reason} (not retried)", "refused", attempts)
 
 
 def _url_from_env(env: Mapping[str, str], name: str, channel: str, redactor: Redactor) -> str:
@@ -520,13 +518,17 @@ def send_chat(
         return signed
 
     attempts = sent = 0
+    deadline = Deadline(dcfg.deadline, f"{channel} delivery")
     # No redirects: a redirect could carry the message (or a token in the URL) to another host.
-    with httpx.Client(timeout=dcfg.timeout, headers=headers, follow_redirects=False) as client:
+    client = BlockingClient(timeout=dcfg.timeout, headers=headers, follow_redirects=False)
+    try:
         for i, payload in enumerate(payloads):
             if i:
                 sleep(PACE[channel])
             try:
-                attempts += _post_one(client, channel, url, builder(payload), check, dcfg, sleep, redactor)
+                attempts += _post_one(
+                    client, channel, url, builder(payload), check, dcfg, sleep, redactor, deadline
+                )
             except DeliveryError as exc:
                 if len(payloads) > 1:
                     exc.detail = (
@@ -536,5 +538,7 @@ def send_chat(
                 exc.sent = sent
                 raise
             sent += 1
+    finally:
+        client.close()
     host = urlsplit(url).hostname
     return attempts, sent, f"{channel}: {sent} message(s) delivered to {host}"

@@ -200,6 +200,9 @@ class DeliveryConfig(_Section):
     backoff: float = Field(2.0, ge=0, le=60)  # first wait; doubles each retry, at most 60 s
     # A server asking to wait longer than this (Retry-After) is reported instead of waited for.
     max_retry_after: float = Field(300.0, ge=0, le=3600)
+    # One channel's whole delivery (every message, retry and wait; an SMTP session or a webhook answer that
+    # trickles in byte by byte is cut here too), in seconds.
+    deadline: float = Field(600.0, gt=0, le=86400)
 
     def configured(self) -> list[str]:
         """The channels that have a section, in a fixed order."""
@@ -218,6 +221,7 @@ retries = 3          # retries after the first attempt, on temporary failures (S
 timeout = 30.0       # seconds per connection or request
 # backoff = 2.0      # first wait between retries in seconds; doubles each time
 # max_retry_after = 300.0
+# deadline = 600.0   # seconds for one channel's whole delivery, retries and waits included
 
 # [delivery.mail]
 # host = "smtp.example.com"

@@ -12,8 +12,12 @@ from __future__ import annotations
 import html
 import logging
 import smtplib
+import socket
 import ssl
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import replace
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import formatdate, make_msgid, parseaddr
@@ -25,10 +29,11 @@ from paperradar.publish.deliver import (
     DigestMessage,
     Redactor,
     Sleep,
+    delivery_policy,
     read_secret,
-    retry_delay,
 )
 from paperradar.publish.deliver.config import DeliveryConfig, MailConfig
+from paperradar.sources.resilience import Attempt, Deadline, GaveUp, Outcome
 
 log = logging.getLogger("paperradar.deliver")
 
@@ -112,6 +117,73 @@ def _classify(code: int, text: bytes | str, what: str) -> Exception:
     return _Temporary(reason) if 400 <= code < 500 else _Permanent(reason)
 
 
+@contextmanager
+def _cut_at(smtp: smtplib.SMTP, seconds: float | None) -> Iterator[threading.Event]:
+    """Shut the session's socket down when `seconds` pass: smtplib's timeout applies per read, so a server
+    trickling a byte at a time would hold the session forever. The event tells the deadline fired."""
+    fired = threading.Event()
+
+    def cut() -> None:
+        fired.set()
+        sock = smtp.sock
+        if sock is not None:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked read: it sees end-of-file
+
+    timer = threading.Timer(max(0.0, seconds or 0.0), cut) if seconds is not None else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    try:
+        yield fired
+    finally:
+        if timer is not None:
+            timer.cancel()
+
+
+def _session(
+    smtp: smtplib.SMTP,
+    email: EmailMessage,
+    sender: str,
+    recipients: list[str],
+    cfg: MailConfig,
+    password: str | None,
+) -> dict[str, tuple[int, bytes]]:
+    host, port = cfg.host, cfg.effective_port
+    where = f"{host}:{port}"
+    # smtplib sets the TLS server name (_host) only when the constructor connects; we connect later, under
+    # the deadline watchdog, so it is set here for SMTP_SSL and STARTTLS to verify the certificate against.
+    smtp._host = host  # type: ignore[attr-defined]
+    smtp.connect(host, port)
+    with smtp:
+        if cfg.security == "starttls":
+            smtp.ehlo()
+            if not smtp.has_extn("starttls"):
+                raise _Permanent(
+                    f"{where} does not offer STARTTLS, so the mail was not sent in clear; "
+                    "use security = 'ssl' (port 465) if the server speaks TLS from the start"
+                )
+            smtp.starttls(context=_tls_context(cfg))
+            smtp.ehlo()
+        if cfg.username:
+            try:
+                smtp.login(cfg.username, password or "")
+            except smtplib.SMTPAuthenticationError as exc:
+                if 400 <= exc.smtp_code < 500:
+                    raise _Temporary(
+                        f"login at {where}: the server answered {_reply(exc.smtp_code, exc.smtp_error)}"
+                    ) from None
+                raise _Permanent(
+                    f"authentication failed for user {cfg.username!r} at {where}: "
+                    f"{_reply(exc.smtp_code, exc.smtp_error)}; check username and the password in ${cfg.password_env}"
+                ) from None
+            except smtplib.SMTPNotSupportedError:
+                raise _Permanent(
+                    f"{where} offers no login (AUTH); remove username for a relay that needs none"
+                ) from None
+        return smtp.send_message(email, from_addr=sender, to_addrs=recipients)
+
+
 def _send_once(
     email: EmailMessage,
     sender: str,
@@ -119,42 +191,28 @@ def _send_once(
     cfg: MailConfig,
     dcfg: DeliveryConfig,
     password: str | None,
+    deadline: Deadline,
 ) -> dict[str, tuple[int, bytes]]:
     """One connection: TLS, login, MAIL/RCPT/DATA. Returns the recipients refused while others accepted."""
     host, port = cfg.host, cfg.effective_port
     where = f"{host}:{port}"
+    if deadline.expired:
+        raise _Temporary(f"{where}: the delivery deadline of {dcfg.deadline:g} s passed")
+    # Connect inside the watchdog (smtplib reads the greeting in connect()), so a trickled greeting is cut too.
+    if cfg.security == "ssl":
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(timeout=dcfg.timeout, context=_tls_context(cfg))
+    else:
+        smtp = smtplib.SMTP(timeout=dcfg.timeout)
     try:
-        if cfg.security == "ssl":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=dcfg.timeout, context=_tls_context(cfg))
-        else:
-            smtp = smtplib.SMTP(host, port, timeout=dcfg.timeout)
-        with smtp:
-            if cfg.security == "starttls":
-                smtp.ehlo()
-                if not smtp.has_extn("starttls"):
-                    raise _Permanent(
-                        f"{where} does not offer STARTTLS, so the mail was not sent in clear; "
-                        "use security = 'ssl' (port 465) if the server speaks TLS from the start"
-                    )
-                smtp.starttls(context=_tls_context(cfg))
-                smtp.ehlo()
-            if cfg.username:
-                try:
-                    smtp.login(cfg.username, password or "")
-                except smtplib.SMTPAuthenticationError as exc:
-                    if 400 <= exc.smtp_code < 500:
-                        raise _Temporary(
-                            f"login at {where}: the server answered {_reply(exc.smtp_code, exc.smtp_error)}"
-                        ) from None
-                    raise _Permanent(
-                        f"authentication failed for user {cfg.username!r} at {where}: "
-                        f"{_reply(exc.smtp_code, exc.smtp_error)}; check username and the password in ${cfg.password_env}"
+        with _cut_at(smtp, deadline.remaining()) as fired:
+            try:
+                return _session(smtp, email, sender, recipients, cfg, password)
+            except smtplib.SMTPServerDisconnected:
+                if fired.is_set():
+                    raise _Temporary(
+                        f"{where} did not finish the session within the delivery deadline of {dcfg.deadline:g} s"
                     ) from None
-                except smtplib.SMTPNotSupportedError:
-                    raise _Permanent(
-                        f"{where} offers no login (AUTH); remove username for a relay that needs none"
-                    ) from None
-            return smtp.send_message(email, from_addr=sender, to_addrs=recipients)
+                raise
     except (_Temporary, _Permanent):
         raise
     except smtplib.SMTPRecipientsRefused as exc:
@@ -205,30 +263,41 @@ def send_mail(
     email = build_email(message, cfg)
     sender = parseaddr(cfg.from_addr)[1]
     recipients = [parseaddr(addr)[1] for addr in cfg.to]
-    attempts = 0
-    while True:
-        attempts += 1
+    deadline = Deadline(dcfg.deadline, "mail delivery")
+
+    def attempt() -> Attempt[dict[str, tuple[int, bytes]]]:
         try:
-            refused = _send_once(email, sender, recipients, cfg, dcfg, password)
+            return Attempt(Outcome.OK, _send_once(email, sender, recipients, cfg, dcfg, password, deadline))
         except _Temporary as exc:
-            reason = redactor(exc)
-            if attempts > dcfg.retries:
-                raise DeliveryError(
-                    f"mail: {reason}; gave up after {attempts} attempts", "unavailable", attempts
-                ) from None
-            delay = retry_delay(attempts, dcfg)
-            log.info(
-                "mail: %s; retrying in %.1f s (attempt %d of %d)",
-                reason,
-                delay,
-                attempts + 1,
-                dcfg.retries + 1,
-            )
-            sleep(delay)
-            continue
+            return Attempt(Outcome.RETRY, detail=redactor(exc))
         except _Permanent as exc:
-            raise DeliveryError(f"mail: {redactor(exc)} (not retried)", "refused", attempts) from None
-        break
+            return Attempt(Outcome.FATAL, detail=redactor(exc))
+
+    def on_retry(failed: Attempt[dict[str, tuple[int, bytes]]], number: int, wait: float) -> None:
+        log.info(
+            "mail: %s; retrying in %.1f s (attempt %d of %d)",
+            failed.detail,
+            wait,
+            number + 1,
+            dcfg.retries + 1,
+        )
+
+    policy = replace(delivery_policy(dcfg), deadline=deadline.remaining())
+    result = policy.run(attempt, sleep=sleep, on_retry=on_retry)
+    attempts, last = result.attempts, result.last
+    if last.outcome is Outcome.FATAL:
+        raise DeliveryError(f"mail: {last.detail} (not retried)", "refused", attempts)
+    if result.gave_up is GaveUp.DEADLINE:
+        raise DeliveryError(
+            f"mail: {last.detail}; stopped at the delivery deadline of {dcfg.deadline:g} s ([delivery].deadline)",
+            "unavailable",
+            attempts,
+        )
+    if last.outcome is not Outcome.OK or last.value is None:
+        raise DeliveryError(
+            f"mail: {last.detail}; gave up after {attempts} attempts", "unavailable", attempts
+        )
+    refused = last.value
     if refused:
         # Others accepted the mail: retrying would send them a second copy, so report and stop.
         reasons = "; ".join(f"{addr}: {_reply(code, text)}" for addr, (code, text) in refused.items())
