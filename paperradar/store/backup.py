@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import sqlite3
@@ -24,8 +23,9 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from paperradar.errors import BusyError, DataError, UsageError
+from paperradar.errors import DataError, UsageError
 from paperradar.store.archive_export import ArchiveReport, build_from_archive, data_tables
+from paperradar.store.lock import RunLock
 from paperradar.store.migrations import MIGRATIONS, SCHEMA_VERSION, _statements, migrate
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -183,20 +183,15 @@ def backup_database(db: Path, dest: Path, *, overwrite: bool = False) -> Databas
 
 @contextlib.contextmanager
 def writer_lock(db: Path) -> Iterator[None]:
-    """The writer lock `Store.acquire_lock` takes (flock on `<db>.lock`), taken without opening the
-    database: a restore must work when the current file is damaged."""
+    """The writer lock `Store.acquire_lock` takes (store/lock.py), taken without opening the database: a
+    restore must work when the current file is damaged."""
     db.parent.mkdir(parents=True, exist_ok=True)
-    with open(f"{db}.lock", "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BusyError(
-                f"another paperradar run is using {db}", hint="wait for it to finish, then try again"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    lock = RunLock(Path(f"{db}.lock"), db)
+    lock.acquire(False, "restore")
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _sidecars(path: Path) -> list[Path]:
