@@ -180,11 +180,6 @@ def test_content_filter_skipped_not_retried(dialect_server: Start, name: str) ->
         assert "can't assist" in d.detail  # the model's own words, not a guess
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: Zhipu's 400 code 1301 (Chinese message, no 'content filter' words) is not recognised: "
-    "declined as 'failed', so it is asked again every run",
-)
 def test_zhipu_1301_is_a_content_filter(dialect_server: Start) -> None:
     server = dialect_server("zhipu_1301_sensitive")
     [r], _ = write(server)
@@ -192,11 +187,6 @@ def test_zhipu_1301_is_a_content_filter(dialect_server: Start) -> None:
     assert d.status == "skipped" and len(server.chat_calls) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: finish_reason 'sensitive' (Zhipu moderation in a 200) is taken for an invalid answer: "
-    "a repair request is sent and the text is 'failed', not skipped as filtered",
-)
 def test_zhipu_finish_sensitive_is_a_content_filter(dialect_server: Start) -> None:
     server = dialect_server("zhipu_finish_sensitive")
     [r], _ = write(server)
@@ -204,11 +194,6 @@ def test_zhipu_finish_sensitive_is_a_content_filter(dialect_server: Start) -> No
     assert d.status == "skipped" and len(server.chat_calls) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: DeepSeek's 400 'Content Exists Risk' is not recognised as moderation: the whole interest "
-    "batch is declined 'failed' instead of skipping only the paper that tripped it",
-)
 def test_deepseek_content_risk_skips_only_that_paper(dialect_server: Start) -> None:
     server = dialect_server("deepseek_content_risk")
     b = backend(config(server))
@@ -275,11 +260,6 @@ def test_base_url_without_v1_names_base_url(dialect_server: Start) -> None:
     assert result.problem == "url" and result.error is not None and "/v1" in result.error
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: DeepSeek's 402 Insufficient Balance is a 'fatal' error per request: the endpoint is "
-    "not disabled, so every remaining text of the run is sent (and refused) again",
-)
 def test_insufficient_balance_stops_the_endpoint(dialect_server: Start) -> None:
     server = dialect_server("deepseek_402_insufficient_balance")
     out, _ = write(server, n=3)
@@ -316,11 +296,6 @@ def test_azure_429_honours_retry_after_ms(dialect_server: Start) -> None:
     assert b.usage.retries == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: an OpenAI 429 without Retry-After says when the limit resets only in "
-    "x-ratelimit-reset-requests ('900ms') and its message; the retry comes after our own backoff instead",
-)
 def test_openai_429_waits_for_the_rate_limit_reset(dialect_server: Start) -> None:
     server = dialect_server("openai_429_rate_limit")
     [r], _ = write(server)
@@ -375,11 +350,6 @@ def test_length_cut_json_repaired_and_both_calls_billed(dialect_server: Start) -
 # --- /v1/models and `llm check` ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: llama-server answers any model name; `llm check` never looks at /v1/models, so it "
-    "passes while texts are recorded under a model name the server does not serve",
-)
 def test_check_says_which_model_a_server_really_serves(dialect_server: Start) -> None:
     server = dialect_server("llamacpp_server")
     result = check(config(server, model="qwen3-8b"))
@@ -433,11 +403,6 @@ def test_huge_looping_answer_declined_briefly(dialect_server: Start) -> None:
     assert b.usage.tokens_out == 2 * 1_000_000  # what the server says was generated is what is billed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: a 200 text/html page (base_url pointing at a web UI) ends as 'unreadable response body' "
-    "after every retry, without saying to check base_url",
-)
 def test_html_page_with_200_names_base_url(dialect_server: Start) -> None:
     server = dialect_server("webui_200_html")
     [r], _ = write(server)
@@ -450,11 +415,6 @@ def test_html_page_with_200_check_names_base_url(dialect_server: Start) -> None:
     assert result.problem == "url" and result.error is not None and "base_url" in result.error
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: an SSE stream sent although stream=false is 'unreadable' and retried; it should be read "
-    "(the chunks hold the whole answer) or declined at once saying the endpoint streams",
-)
 def test_unrequested_sse_stream(dialect_server: Start) -> None:
     server = dialect_server("sse_unrequested")
     [r], _ = write(server)

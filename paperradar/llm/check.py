@@ -124,6 +124,17 @@ async def _check(cfg: LLMConfig, index: int, key: str | None) -> CheckResult:
                         schema_ok = extract_json(content).get("ok") is True
                     except (AnswerError, AttributeError):
                         schema_ok = False
+                served = await _served_models(client, ep.base_url, headers, ep.timeout)
+                if served and ep.model not in served:
+                    # llama.cpp's server answers whatever model is named: texts would be recorded under a
+                    # model the server does not run. Where the server lists its models, say so.
+                    shown = ", ".join(served[:5]) + (" …" if len(served) > 5 else "")
+                    return done(
+                        f"{ep.base_url} serves {shown}, not {ep.model!r}; set {where}.model to the model it runs "
+                        "(texts are recorded under that name)",
+                        latency,
+                        problem="model",
+                    )
                 return done(None, latency)
             if status in (400, 422) and use_schema and is_schema_rejection(code, message):
                 schema_ok, use_schema = False, False
@@ -148,3 +159,21 @@ async def _check(cfg: LLMConfig, index: int, key: str | None) -> CheckResult:
                     f"HTTP 404 at {url}; check {where}.base_url (it usually ends in /v1)", problem="url"
                 )
             return done(f"HTTP {status} from {ep.base_url}: {message}", problem="http")
+
+
+async def _served_models(
+    client: httpx.AsyncClient, base_url: str, headers: dict[str, str], timeout: float
+) -> list[str]:
+    """The model ids GET /models lists (OpenAI, vLLM, Ollama, llama.cpp); empty when there is no such route."""
+    try:
+        resp = await resilience.send(
+            client,
+            client.build_request("GET", f"{base_url}/models", headers=headers),
+            deadline=timeout,
+            max_bytes=4 << 20,
+        )
+        data = resp.json() if resp.status_code == 200 else {}
+    except (resilience.Expired, resilience.TooLarge, resilience.BadBody, httpx.HTTPError, ValueError):
+        return []
+    rows = data.get("data") if isinstance(data, dict) else None
+    return [str(r["id"]) for r in rows or [] if isinstance(r, dict) and r.get("id")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
 import os
 import time
@@ -39,6 +40,8 @@ from paperradar.text.tokens import estimate_tokens
 log = logging.getLogger("paperradar.llm")
 
 MAX_RETRY_AFTER = 120.0  # a longer Retry-After (a daily quota) is not waited for: the call fails instead
+# How providers say a content filter refused: OpenAI/Azure, DashScope (Qwen), DeepSeek, and Zhipu, whose
+# 400 answer carries code 1301 and a Chinese message (tests/fixtures/llm_dialects/README.md cites each).
 _FILTER_WORDS = (
     "content_filter",
     "content filter",
@@ -46,7 +49,12 @@ _FILTER_WORDS = (
     "data_inspection_failed",
     "inappropriate content",
     "content_policy",
+    "content exists risk",
+    "敏感内容",
 )
+_FILTER_CODES = frozenset({"1301"})
+# finish_reason values that mean the provider's moderation cut the answer (Zhipu: "sensitive").
+_FILTER_FINISH = frozenset({"content_filter", "sensitive"})
 
 
 class CallDeclined(Exception):
@@ -159,7 +167,7 @@ def _error_info(resp: httpx.Response) -> tuple[str, str]:
 
 def is_content_filter(code: str, message: str) -> bool:
     text = f"{code} {message}".lower()
-    return any(word in text for word in _FILTER_WORDS)
+    return code.strip() in _FILTER_CODES or any(word in text for word in _FILTER_WORDS)
 
 
 def is_schema_rejection(code: str, message: str) -> bool:
@@ -356,7 +364,7 @@ class ChatClient:
             return Attempt(retry, detail=f"cannot reach {ep.cfg.base_url}: {type(exc).__name__}: {exc}")
         status = resp.status_code
         if status == 200:
-            return self._reply(resp, task, est_in, body, with_schema)
+            return self._reply(resp, task, est_in, body, with_schema, ep)
         code, message = _error_info(resp)
         what = f"HTTP {status} from {ep.cfg.base_url}: {message}"
         if status in (400, 403, 422) and is_content_filter(code, message):
@@ -391,23 +399,41 @@ class ChatClient:
         if status == 429 and "insufficient_quota" in code:
             ep.disabled = f"quota exhausted: {message}"
             return Attempt(again, detail=ep.disabled)
+        if status == 402:
+            # DeepSeek's "Insufficient Balance": every later request of the run would be refused the same way.
+            ep.disabled = f"{message or 'payment required'} (HTTP 402): top up the account behind {ep.label}"
+            return Attempt(again, detail=ep.disabled)
         if status in (408, 409, 429) or status >= 500:
             return Attempt(retry, detail=what, retry_after=resilience.retry_after(resp.headers, resp.content))
         return Attempt(fatal, detail=what)
 
     def _reply(
-        self, resp: httpx.Response, task: str, est_in: int, body: dict[str, Any], with_schema: bool
+        self,
+        resp: httpx.Response,
+        task: str,
+        est_in: int,
+        body: dict[str, Any],
+        with_schema: bool,
+        ep: Endpoint,
     ) -> Attempt[ChatReply]:
+        kind = resp.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind == "text/html" or resp.content.lstrip()[:1] == b"<":
+            # A web UI or a proxy's page, not an API: nothing later in the run would go better.
+            ep.disabled = (
+                f"{ep.cfg.base_url}/chat/completions answered with an HTML page, not a chat completion; "
+                f"check [llm].endpoints[{ep.index}].base_url (it usually ends in /v1)"
+            )
+            return Attempt(Outcome.AGAIN, detail=ep.disabled)
         try:
-            data = resp.json()
+            data = _read_sse(resp.text) if kind == "text/event-stream" else resp.json()
             choice = data["choices"][0]
             message = choice.get("message") or {}
             content = message.get("content")
             finish = str(choice.get("finish_reason") or "")
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             return Attempt(Outcome.RETRY, detail=f"unreadable response body: {resp.text[:120]!r}")
-        if finish == "content_filter" or message.get("refusal"):
-            refusal = message.get("refusal") or "finish_reason content_filter"
+        if finish in _FILTER_FINISH or message.get("refusal"):
+            refusal = message.get("refusal") or f"finish_reason {finish}"
             return Attempt(Outcome.SKIP, detail=f"content filter: {refusal}")
         content = content if isinstance(content, str) else ""
         usage = data.get("usage") or {}
@@ -423,6 +449,30 @@ class ChatClient:
         if u.cost is not None:
             u.cost += self._cost(tokens_in, tokens_out)
         return Attempt(Outcome.OK, ChatReply(content, finish, tokens_in, tokens_out, estimated, with_schema))
+
+
+def _read_sse(text: str) -> dict[str, Any]:
+    """A chat completion out of a server-sent event stream (some servers stream although stream=false was
+    asked): the deltas' content joined, the last finish_reason, the usage when a chunk carries it."""
+    parts: list[str] = []
+    finish: object = None
+    usage: object = None
+    for line in text.splitlines():
+        if not line.startswith("data:"):
+            continue
+        payload = line[5:].strip()
+        if not payload or payload == "[DONE]":
+            continue
+        chunk = json.loads(payload)
+        for choice in chunk.get("choices") or []:
+            delta = choice.get("delta") or choice.get("message") or {}
+            if isinstance(delta.get("content"), str):
+                parts.append(delta["content"])
+            finish = choice.get("finish_reason") or finish
+        usage = chunk.get("usage") or usage
+    if not parts and finish is None:
+        raise ValueError("an event stream with no chat completion in it")
+    return {"choices": [{"message": {"content": "".join(parts)}, "finish_reason": finish}], "usage": usage}
 
 
 class _Session:

@@ -29,6 +29,7 @@ import enum
 import logging
 import math
 import random
+import re
 import time
 import zlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -128,6 +129,10 @@ def retry_after(
     for name in ("retry-after", "x-ogw-ratelimit-reset"):
         if (value := parse_retry_after(headers.get(name), now)) is not None:
             return value
+    # OpenAI says when its rate limit resets only as a duration: "900ms", "1s", "6m0s".
+    for name in ("x-ratelimit-reset-requests", "x-ratelimit-reset-tokens"):
+        if (value := _duration(headers.get(name))) is not None:
+            return value
     if body and body.lstrip()[:1] == b"{":
         try:
             data = orjson.loads(body)
@@ -137,6 +142,19 @@ def retry_after(
         if isinstance(field, int | float) and not isinstance(field, bool):
             return float(field) if math.isfinite(field) and field >= 0 else None
     return None
+
+
+_DURATION = re.compile(
+    r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$"
+)
+
+
+def _duration(value: str | None) -> float | None:
+    """Seconds of a Go-style duration ("900ms", "1.5s", "6m0s", "1h2m"); None when it is not one."""
+    if not value or not (m := _DURATION.match(value.strip())) or not any(m.groups()):
+        return None
+    h, mins, secs, ms = (float(g) if g else 0.0 for g in m.groups())
+    return h * 3600 + mins * 60 + secs + ms / 1000
 
 
 # -- deadlines ---------------------------------------------------------------------------------------------
