@@ -23,7 +23,8 @@ from paperradar.cli.common import (
 )
 from paperradar.errors import EXIT_PARTIAL, DataError, UsageError
 from paperradar.models import Digest, RunStats, TextCounts, no_progress
-from paperradar.pipeline import DayResult, Pipeline, run_pipeline
+from paperradar.pipeline import DayResult, Pipeline, choose_day, run_pipeline
+from paperradar.pipeline.estimate import estimate_day
 from paperradar.publish.export import ExportFormat, export_records, write_export
 from paperradar.sources.ids import parse_arxiv_id
 from paperradar.sources.intake import import_file, intake_feed, intake_range
@@ -41,9 +42,19 @@ from paperradar.store.views import paper_ranks
 @click.option(
     "--wait", is_flag=True, help="If another run holds the database, wait for it instead of exiting."
 )
+@click.option(
+    "--estimate",
+    is_flag=True,
+    help="Print the day's model calls, tokens and cost (from [llm.prices]) without calling the model.",
+)
 @pass_state
-def run(state: State, sample: bool, day: date | None, refresh: tuple[str, ...], wait: bool) -> None:
+def run(
+    state: State, sample: bool, day: date | None, refresh: tuple[str, ...], wait: bool, estimate: bool
+) -> None:
     """Run every stage for one day: fetch → store → rank → write → publish (→ deliver, if configured)."""
+    if estimate:
+        _estimate(state, sample, day, refresh)
+        return
     with state.store() as store, state.progress() as progress:
         result = run_pipeline(
             state.cfg, store, day=day, sample=sample, refresh=refresh, progress=progress, wait=wait
@@ -286,3 +297,25 @@ def _report_llm(stats: RunStats) -> None:
             f"  {total.missing} answers missing: {', '.join(p for p in parts if p)}; "
             "those fields show extractive/heuristic text, labelled with why"
         )
+
+
+def _estimate(state: State, sample: bool, day: date | None, refresh: tuple[str, ...]) -> None:
+    """`run --estimate`: the day taken in as a run would (the sample, or the feed), ranked without a model
+    and not saved, then its model work priced."""
+    with state.writer() as store:
+        pipe = Pipeline(state.cfg, store)
+        try:
+            when, _ = choose_day(pipe, day, sample)
+            est = estimate_day(pipe, when)
+        finally:
+            pipe.close()
+    out.print(f"{when}: {est.papers} papers announced; model {est.model} (nothing was asked of it)")
+    table = Table("task", "calls", "stored", "tokens in", "tokens out", "cost", box=None)
+    for row in [*est.rows, est.total]:
+        cost = f"{row.cost:.4f}" if row.cost is not None else "-"
+        table.add_row(
+            row.task, str(row.calls), str(row.stored), f"{row.tokens_in:,}", f"{row.tokens_out:,}", cost
+        )
+    out.print(table)
+    for note in est.notes:
+        out.print(f"note: {note}")

@@ -20,11 +20,13 @@ import asyncio
 import concurrent.futures
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from paperradar.llm.client import CallDeclined, ChatReply
 from paperradar.llm.config import LLMConfig
+from paperradar.llm.estimate import expected_output
 from paperradar.llm.prompts import Prompt, render, template_hash
 from paperradar.llm.schemas import (
     LANGUAGE_NAMES,
@@ -44,6 +46,18 @@ from paperradar.models import GeneratedText, Usage
 log = logging.getLogger("paperradar.llm")
 # Answers one request of a task the chat backend does not know itself, inside its session (the styles).
 TaskHandler = Callable[[WriteRequest], Awaitable[WriteResult]]
+
+
+@dataclass
+class Job:
+    """One planned call: `owners` are the request indices it answers."""
+
+    kind: str  # batch (interest) | brief | single | handled (a style)
+    task: str  # the request task, or "brief"
+    owners: list[int]
+    papers: list[list[int]] = field(default_factory=list)  # batch: request indices per paper
+    by_task: dict[str, list[int]] = field(default_factory=dict)  # brief: title / summary -> indices
+
 
 LLM_TASKS = ("interest", "title", "summary", "company")
 _REPAIR = (
@@ -151,34 +165,17 @@ class ChatBackend:
         handlers = handlers or {}
         results: list[WriteResult] = [None] * len(requests)
         jobs: list[tuple[Coroutine[Any, Any, None], list[int]]] = []
-        groups: dict[str, dict[str, list[int]]] = {}  # language -> paper id -> request indices
-        briefs: dict[tuple[str, str], dict[str, list[int]]] = {}  # (paper, language) -> task -> indices
-        for i, req in enumerate(requests):
-            if req.task in handlers:
-                jobs.append((self._handled(handlers[req.task], requests, i, results), [i]))
-                continue
-            if not self.supports(req.task, req.language):
-                continue
-            if req.task == "interest":
-                groups.setdefault(req.language, {}).setdefault(req.paper.arxiv_id, []).append(i)
-            elif self.prompt_task(req.task, req.language) == "brief":
-                key = (req.paper.arxiv_id, req.language)
-                briefs.setdefault(key, {}).setdefault(req.task, []).append(i)
+        for job in self.plan_jobs(requests, handlers):
+            coro: Coroutine[Any, Any, None]
+            if job.kind == "batch":
+                coro = self._batch(requests, job.papers, results)
+            elif job.kind == "brief":
+                coro = self._brief(requests, job.by_task, results)
+            elif job.kind == "handled":
+                coro = self._handled(handlers[job.task], requests, job.owners[0], results)
             else:
-                jobs.append((self._single(requests, [i], results), [i]))
-        for by_task in briefs.values():
-            jobs.append(
-                (self._brief(requests, by_task, results), [i for owners in by_task.values() for i in owners])
-            )
-        batches = []
-        for by_id in groups.values():
-            owners = list(by_id.values())
-            size = self.cfg.batch_size
-            batches += [owners[k : k + size] for k in range(0, len(owners), size)]
-        # Batches first: they take longest, so they should not be the tail of the run.
-        jobs = [
-            (self._batch(requests, b, results), [i for owners in b for i in owners]) for b in batches
-        ] + jobs
+                coro = self._single(requests, job.owners, results)
+            jobs.append((coro, job.owners))
         self._plan(len(jobs))
         async with self._session():
             await asyncio.gather(*(self._guard(job, owners, results, on_result) for job, owners in jobs))
@@ -189,6 +186,41 @@ class ChatBackend:
             else r
             for r, q in zip(results, requests, strict=True)
         ]
+
+    def plan_jobs(
+        self, requests: list[WriteRequest], handlers: Mapping[str, object] | None = None
+    ) -> list[Job]:
+        """The calls `requests` take, longest answers first (a long answer started last is the day's tail):
+        interest papers in batches of `batch_size`, a zh/ja title and summary in one brief, everything else
+        one call each. `paperradar run --estimate` prices the same plan."""
+        handlers = handlers or {}
+        jobs: list[Job] = []
+        groups: dict[str, dict[str, list[int]]] = {}  # language -> paper id -> request indices
+        briefs: dict[tuple[str, str], dict[str, list[int]]] = {}  # (paper, language) -> task -> indices
+        for i, req in enumerate(requests):
+            if req.task in handlers:
+                jobs.append(Job("handled", req.task, [i]))
+            elif not self.supports(req.task, req.language):
+                continue
+            elif req.task == "interest":
+                groups.setdefault(req.language, {}).setdefault(req.paper.arxiv_id, []).append(i)
+            elif self.prompt_task(req.task, req.language) == "brief":
+                briefs.setdefault((req.paper.arxiv_id, req.language), {}).setdefault(req.task, []).append(i)
+            else:
+                jobs.append(Job("single", req.task, [i]))
+        for by_task in briefs.values():
+            jobs.append(
+                Job("brief", "brief", [i for owners in by_task.values() for i in owners], by_task=by_task)
+            )
+        for by_id in groups.values():
+            owners = list(by_id.values())
+            size = self.cfg.batch_size
+            for k in range(0, len(owners), size):
+                chunk = owners[k : k + size]
+                jobs.append(Job("batch", "interest", [i for o in chunk for i in o], papers=chunk))
+        return sorted(
+            jobs, key=lambda job: -expected_output(job.task, len(job.papers) or 1, len(self.languages) or 1)
+        )
 
     async def _guard(
         self,

@@ -275,7 +275,12 @@ class ChatClient:
 
     # -- the call -------------------------------------------------------------------------------------
     async def chat(
-        self, messages: list[dict[str, str]], task: str, schema: dict[str, Any] | None, est_in: int
+        self,
+        messages: list[dict[str, str]],
+        task: str,
+        schema: dict[str, Any] | None,
+        est_in: int,
+        timeout_factor: float = 1.0,
     ) -> ChatReply:
         """One answer, after retries. Raises CallDeclined (detail already redacted)."""
         assert self._sem is not None, "use `async with client.session()`"
@@ -303,7 +308,7 @@ class ChatClient:
                         await ep.rpm.take(1)
                     if ep.tpm:
                         await ep.tpm.take(est_in)
-                    outcome = await self._post(ep, body, task, est_in, with_schema)
+                    outcome = await self._post(ep, body, task, est_in, with_schema, timeout_factor)
                 finally:
                     ep.in_flight -= 1
                     self._reserved -= est_in
@@ -337,7 +342,13 @@ class ChatClient:
         raise CallDeclined("failed", last.detail)
 
     async def _post(
-        self, ep: Endpoint, body: dict[str, Any], task: str, est_in: int, with_schema: bool
+        self,
+        ep: Endpoint,
+        body: dict[str, Any],
+        task: str,
+        est_in: int,
+        with_schema: bool,
+        timeout_factor: float = 1.0,
     ) -> Attempt[ChatReply]:
         """One request: OK with the reply, RETRY (429/5xx/timeouts), AGAIN (the endpoint changed state:
         schema off, disabled), SKIP (content filter) or FATAL."""
@@ -345,13 +356,14 @@ class ChatClient:
         url = f"{ep.cfg.base_url}/chat/completions"
         retry, again, skip, fatal = Outcome.RETRY, Outcome.AGAIN, Outcome.SKIP, Outcome.FATAL
         request = ep.client.build_request("POST", url, json=body, headers=ep.headers())
+        timeout = ep.cfg.timeout * max(1.0, timeout_factor)
         try:
             # The timeout is a total deadline for the exchange, not per read: a trickling server ends too.
             resp = await resilience.send(
-                ep.client, request, deadline=ep.cfg.timeout, max_bytes=self.max_response_bytes
+                ep.client, request, deadline=timeout, max_bytes=self.max_response_bytes
             )
         except (Expired, httpx.TimeoutException):
-            return Attempt(retry, detail=f"no answer from {ep.cfg.base_url} within {ep.cfg.timeout:g}s")
+            return Attempt(retry, detail=f"no answer from {ep.cfg.base_url} within {timeout:g}s")
         except TooLarge as exc:
             return Attempt(
                 fatal,

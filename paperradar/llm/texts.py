@@ -113,6 +113,12 @@ class TextService:
     def ask_many(self, requests: Sequence[WriteRequest]) -> ManyBatch:
         """Every request, of any task and language, through ONE backend.write(): one bounded-concurrency
         queue for the whole lot. Answers are stored the moment they arrive."""
+        todo, out = self.pending(requests)
+        return self._send(todo, out)
+
+    def pending(self, requests: Sequence[WriteRequest]) -> tuple[list[WriteRequest], ManyBatch]:
+        """(what would be sent to the model, a batch holding everything answered without a call: stored
+        texts, stored refusals, texts given up on, tasks the backend cannot do)."""
         store, backend, refresh = self.store, self.backend, self.refresh
         out = ManyBatch()
         todo: list[WriteRequest] = []
@@ -145,9 +151,12 @@ class TextService:
                 out.missing[key] = "given_up"
                 continue
             todo.append(req)
+        return todo, out
+
+    def _send(self, todo: list[WriteRequest], out: ManyBatch) -> ManyBatch:
         if not todo:
             return out
-
+        store, backend, refresh = self.store, self.backend, self.refresh
         saved: set[int] = set()
 
         def persist(index: int, result: WriteResult) -> None:

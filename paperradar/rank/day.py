@@ -31,6 +31,7 @@ def rank_day(
     stats: RunStats | None = None,
     progress: Progress = no_progress,
     ask_companies: bool = True,
+    save: bool = True,
 ) -> list[Ranked]:
     """Rank the day and save it. Heuristic reasons are written in every output language; a model's
     interest answer and the company question go through `texts` (cached, failures recorded). A daily run
@@ -73,7 +74,8 @@ def rank_day(
     )
     if ask_companies:
         llm_companies(texts, ordered[: settings.top_n], lang, stats)
-    store.save_ranks(day, ordered, texts.run_id)
+    if save:  # `run --estimate` ranks without keeping it
+        store.save_ranks(day, ordered, texts.run_id)
     progress("rank", len(ordered), len(ordered))
     return ordered
 

@@ -10,6 +10,7 @@ from paperradar.errors import ConfigError
 from paperradar.llm.chat import ChatBackend
 from paperradar.llm.client import ChatClient, ChatReply
 from paperradar.llm.config import LLMConfig
+from paperradar.llm.estimate import timeout_for
 from paperradar.llm.hookspecs import hookimpl
 from paperradar.llm.prompts import Prompt
 from paperradar.llm.seam import Backend, BackendFactory, CallProgress
@@ -52,7 +53,11 @@ class OpenAIBackend(ChatBackend):
     ) -> ChatReply:
         msgs = messages or prompt.messages
         est = prompt.est_tokens + sum(estimate_tokens(m["content"]) for m in msgs[2:])
-        return await self.client.chat(msgs, task, schema, est)
+        # Long answers get longer: the timeout grows with the answer's typical size (llm/estimate.py).
+        stretch = timeout_for(
+            task, 1.0, len(prompt.ids) or 1, len(self.reason_languages("en")) if task == "interest" else 1
+        )
+        return await self.client.chat(msgs, task, schema, est, timeout_factor=stretch)
 
     def _session(self) -> Any:
         return self.client.session()

@@ -1,20 +1,16 @@
-"""The daily job, one direction: sources → store → rank → write → publish (→ deliver).
-
-This module only orchestrates: it calls each stage in order with that stage's own settings, keeps the run
-record and holds the run lock. Each stage reads what the previous one stored, so any stage can also run on
-its own (`paperradar rank`, `write`, `publish`) and a run that stopped half-way picks up from the store.
-"""
+"""One run's context and one method per stage call: the day's ranking, its model work in one queue, the
+digests and pages, delivery. Each stage reads what the previous one stored, so any stage can also run on
+its own (`paperradar rank`, `write`, `publish`) and a run that stopped half-way picks up from the store."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from paperradar.config import Config
-from paperradar.errors import DataError
 from paperradar.llm import TASKS, Backend, get_backend
 from paperradar.llm.texts import EMPTY_BATCH, TextBatch, TextService
 from paperradar.models import DeliveryRecord, Digest, EmptyNote, Progress, Ranked, RunStats, no_progress
@@ -22,11 +18,11 @@ from paperradar.publish.deliver import DeliveryResult, deliver_all, from_digest
 from paperradar.publish.digest import digest_path, empty_reason, publish_digest
 from paperradar.publish.style_pages import write_style_pages
 from paperradar.rank.config import RankSettings
-from paperradar.rank.day import announced, localize, rank_day
+from paperradar.rank.day import localize, rank_day
 from paperradar.rank.model_scores import apply_companies, company_requests
 from paperradar.sources.fulltext import FullTextFetcher
 from paperradar.sources.http import PoliteClient
-from paperradar.sources.intake import ARXIV_TZ, intake_feed, intake_sample, polite_client
+from paperradar.sources.intake import polite_client
 from paperradar.store import Store
 from paperradar.write.digest_texts import assemble_digest, digest_requests, write_digest_texts
 from paperradar.write.styles.day import assemble_styles, fulltext_wanted, style_requests
@@ -254,52 +250,3 @@ class Pipeline:
         results = deliver_all(from_digest(digest, markdown, path), self.cfg.delivery)
         self.stats.delivery = {r.channel: DeliveryRecord(r.ok, r.detail) for r in results}
         return results
-
-
-def run_pipeline(
-    cfg: Config,
-    store: Store,
-    *,
-    day: date | None = None,
-    sample: bool = False,
-    refresh: Iterable[str] = (),
-    progress: Progress | None = None,
-    client: PoliteClient | None = None,
-    wait: bool = False,
-) -> DayResult:
-    """`paperradar run`: choose the day, take in its announcements, then rank, write and publish it."""
-    store.acquire_lock(wait=cfg.store.lock_wait if wait else False, verb="run --sample" if sample else "run")
-    pipe = Pipeline(cfg, store, progress, client)
-    run_id = store.start_run("run --sample" if sample else "run", day)
-    try:
-        note: EmptyNote | None = None
-        if sample:
-            pipe.offline = True
-            days = intake_sample(store, cfg.sources.categories)
-            if day is None:
-                day = days[-1]
-            elif day not in days and day.weekday() < 5:
-                note = EmptyNote("reason_sample_range", (("first", str(days[0])), ("last", str(days[-1]))))
-        elif day is None or (day.weekday() < 5 and not announced(store, pipe.rank_settings, day)):
-            feed = intake_feed(store, cfg.sources, pipe.client, pipe.stats, pipe.progress)
-            if day is None:
-                day = feed.day or datetime.now(ARXIV_TZ).date()
-                note = EmptyNote("reason_feed_empty") if not feed.announcements else None
-            elif feed.day != day:
-                raise DataError(
-                    f"no announcements for {day} in the store, and arXiv's feed is for {feed.day or 'no day'}",
-                    hint=f"the feed only carries the latest day; backfill with `paperradar fetch --from {day} --to {day}`",
-                )
-        result = pipe.process_day(day, run_id, note, refresh)
-        result.deliveries = pipe.deliver()
-        status = "partial" if any(not d.ok for d in result.deliveries) else "ok"
-        store.finish_run(run_id, status, result.stats.as_dict(), day=day)
-        return result
-    except BaseException as exc:
-        store.finish_run(
-            run_id, "failed", pipe.stats.as_dict(), error=f"{type(exc).__name__}: {exc}", day=day
-        )
-        raise
-    finally:
-        pipe.close()
-        store.release_lock()
