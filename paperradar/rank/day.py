@@ -9,6 +9,7 @@ from datetime import date
 
 from paperradar.llm import Backend
 from paperradar.models import Announcement, Progress, Ranked, RunStats, no_progress
+from paperradar.rank.affiliations import AuthorBlockSource, companies_from_author_blocks
 from paperradar.rank.companies import Gazetteer
 from paperradar.rank.config import RankSettings
 from paperradar.rank.interest import HeuristicInterest
@@ -34,7 +35,10 @@ def rank_day(
     refresh: Iterable[str] = (),
     stats: RunStats | None = None,
     progress: Progress = no_progress,
+    author_blocks: AuthorBlockSource | None = None,
 ) -> list[Ranked]:
+    """`author_blocks`: where to read the top papers' HTML author blocks from ([sources]
+    company_from_html); None skips that step."""
     stats = stats if stats is not None else RunStats()
     anns = announced(store, settings, day)
     papers = store.get_papers(a.arxiv_id for a in anns)
@@ -64,7 +68,14 @@ def rank_day(
         day,
         ordered,
     )
-    llm_companies(store, backend, ordered[: settings.top_n], lang, run_id, stats, refresh)
+    top = ordered[: settings.top_n]
+    # The paper's own author block settles the company before any model is asked (rank/affiliations.py).
+    html_affiliations: dict[str, list[str]] = {}
+    if author_blocks is not None:
+        html_affiliations, stats.author_blocks = companies_from_author_blocks(
+            top, gazetteer, lang, author_blocks
+        )
+    llm_companies(store, backend, top, lang, run_id, stats, refresh, html_affiliations)
     store.save_ranks(day, ordered, run_id)
     progress("rank", len(ordered), len(ordered))
     return ordered

@@ -6,10 +6,12 @@ which says it is heuristic."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from paperradar.llm import Backend, write_texts
 from paperradar.models import CompanyHit, Interest, Paper, Ranked, RunStats
+from paperradar.rank.affiliations import academic_only
 from paperradar.store import Store
 
 
@@ -44,16 +46,26 @@ def llm_companies(
     run_id: int | None,
     stats: RunStats,
     refresh: Iterable[str] = (),
+    affiliations: Mapping[str, list[str]] | None = None,
 ) -> None:
     """Company from the affiliation text, asked of the model only where the gazetteer found none.
+    `affiliations` are those read from arXiv's HTML author block (rank/affiliations.py), used where the
+    feed gave none. Not asked when every affiliation is a university or school: that settles it.
     Recorded with provenance `llm`; a gazetteer hit is never overridden."""
-    ask = [r for r in top if not r.companies and r.paper.affiliations]
+    html = affiliations or {}
+    ask: list[tuple[Ranked, Paper]] = []
+    for r in top:
+        known = r.paper.affiliations or html.get(r.paper.arxiv_id, [])
+        if r.companies or not known or academic_only(known):
+            continue
+        # The prompt reads paper.affiliations; a copy carries the author block's where the feed had none.
+        ask.append((r, r.paper if r.paper.affiliations else replace(r.paper, affiliations=list(known))))
     if not ask or not backend.supports("company", lang):
         return
     texts, stats.company = write_texts(
-        store, backend, [r.paper for r in ask], ["company"], lang, run_id, refresh
+        store, backend, [paper for _, paper in ask], ["company"], lang, run_id, refresh
     )
-    for item in ask:
+    for item, _ in ask:
         got = texts.get(item.paper.arxiv_id, {}).get("company")
         if got is None:
             continue
