@@ -98,7 +98,7 @@ class KeywordHit:
 class CompanyHit:
     company: str  # gazetteer key, e.g. "kuaishou"
     name: str  # display name in the output language
-    field: str  # provenance: title | abstract | comment | affiliation | llm
+    field: str  # provenance: title | abstract | comment | affiliation | affiliation (html) | llm
     matched: str  # the text that matched
 
 
@@ -327,6 +327,26 @@ class Usage:
 
 
 @dataclass(slots=True)
+class AuthorBlockCounts:
+    """The company step over the author block of arXiv's HTML, for the top papers the gazetteer left
+    without a company: where each page came from, and what it settled (see rank/affiliations.py)."""
+
+    papers: int = 0  # top papers without a company when the step began
+    cached: int = 0  # author block read from the full-text cache (no request)
+    fetched: int = 0  # one HTML request each
+    no_html: int = 0  # arXiv has no (usable) HTML rendering: nothing to read
+    failed: int = 0  # network failure; tried again next run
+    not_fetched: int = 0  # not asked: offline run, or arXiv stopped answering earlier in this run
+    with_affiliations: int = 0  # author block read and naming at least one affiliation
+    companies: int = 0  # papers given a company from it (provenance "affiliation (html)")
+    academic: int = 0  # every affiliation a university or school: settled, the model is not asked
+    note: str | None = None  # why nothing or not everything was fetched
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass(slots=True)
 class FaithfulnessCounts:
     texts: int = 0  # style texts with a faithfulness report
     checked: int = 0  # numbers and names checked against the paper
@@ -351,6 +371,7 @@ class RunStats:
     texts: TextCounts | None = None
     styles: TextCounts | None = None
     fulltext: str | None = None  # why styles were written from the abstract, when they were
+    author_blocks: AuthorBlockCounts | None = None  # the company step over arXiv's HTML author blocks
     faithfulness: FaithfulnessCounts | None = None
     llm_model: str | None = None
     llm: Usage | None = None
@@ -374,6 +395,8 @@ class RunStats:
             counts: TextCounts | None = getattr(self, key)
             if counts is not None:
                 out[key] = counts.as_dict()
+        if self.author_blocks is not None:
+            out["author_blocks"] = self.author_blocks.as_dict()
         if self.faithfulness is not None:
             out["faithfulness"] = asdict(self.faithfulness)
         if self.llm is not None:

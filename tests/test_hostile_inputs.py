@@ -120,7 +120,11 @@ BAD_LINES = [
 def sized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("sizes")
     config = folder / "paperradar.toml"
-    config.write_text('[store]\npath = "radar.db"\n[output]\nfolder = "out"\n', encoding="utf-8")
+    # No network here: the author-block step (which would ask arXiv's HTML for the top papers) is off.
+    config.write_text(
+        '[sources]\ncompany_from_html = false\n[store]\npath = "radar.db"\n[output]\nfolder = "out"\n',
+        encoding="utf-8",
+    )
     src = folder / "hostile.jsonl"
     lines = [json.dumps(r, ensure_ascii=False).encode("utf-8") for r in GOOD.values()] + BAD_LINES
     src.write_bytes(b"\n".join(lines) + b"\n")
@@ -181,7 +185,11 @@ def test_show_prints_the_big_papers(sized: dict[str, Any]) -> None:
 
 def test_show_and_search_print_markup_and_controls_as_text(tmp_path: Path) -> None:
     config = tmp_path / "paperradar.toml"
-    config.write_text('[store]\npath = "radar.db"\n[output]\nfolder = "out"\n', encoding="utf-8")
+    # No network here: the author-block step (which would ask arXiv's HTML for the top papers) is off.
+    config.write_text(
+        '[sources]\ncompany_from_html = false\n[store]\npath = "radar.db"\n[output]\nfolder = "out"\n',
+        encoding="utf-8",
+    )
     src = tmp_path / "markup.jsonl"
     rec = record(
         "2603.00020", "[/bold] title [link=https://evil.example]x[/link]", ["[/red]", "\x1b]0;t\x07"], "[b]x"
@@ -344,7 +352,11 @@ def test_garbage_ids_are_refused(text: str) -> None:
 
 def test_cli_show_refuses_garbage_with_exit_4(tmp_path: Path) -> None:
     config = tmp_path / "paperradar.toml"
-    config.write_text('[store]\npath = "radar.db"\n[output]\nfolder = "out"\n', encoding="utf-8")
+    # No network here: the author-block step (which would ask arXiv's HTML for the top papers) is off.
+    config.write_text(
+        '[sources]\ncompany_from_html = false\n[store]\npath = "radar.db"\n[output]\nfolder = "out"\n',
+        encoding="utf-8",
+    )
     for text in [t for t in GARBAGE if t.strip() and "\x00" not in t]:
         code, _, err = run_cli("--config", str(config), "show", text)
         assert code == 4 and "is not an arXiv identifier" in err and "Traceback" not in err, (text, err)

@@ -26,6 +26,7 @@ from paperradar.models import Digest, RunStats, TextCounts, no_progress
 from paperradar.pipeline import DayResult, Pipeline, choose_day, run_pipeline
 from paperradar.pipeline.estimate import estimate_day
 from paperradar.publish.export import ExportFormat, export_records, write_export
+from paperradar.rank.affiliations import describe as describe_author_blocks
 from paperradar.sources.ids import parse_arxiv_id
 from paperradar.sources.intake import import_file, intake_feed, intake_range
 from paperradar.store.views import paper_ranks
@@ -268,6 +269,8 @@ def _report_day(state: State, result: DayResult) -> None:
         out.print(f"no new papers announced for {result.day}: {result.empty_reason}")
     else:
         out.print(f"{result.day}: {result.announced} papers announced, top {result.listed} in the digest")
+    if result.stats.author_blocks is not None and result.stats.author_blocks.papers:
+        out.print(f"company from arXiv HTML: {describe_author_blocks(result.stats.author_blocks)}")
     _report_llm(result.stats)
     out.print(f"digest: {result.digest_path}")
 

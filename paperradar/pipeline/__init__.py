@@ -62,6 +62,7 @@ def run_pipeline(
     store.acquire_lock(wait=cfg.store.lock_wait if wait else False, verb="run --sample" if sample else "run")
     pipe = Pipeline(cfg, store, progress, client)
     run_id = store.start_run("run --sample" if sample else "run", day)
+    pipe.fetch_author_blocks = not sample  # the daily run talks to arXiv anyway; re-ranks read the cache
     try:
         day, note = choose_day(pipe, day, sample)
         result = pipe.process_day(day, run_id, note, refresh)

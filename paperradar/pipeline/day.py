@@ -17,6 +17,7 @@ from paperradar.models import DeliveryRecord, Digest, EmptyNote, Progress, Ranke
 from paperradar.publish.deliver import DeliveryResult, deliver_all, from_digest
 from paperradar.publish.digest import digest_path, empty_reason, publish_digest
 from paperradar.publish.style_pages import write_style_pages
+from paperradar.rank.affiliations import AuthorBlockSource
 from paperradar.rank.config import RankSettings
 from paperradar.rank.day import localize, rank_day
 from paperradar.rank.model_scores import apply_companies, company_requests
@@ -55,6 +56,9 @@ class Pipeline:
         self.stats = RunStats()
         self.last_digest: tuple[Digest, str, Path] | None = None  # what delivery sends, as written to disk
         self.offline = False  # a --sample run never touches the network, full text included
+        # Author blocks are fetched by the daily run only (it talks to arXiv anyway); a stage re-ranking a
+        # stored day (`rank`, `publish`) reads the ones already cached and makes no surprise request.
+        self.fetch_author_blocks = False
 
     @property
     def client(self) -> PoliteClient:
@@ -116,7 +120,23 @@ class Pipeline:
             stats=self.stats,
             progress=self.progress,
             ask_companies=ask_companies,
+            author_blocks=self.author_blocks(),
         )
+
+    def author_blocks(self) -> AuthorBlockSource | None:
+        """Where the top papers' HTML author blocks come from ([sources] company_from_html): the polite
+        client and the full-text cache; the cache only in an offline run."""
+        src = self.cfg.sources
+        if not src.company_from_html:
+            return None
+        cache = self.cfg.db_path.parent / "fulltext"
+        if self.offline:
+            reason = "offline run (--sample): no arXiv request; author blocks read from the cache only"
+            return AuthorBlockSource(None, cache, src.html_url, reason)
+        if not self.fetch_author_blocks:
+            reason = "fetched by `paperradar run` only: author blocks read from the cache only"
+            return AuthorBlockSource(None, cache, src.html_url, reason)
+        return AuthorBlockSource(self.client, cache, src.html_url)
 
     def write(
         self,

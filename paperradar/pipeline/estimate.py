@@ -62,7 +62,11 @@ def estimate_day(pipe: Pipeline, day: date) -> DayEstimate:
     backend = pipe.backend
     lang, top_n = cfg.output.language, cfg.output.top_n
     no_model = TextService(pipe.store, get_backend("extractive", LLMConfig()))
-    ranked = rank_day(no_model, pipe.rank_settings, day, ask_companies=False, save=False)
+    # Author blocks already cached settle companies as the run would; one not fetched yet counts as a
+    # company question (an upper bound: the run may settle it from the page and skip the call).
+    ranked = rank_day(
+        no_model, pipe.rank_settings, day, ask_companies=False, save=False, author_blocks=pipe.author_blocks()
+    )
     out = DayEstimate(day, backend.name, len(ranked))
     if not isinstance(backend, ChatBackend):
         out.notes.append(

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
@@ -194,6 +195,19 @@ class Gazetteer:
                 key = mention.alias.company
                 if key not in hits:
                     hits[key] = CompanyHit(key, self.display_name(key, language), name, mention.text)
+        return list(hits.values())
+
+    def from_affiliations(
+        self, affiliations: Iterable[str], language: str, field_name: str = "affiliation"
+    ) -> list[CompanyHit]:
+        """One hit per company named in affiliation strings, recorded under `field_name` (the provenance:
+        "affiliation (html)" for the author block of arXiv's HTML). Any alias counts, as in the feed's
+        affiliation field: an affiliation is evidence, never a dataset or an example."""
+        hits: dict[str, CompanyHit] = {}
+        for mention in self.mentions("; ".join(a for a in affiliations if a), "affiliation"):
+            key = mention.alias.company
+            if key not in hits:
+                hits[key] = CompanyHit(key, self.display_name(key, language), field_name, mention.text)
         return list(hits.values())
 
     def mentions(self, text: str, field_name: str = "abstract") -> list[Mention]:

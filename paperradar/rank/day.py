@@ -8,11 +8,12 @@ from datetime import date
 
 from paperradar.llm.texts import TextService
 from paperradar.models import Announcement, CompanyHit, Progress, Ranked, RunStats, no_progress
+from paperradar.rank.affiliations import AuthorBlockSource, companies_from_author_blocks
 from paperradar.rank.companies import Gazetteer
 from paperradar.rank.config import RankSettings
 from paperradar.rank.interest import HeuristicInterest
 from paperradar.rank.keywords import KeywordMatcher
-from paperradar.rank.model_scores import llm_companies, llm_interests
+from paperradar.rank.model_scores import llm_companies, llm_interests, with_html_affiliations
 from paperradar.rank.order import order_ranked
 from paperradar.rank.personal.hook import personal_rerank
 from paperradar.store import Store
@@ -32,10 +33,13 @@ def rank_day(
     progress: Progress = no_progress,
     ask_companies: bool = True,
     save: bool = True,
+    author_blocks: AuthorBlockSource | None = None,
 ) -> list[Ranked]:
     """Rank the day and save it. Heuristic reasons are written in every output language; a model's
     interest answer and the company question go through `texts` (cached, failures recorded). A daily run
-    passes ask_companies=False and asks the company question in the day's one queue instead."""
+    passes ask_companies=False and asks the company question in the day's one queue instead.
+    `author_blocks`: where to read the top papers' HTML author blocks from ([sources] company_from_html),
+    which settle the company before any model is asked; None skips that step."""
     store = texts.store
     stats = stats if stats is not None else RunStats()
     anns = announced(store, settings, day)
@@ -72,8 +76,15 @@ def rank_day(
         day,
         ordered,
     )
+    top = ordered[: settings.top_n]
+    # The paper's own author block settles the company before any model is asked (rank/affiliations.py).
+    if author_blocks is not None:
+        html_affiliations, stats.author_blocks = companies_from_author_blocks(
+            top, gazetteer, lang, author_blocks
+        )
+        with_html_affiliations(top, html_affiliations)
     if ask_companies:
-        llm_companies(texts, ordered[: settings.top_n], lang, stats)
+        llm_companies(texts, top, lang, stats)
     if save:  # `run --estimate` ranks without keeping it
         store.save_ranks(day, ordered, texts.run_id)
     progress("rank", len(ordered), len(ordered))

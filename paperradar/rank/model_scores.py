@@ -6,10 +6,12 @@ which says it is heuristic and why no model value is there."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from paperradar.llm.seam import WriteRequest
 from paperradar.llm.texts import ManyBatch, TextService
 from paperradar.models import CompanyHit, Interest, Paper, Ranked, RunStats
+from paperradar.rank.affiliations import academic_only
 
 
 def llm_interests(
@@ -43,8 +45,23 @@ def llm_interests(
 
 
 def company_requests(top: list[Ranked], lang: str) -> list[WriteRequest]:
-    """The company question for top papers the gazetteer could not place but that name affiliations."""
-    return [WriteRequest(r.paper, "company", lang) for r in top if not r.companies and r.paper.affiliations]
+    """The company question for top papers the gazetteer could not place but that name affiliations. Not
+    asked when every affiliation is a university or school: that settles it."""
+    return [
+        WriteRequest(r.paper, "company", lang)
+        for r in top
+        if not r.companies and r.paper.affiliations and not academic_only(r.paper.affiliations)
+    ]
+
+
+def with_html_affiliations(top: list[Ranked], affiliations: dict[str, list[str]]) -> None:
+    """Where the feed named no affiliation, the paper carries those read from arXiv's HTML author block
+    (rank/affiliations.py), so the company question and the outputs see them (in place, a copy of the
+    paper: the stored one is left as the feed gave it)."""
+    for r in top:
+        found = affiliations.get(r.paper.arxiv_id)
+        if found and not r.paper.affiliations:
+            r.paper = replace(r.paper, affiliations=list(found))
 
 
 def apply_companies(top: list[Ranked], batch: ManyBatch, lang: str) -> None:

@@ -24,6 +24,9 @@ class SourcesConfig(_Section):
     rss_url: str = "https://rss.arxiv.org/rss/"
     api_url: str = "https://export.arxiv.org/api/query"
     html_url: str = "https://arxiv.org/html"
+    # The digest's top papers without a known company: read their author block from arXiv's HTML (one
+    # request each, cached) before the model is asked. See rank/affiliations.py.
+    company_from_html: bool = True
     pdf_url: str = "https://arxiv.org/pdf"
     request_delay: float = Field(3.0, ge=0)
     timeout: float = Field(30.0, gt=0)

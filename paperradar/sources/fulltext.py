@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 HTML_BASE = "https://arxiv.org/html"
 PDF_BASE = "https://arxiv.org/pdf"
 # Bump when parsing changes: cached results of an older parser are fetched and parsed again.
-PARSER_VERSION = 1
+PARSER_VERSION = 2
 
 # --- the result ------------------------------------------------------------------------------------------
 
@@ -83,6 +83,20 @@ class FullText:
 # --- fetching --------------------------------------------------------------------------------------------
 
 
+def cache_path(arxiv_id: str, version: int, cache_dir: Path) -> Path:
+    base, _ = parse_arxiv_id(arxiv_id)
+    return cache_dir / f"{safe_filename(f'{base}v{version}')}.json"
+
+
+def cached_fulltext(arxiv_id: str, version: int, cache_dir: Path | None) -> FullText | None:
+    """The cached full text of one paper version, without any request; None when there is none (or it was
+    parsed by another parser version)."""
+    if cache_dir is None:
+        return None
+    path = cache_path(arxiv_id, version, cache_dir)
+    return FullText.from_json(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
 def fetch_fulltext(
     arxiv_id: str,
     version: int,
@@ -91,22 +105,24 @@ def fetch_fulltext(
     cache_dir: Path | None = None,
     html_base: str = HTML_BASE,
     pdf_base: str = PDF_BASE,
+    pdf: bool = True,
 ) -> FullText:
-    """The full text of one paper version: cache, else HTML, else PDF (see the module doc for errors)."""
+    """The full text of one paper version: cache, else HTML, else PDF (see the module doc for errors).
+    `pdf=False` asks for the HTML rendering only (one request; the author block needs nothing else); a
+    cached PDF result is still returned, its `source` says so."""
     base, _ = parse_arxiv_id(arxiv_id)
     vid = f"{base}v{version}"
-    path = cache_dir / f"{safe_filename(vid)}.json" if cache_dir is not None else None
-    if path is not None and path.exists():
-        cached = FullText.from_json(path.read_text(encoding="utf-8"))
-        if cached is not None:
-            return cached
+    path = cache_path(arxiv_id, version, cache_dir) if cache_dir is not None else None
+    cached = cached_fulltext(arxiv_id, version, cache_dir)
+    if cached is not None:
+        return cached
     problems: list[str] = []
     result: FullText | None = None
     # HTML first (sections and tables survive), the PDF when arXiv has no HTML rendering or it is unusable.
     renderings: list[tuple[str, str, Callable[[Any, str], FullText]]] = [
         ("HTML", html_base, lambda response, url: parse_html(response.text, url=url)),
         ("PDF", pdf_base, lambda response, url: parse_pdf(response.content, url=url)),
-    ]
+    ][: 2 if pdf else 1]
     for label, base_url, parse in renderings:
         url = f"{base_url.rstrip('/')}/{vid}"
         try:
@@ -334,11 +350,17 @@ def prepare_sources(
 ) -> dict[str, SourceText]:
     """Full texts for `papers` (one HTML or PDF fetch each, cached on disk), fitted to `max_tokens`.
     A paper whose full text cannot be had gets the abstract (SourceText()), with the reason logged."""
-    bases = {k: v for k, v in (("html_base", html_base), ("pdf_base", pdf_base)) if v}
     out: dict[str, SourceText] = {}
     for paper in papers:
         try:
-            full = fetch_fulltext(paper.arxiv_id, paper.version, client, cache_dir=cache_dir, **bases)
+            full = fetch_fulltext(
+                paper.arxiv_id,
+                paper.version,
+                client,
+                cache_dir=cache_dir,
+                html_base=html_base or HTML_BASE,
+                pdf_base=pdf_base or PDF_BASE,
+            )
         except PaperradarError as exc:
             log.warning("full text of %s unavailable (%s); using the abstract", paper.versioned_id, exc)
             out[paper.arxiv_id] = SourceText()

@@ -46,8 +46,8 @@ _AFFILIATION_CLASSES = frozenset(
     ("ltx_role_affiliation", "ltx_role_affiliationtext", "ltx_role_institutetext", "ltx_role_address")
 )
 INSTITUTION = re.compile(
-    r"universit|institut|college|school|academy|laborator|\blab\b|research|technolog|\binc\b|\bltd\b|"
-    r"corporation|company|group|centre|center|大学|研究",
+    r"universit|institut|college|school|academy|laborator|\blabs?\b|research|technolog|\binc\b|\bltd\b|"
+    r"\bllc\b|gmbh|\bcorp\b|corporation|company|group|centre|center|大学|研究|公司",
     re.I,
 )
 
@@ -224,32 +224,128 @@ def _tables(root: _Node) -> tuple[list[list[list[str]]], list[str]]:
     return tables, captions
 
 
+# --- the author block ----------------------------------------------------------------------------------
+# How arXiv's LaTeXML writes affiliations (pages in tests/fixtures/fulltext/author_blocks/, see its README):
+# - one `ltx_contact ltx_role_affiliation` per author (and per affiliation), inside `ltx_author_notes`; since
+#   LaTeXML oxide it opens with `<span class="ltx_contact_name">Affiliation: </span>`;
+# - acmart splits it into `ltx_affiliation_institution` / `_department` / `_city` / `_country` spans;
+# - \address (revtex) is `ltx_role_address`; \institute (llncs) an `ltx_role_institutetext` note, placed
+#   before the title (outside ltx_authors), its text after a mark and "institutetext: ";
+# - templates without an affiliation command put the lines in the person name, after <br> ("A, B\\
+#   Kuaishou Technology\\ {a,b}@kuaishou.com"), with superscript marks glued to the words ("1Kuaishou");
+# - an affiliation may carry an e-mail or a project-page line after <br>: those lines go, the rest stays.
+
+# Inside the author block: labels, marks and contacts that are not part of an institution's name.
+_AUTHOR_SKIP = frozenset(
+    ("ltx_contact_name", "ltx_note_mark", "ltx_note_type", "ltx_role_email", "ltx_role_homepage", "ltx_orcid")
+)
+_INSTITUTE_NOTES = frozenset(("ltx_role_institutetext", "ltx_role_affiliationtext"))
+# A superscript that is only a mark ("1", "2,3", "*", "†", "a"), not a word.
+_MARK = re.compile(r"^[\s\d,*∗⋆†‡§¶♠♣♡♢♮♭♯#]*$|^\s*[a-z]\s*$")
+_MARK_SEP = "\u2063"  # where a mark stood: "¹Kuaishou Technology, ²Tsinghua University" is two institutions
+_NOT_AN_INSTITUTION = re.compile(
+    r"@|://|www\.|^(e-?mail|project\s*(page|website)|code|demo|homepage|website|dataset|equal\s+contribution"
+    r"|corresponding\s+author)\b",
+    re.I,
+)
+_LEADING_LABEL = re.compile(r"^(affiliations?|address|institutetext)\s*:\s*", re.I)
+
+
+def _author_collect(node: _Node, out: list[str], depth: int = 0) -> None:
+    """Text of an author-block element: <br> as a line break (a newline in the source is a space, as in
+    TeX), a superscript mark as _MARK_SEP (so a glued "1Kuaishou" reads "Kuaishou"), contact labels and
+    e-mails left out, math as its TeX."""
+    for child in node.children:
+        if isinstance(child, str):
+            out.append(child.replace("\n", " "))
+            continue
+        if child.tag in ("script", "style", "svg") or child.classes & _AUTHOR_SKIP:
+            out.append(" ")
+            continue
+        if child.tag == "br":
+            out.append("\n")
+        elif child.tag == "a" and child.attrs.get("href", "").startswith("mailto:"):
+            out.append(" ")
+        elif child.tag == "math":
+            out.append(f" {child.attrs.get('alttext', '')} ")
+        elif child.tag == "sup" and _MARK.match(_text_of(child)):
+            out.append(f" {_MARK_SEP} ")
+        elif depth < MAX_DEPTH:
+            _author_collect(child, out, depth + 1)
+
+
+def _author_groups(node: _Node) -> list[list[str]]:
+    """Lines of an author-block element, each as its items: a line with two or more marks is split at
+    them (each marked item is its own institution); a single mark is dropped."""
+    out: list[str] = []
+    _author_collect(node, out)
+    groups: list[list[str]] = []
+    for line in _clean(out).split("\n"):
+        items = [item.strip(" ,;") for item in line.split(_MARK_SEP)]
+        items = [item for item in items if item]
+        if items:
+            groups.append(items if line.count(_MARK_SEP) >= 2 else [" ".join(items)])
+    return groups
+
+
+def _author_lines(node: _Node) -> list[str]:
+    return [item for group in _author_groups(node) for item in group]
+
+
+def _clean_affiliation(line: str) -> str:
+    line = _LEADING_LABEL.sub("", line.strip())
+    line = re.sub(r"^[\s\d*∗⋆†‡§¶,;:.]+", "", line)
+    line = re.sub(r"\s+([,;])", r"\1", line)  # "Samsung , Seoul" (acmart's separators) -> "Samsung, Seoul"
+    return line.strip(" ,;")
+
+
+def _kept_lines(lines: list[str]) -> list[str]:
+    cleaned = (_clean_affiliation(line) for line in lines if not _NOT_AN_INSTITUTION.search(line.strip()))
+    return [line for line in cleaned if line and not _NOT_AN_INSTITUTION.search(line)]
+
+
+def _affiliation_text(node: _Node) -> list[str]:
+    """One affiliation element as one or more strings."""
+    # acmart: institution, department, city, country as child spans; one comma-separated line.
+    parts = [
+        _clean_affiliation(" ".join(_author_lines(c)))
+        for c in node.find_all(lambda n: any(k.startswith("ltx_affiliation_") for k in n.classes))
+    ]
+    parts = [part for part in parts if part and not _NOT_AN_INSTITUTION.search(part)]
+    if parts:
+        return [", ".join(parts)]
+    groups = _author_groups(node)
+    lines = _kept_lines([item for group in groups for item in group])
+    # Marked items ("¹Spectacular AI, ²ETH Zurich") and lines that each name an institution ("Kuaishou
+    # Technology" <br> "Tsinghua University") are separate affiliations; other lines are one address
+    # ("Department of CS" <br> "Tsinghua University, Beijing").
+    if any(len(group) > 1 for group in groups) or (
+        len(lines) > 1 and all(INSTITUTION.search(line) for line in lines)
+    ):
+        return lines
+    return [", ".join(lines)] if lines else []
+
+
 def _affiliations(root: _Node) -> list[str]:
     authors = root.first(_has_class("ltx_authors"))
-    if authors is None:
-        return []
+    nodes = authors.find_all(lambda n: bool(n.classes & _AFFILIATION_CLASSES)) if authors else []
+    seen = {id(n) for n in nodes}
+    # llncs' \institute notes stand before the title, outside the author block.
+    nodes += [n for n in root.find_all(lambda n: bool(n.classes & _INSTITUTE_NOTES)) if id(n) not in seen]
     found: list[str] = []
-    for node in authors.find_all(lambda n: bool(n.classes & _AFFILIATION_CLASSES)):
-        # ACM-style blocks split institution, city and country into child spans: one line, comma-separated.
-        parts = [
-            _text_of(c)
-            for c in node.find_all(lambda n: any(k.startswith("ltx_affiliation_") for k in n.classes))
-        ]
-        if not parts:
-            parts = _text_of(node).split("\n")
-        text = ", ".join(part for part in parts if part)
-        found.append(text)
-    if not found:
-        # Some templates put the affiliation lines inside the person name, after <br>.
+    for node in nodes:
+        found += _affiliation_text(node)
+    if not found and authors is not None:
+        # Templates without an affiliation command: the lines after the names in each person name. Only
+        # lines that look like an institution: the rest are names, cities and e-mails.
         for person in authors.find_all(_has_class("ltx_personname")):
-            lines = _text_of(person).split("\n")[1:]
-            found += [line for line in lines if INSTITUTION.search(line)]
-    cleaned = []
-    for text in found:
-        text = re.sub(r"^[\s\d*†‡§¶,]+", "", text).strip(" ,;")
-        if text and "@" not in text:
-            cleaned.append(text)
-    return list(dict.fromkeys(cleaned))
+            after_names = [item for group in _author_groups(person)[1:] for item in group]
+            found += [line for line in _kept_lines(after_names) if INSTITUTION.search(line)]
+    if not found and authors is not None:
+        # Last resort: \thanks notes of the author block ("Thanks: DualverseAI; University of Cambridge").
+        for note in authors.find_all(_has_class("ltx_role_thanks")):
+            found += [line for line in _kept_lines(_author_lines(note)) if INSTITUTION.search(line)]
+    return list(dict.fromkeys(found))
 
 
 def parse_latexml(html: str, url: str = "") -> LatexmlDoc:

@@ -51,6 +51,14 @@ _ZH: dict[str, str] = {
     "keyword_sep": ", ",
     "et_al": "等{omitted}人",
     "read_original": "查看原文",
+    # where a paper's company was found (CompanyHit.field), for a note beside the company
+    "company_via": "（依据：{source}）",
+    "company_via_title": "标题",
+    "company_via_abstract": "摘要",
+    "company_via_comment": "备注",
+    "company_via_affiliation": "作者单位",
+    "company_via_affiliation_html": "作者单位（arXiv HTML）",
+    "company_via_llm": "大模型推断",
     "unknown": "未知",
     "score": "【{score}分】",
     "keyword_count": "【{n}】",
@@ -119,6 +127,13 @@ _JA: dict[str, str] = {
     "keyword_sep": ", ",
     "et_al": "他{omitted}名",
     "read_original": "原文を見る",
+    "company_via": "（根拠：{source}）",
+    "company_via_title": "タイトル",
+    "company_via_abstract": "アブストラクト",
+    "company_via_comment": "コメント",
+    "company_via_affiliation": "著者所属",
+    "company_via_affiliation_html": "著者所属（arXiv HTML）",
+    "company_via_llm": "LLM による推定",
     "unknown": "不明",
     "score": "【{score}点】",
     "keyword_count": "【{n}】",
@@ -185,6 +200,13 @@ _EN: dict[str, str] = {
     "keyword_sep": ", ",
     "et_al": "et al. (+{omitted} more)",
     "read_original": "Read on arXiv",
+    "company_via": " (from {source})",
+    "company_via_title": "the title",
+    "company_via_abstract": "the abstract",
+    "company_via_comment": "the comment",
+    "company_via_affiliation": "the affiliations",
+    "company_via_affiliation_html": "the author block (arXiv HTML)",
+    "company_via_llm": "a model's reading",
     "unknown": "unknown",
     "score": "【{score}/5】",
     "keyword_count": "【{n}】",
@@ -229,6 +251,14 @@ def labels(language: str) -> Mapping[str, str]:
         return _ALL[language]
     except KeyError:
         raise ValueError(f"no labels for language {language!r}; use one of {', '.join(LANGUAGES)}") from None
+
+
+def company_source(field: str, language: str) -> str:
+    """Where a company was found, as a reader of `language` reads it: CompanyHit.field ("title", "abstract",
+    "comment", "affiliation", "affiliation (html)", "llm") as a label; an unknown field stays as it is."""
+    table = labels(language)
+    key = "company_via_" + field.replace(" (html)", "_html")
+    return table.get(key, field)
 
 
 def format_date(day: date, language: str) -> str:
