@@ -307,6 +307,7 @@ def _estimate(state: State, sample: bool, day: date | None, refresh: tuple[str, 
     and not saved, then its model work priced."""
     with state.writer() as store:
         pipe = Pipeline(state.cfg, store)
+        pipe.keyless = True
         try:
             when, _ = choose_day(pipe, day, sample)
             est = estimate_day(pipe, when)

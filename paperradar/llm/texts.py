@@ -77,9 +77,15 @@ class TextService:
     run_id: int | None = None
     refresh: frozenset[str] = field(default_factory=frozenset)
     give_up_after: int = GIVE_UP_AFTER
+    # Stored answers only, never a call (`run --estimate` ranks with the scores it already has); what would
+    # be asked is reported missing as "no_model" and never stored.
+    dry: bool = False
 
     def with_backend(self, backend: Backend) -> TextService:
-        return TextService(self.store, backend, self.run_id, self.refresh, self.give_up_after)
+        return TextService(self.store, backend, self.run_id, self.refresh, self.give_up_after, self.dry)
+
+    def dry_run(self) -> TextService:
+        return TextService(self.store, self.backend, self.run_id, self.refresh, self.give_up_after, True)
 
     def _key(self, paper: Paper, task: str, language: str) -> tuple[str, int, str, str, str, str]:
         b = self.backend
@@ -114,6 +120,11 @@ class TextService:
         """Every request, of any task and language, through ONE backend.write(): one bounded-concurrency
         queue for the whole lot. Answers are stored the moment they arrive."""
         todo, out = self.pending(requests)
+        if self.dry:
+            for req in todo:
+                out.count(req.task).declined += 1
+                out.missing[(req.paper.arxiv_id, req.task, req.language)] = "no_model"
+            return out
         return self._send(todo, out)
 
     def pending(self, requests: Sequence[WriteRequest]) -> tuple[list[WriteRequest], ManyBatch]:

@@ -59,6 +59,7 @@ class Pipeline:
         # Author blocks are fetched by the daily run only (it talks to arXiv anyway); a stage re-ranking a
         # stored day (`rank`, `publish`) reads the ones already cached and makes no surprise request.
         self.fetch_author_blocks = False
+        self.keyless = False  # the backend is built without API keys: it is never asked (`run --estimate`)
 
     @property
     def client(self) -> PoliteClient:
@@ -73,9 +74,14 @@ class Pipeline:
 
     @functools.cached_property
     def backend(self) -> Backend:
+        llm = self.cfg.llm
+        if self.keyless:  # `run --estimate` asks nothing, so it needs no API key in the environment
+            llm = llm.model_copy(
+                update={"endpoints": [e.model_copy(update={"api_key_env": None}) for e in llm.endpoints]}
+            )
         backend = get_backend(
-            self.cfg.llm.backend,
-            self.cfg.llm,
+            llm.backend,
+            llm,
             interests=self.cfg.reader.interests,
             languages=self.cfg.languages,
         )

@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from paperradar.llm import LLMConfig, WriteRequest, get_backend
+from paperradar.llm import WriteRequest
 from paperradar.llm.chat import ChatBackend, Job
 from paperradar.llm.estimate import expected_output
 from paperradar.llm.prompts import render
-from paperradar.llm.texts import TextService
 from paperradar.pipeline.day import Pipeline
 from paperradar.rank.day import rank_day
 from paperradar.rank.model_scores import company_requests
@@ -61,11 +60,16 @@ def estimate_day(pipe: Pipeline, day: date) -> DayEstimate:
     cfg = pipe.cfg
     backend = pipe.backend
     lang, top_n = cfg.output.language, cfg.output.top_n
-    no_model = TextService(pipe.store, get_backend("extractive", LLMConfig()))
     # Author blocks already cached settle companies as the run would; one not fetched yet counts as a
     # company question (an upper bound: the run may settle it from the page and skip the call).
+    # Ranked with the interest scores already stored (none on a new day): the same top a run would start from.
     ranked = rank_day(
-        no_model, pipe.rank_settings, day, ask_companies=False, save=False, author_blocks=pipe.author_blocks()
+        pipe.texts().dry_run(),
+        pipe.rank_settings,
+        day,
+        ask_companies=False,
+        save=False,
+        author_blocks=pipe.author_blocks(),
     )
     out = DayEstimate(day, backend.name, len(ranked))
     if not isinstance(backend, ChatBackend):
@@ -88,7 +92,9 @@ def estimate_day(pipe: Pipeline, day: date) -> DayEstimate:
     for job in backend.plan_jobs(todo, dict.fromkeys(STYLE_TASKS)):
         name = _ROW.get(job.kind, job.task)
         row = rows.setdefault(name, TaskEstimate(name))
-        tokens_in = _input_tokens(job, todo, backend, cfg.styles.fulltext, cfg.styles.fulltext_tokens)
+        tokens_in = _input_tokens(
+            job, todo, backend, cfg.styles.fulltext and not pipe.offline, cfg.styles.fulltext_tokens
+        )
         papers = len(job.papers) or 1
         tokens_out = expected_output(job.task, papers, len(backend.reason_languages(lang)))
         row.calls += 1
@@ -98,10 +104,11 @@ def estimate_day(pipe: Pipeline, day: date) -> DayEstimate:
         if price is not None:
             row.cost = (row.tokens_in * price.input_per_mtok + row.tokens_out * price.output_per_mtok) / 1e6
     out.rows = sorted(rows.values(), key=lambda r: -r.calls)
-    out.notes.append(
-        f"the top {top_n} as ranked before the model's scores (they may swap a few papers at the cut); "
-        "repairs and retries come on top"
-    )
+    if "interest" in rows and rows["interest"].calls:
+        out.notes.append(
+            f"the top {top_n} as ranked before the model's scores (they may swap a few papers at the cut)"
+        )
+    out.notes.append("repairs and retries come on top")
     if not out.priced:
         out.notes.append(f"no price for {backend.name!r}: add [llm.prices.{backend.name}] to see the cost")
     return out
