@@ -19,6 +19,7 @@ words only, and every answer says how many there are.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -154,14 +155,16 @@ class IndexCache:
         self.db_path = db_path
         self.personal = personal
         self._index: VectorIndex | None = None
+        self._lock = threading.Lock()  # the web UI searches from a pool of threads
 
     def get(self) -> VectorIndex | None:
         name = current_generation_name(self.folder)
-        if name is None:
-            self._index = None
-        elif self._index is None or self._index.generation.path.name != name:
-            self._index = load_index(self.db_path, self.personal)
-        return self._index
+        with self._lock:
+            if name is None:
+                self._index = None
+            elif self._index is None or self._index.generation.path.name != name:
+                self._index = load_index(self.db_path, self.personal)
+            return self._index
 
 
 # -- building -----------------------------------------------------------------------------------------
