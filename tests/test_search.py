@@ -164,6 +164,8 @@ def test_index_is_incremental_by_paper_version(archive: Path) -> None:
         assert index is not None
         nearest = {index.arxiv_id(r) for r, _ in index.top("tomography", 5)}
         assert nearest == {"2699.00001", old.arxiv_id}
+        vocabularies = sorted(p.name for p in (vectors_folder(archive) / "tfidf").glob("tfidf-search-*.json"))
+        assert vocabularies == [f"{refit.model}.json"]  # the earlier fit is gone with its vectors
 
 
 def test_a_reader_keeps_its_generation_while_a_new_one_is_written(archive: Path) -> None:

@@ -308,6 +308,9 @@ def _build_sparse(
     }
     del order, all_words, all_rows, words, rows, weights
     write_generation(folder, arrays, _meta(tfidf.name, "sparse", current, ids, tfidf.dim))
+    for stale in folder.glob("tfidf-search-*.json"):  # earlier fits (readers hold theirs in memory)
+        if stale.name != f"{tfidf.name}.json":
+            stale.unlink(missing_ok=True)
     return tfidf.name, len(ids), len(ids) - kept, kept, refitted
 
 
