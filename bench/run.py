@@ -9,6 +9,8 @@ bench/results.json. Not part of `make test`.
      records/s and peak RSS of each (each in its own process, so ru_maxrss is its own).
   P5 `paperradar eval` on the shared picks against the four baselines.
   P6 search latency over the 155k archive, p50/p95, against the plain bm25 query.
+  P7 search by meaning: `paperradar index` of the 155k archive, exact vs hybrid p50/p95, and the relevance
+     check on the reader's picks (exact words vs hybrid, MRR / recall@10).
   Also `paperradar run --sample` wall time and the static site build for a 1,000-paper archive.
 """
 
@@ -235,6 +237,14 @@ def bench_search_155k() -> dict[str, object]:
     return bench_search(db if db.exists() else BULK)
 
 
+def bench_hybrid_155k() -> dict[str, object]:
+    """P7: search by meaning over the 155k archive (a copy with the picks' first sentences held out)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from search_bench import bench_hybrid
+
+    return bench_hybrid(WORK / "import" / "radar.db")
+
+
 def bench_sample() -> dict[str, float]:
     cfg = write_config(WORK / "sample")
     first, rss, _ = timed_child([PY, "-m", "paperradar", "-q", "--config", str(cfg), "run", "--sample"])
@@ -257,6 +267,7 @@ def main() -> None:
         "p2_p3_llm_200": bench_llm(),
         "p5_eval": bench_eval_table(),
         "p6_search_155k": bench_search_155k(),
+        "p7_hybrid_search_155k": bench_hybrid_155k(),
         "site_1000": bench_site(),
     }
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -12,7 +12,7 @@ import sys
 import click
 
 from paperradar import __version__
-from paperradar.cli import archive, day, init, llm, publish, reader
+from paperradar.cli import archive, day, index, init, llm, publish, reader
 from paperradar.cli.common import State, err
 from paperradar.errors import EXIT_FAILURE, PaperradarError
 
@@ -25,7 +25,8 @@ Examples:
   paperradar fetch --from 2026-02-01 --to 2026-02-07   backfill through the arXiv API
   paperradar import listings.jsonl.gz     import a Kaggle snapshot / listings JSONL or saved Atom XML
   paperradar export --date 2026-02-10 --format csv -o day.csv
-  paperradar search "generative retrieval"
+  paperradar index                        embed the archive once for search by meaning (then: new papers)
+  paperradar search "generative retrieval"   by words and meaning; --exact: every word must occur
   paperradar show 2602.09386
   paperradar library import my.bib        your Zotero/Mendeley/Scholar library: personal ranking
   paperradar rate 2602.09386 up           ratings change the next ranking
@@ -72,6 +73,7 @@ for command in (
     archive.backup,
     archive.restore,
     day.search,
+    index.index_cmd,
     day.show,
     reader.library,
     reader.rate,
