@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from paperradar.store.vectors import read_json, write_json
+from paperradar.text.tfidf import ENGLISH_STOP_WORDS
 
 # scikit-learn's default token_pattern: words of two or more word characters.
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
@@ -45,9 +46,7 @@ def _strip_accents(text: str) -> str:
 
 
 def _english_stop_words() -> frozenset[str]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS)
+    return ENGLISH_STOP_WORDS
 
 
 @dataclass(frozen=True, slots=True)
