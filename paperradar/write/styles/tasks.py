@@ -60,6 +60,11 @@ def prompt_source(name: str) -> str:
     return resources.files("paperradar.write.styles").joinpath("prompt_templates", name).read_text("utf-8")
 
 
+@cache
+def _compiled(name: str) -> jinja2.Template:
+    return _env.from_string(prompt_source(name))  # compiling costs ~10 ms: once per template per process
+
+
 def _defuse_lines(text: str) -> str:
     """defuse() per line: the full text keeps its section layout, and no line can close the data block."""
     return "\n".join(d for d in (defuse(line) for line in text.splitlines()) if d)
@@ -88,8 +93,8 @@ def render_prompt(style: str, paper: Paper, language: str, source: SourceText | 
         "limits": LIMITS,  # the validator's limits, stated in the prompt in words
         "p": data,
     }
-    system = _env.from_string(prompt_source(f"{style}.system.j2")).render(ctx).strip()
-    user = _env.from_string(prompt_source("paper.user.j2")).render(ctx).strip()
+    system = _compiled(f"{style}.system.j2").render(ctx).strip()
+    user = _compiled("paper.user.j2").render(ctx).strip()
     messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
     return Prompt(messages, [pid], estimate_tokens(system) + estimate_tokens(user) + 8)
 
