@@ -78,6 +78,7 @@ class FeedDay:
     announcements: list[Announcement]
     papers: list[Paper]
     note: str | None = None  # why a day is empty, when the feed says so
+    skipped: list[str] = field(default_factory=list)  # malformed items left out, each with its reason
 
 
 @dataclass(slots=True, frozen=True)
@@ -168,6 +169,7 @@ class Digest:
     items: list[Ranked]
     texts: dict[str, dict[str, GeneratedText]]  # arxiv_id -> task ("summary", "title") -> text
     empty_reason: str | None = None  # set when `items` is empty: why (weekend, holiday, nothing matched)
+    skipped: tuple[str, ...] = ()  # feed items left out as malformed, with their reasons (a partial day)
 
 
 # -- run records --------------------------------------------------------------------------------------------
@@ -281,6 +283,7 @@ class RunStats:
     """What one run did, stage by stage; stored as JSON with the run and printed by the CLI."""
 
     feed_items: int | None = None
+    feed_skipped: list[str] = field(default_factory=list)  # malformed feed/API items left out, and why
     api_lookups: int | None = None
     api_missing: int | None = None
     interest: TextCounts | None = None
@@ -299,6 +302,8 @@ class RunStats:
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
+        if self.feed_skipped:
+            out["feed_skipped"] = list(self.feed_skipped)
         for key in ("interest", "company", "texts", "styles"):
             counts: TextCounts | None = getattr(self, key)
             if counts is not None:

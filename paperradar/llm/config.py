@@ -104,7 +104,7 @@ class LLMConfig(_Section):
     batch_size: int = Field(8, ge=1, le=50)  # papers per interest-scoring request
     max_retries: int = Field(4, ge=0, le=20)  # per call, on 429 / 5xx / timeouts
     # One answer's size once decompressed (real ones are kilobytes); a bigger one fails that call.
-    max_response_bytes: int = Field(16 * 1024 * 1024, ge=4096, le=1024**3)
+    max_response_bytes: int = Field(4 * 1024 * 1024, ge=4096, le=1024**3)
     # Seconds for all model calls of one run, retries included; past it the remaining texts keep their
     # extractive/heuristic fields (labelled), like a spent budget. Each call also has its endpoint's timeout.
     stage_deadline: float = Field(3600.0, gt=0, le=7 * 86400)

@@ -109,7 +109,10 @@ def fetch_fulltext(
     for label, base_url, parse in renderings:
         url = f"{base_url.rstrip('/')}/{vid}"
         try:
-            result = parse(client.get(url), url)
+            response = client.get(
+                url, max_bytes=client.limits.fulltext, limit_key="[sources].max_fulltext_bytes"
+            )
+            result = parse(response, url)
             break
         except HTTPStatusError as exc:
             if exc.status >= 500:
@@ -335,17 +338,23 @@ def prepare_sources(
     A paper whose full text cannot be had gets the abstract (SourceText()), with the reason logged."""
     bases = {k: v for k, v in (("html_base", html_base), ("pdf_base", pdf_base)) if v}
     out: dict[str, SourceText] = {}
-    for paper in papers:
-        try:
-            full = fetch_fulltext(paper.arxiv_id, paper.version, client, cache_dir=cache_dir, **bases)
-        except PaperradarError as exc:
-            log.warning("full text of %s unavailable (%s); using the abstract", paper.versioned_id, exc)
-            out[paper.arxiv_id] = SourceText()
-            continue
-        out[paper.arxiv_id] = SourceText(
-            text=fit_to_budget(full, max_tokens),
-            origin=full.source,
-            checks=tuple(full.check_texts()),
-            affiliations=tuple(full.affiliations),
-        )
+    with client.stage("the full texts"):  # one deadline for all papers: past it, abstracts
+        for paper in papers:
+            out[paper.arxiv_id] = _source_text(paper, client, cache_dir, max_tokens, bases)
     return out
+
+
+def _source_text(
+    paper: Paper, client: PoliteClient, cache_dir: Path | None, max_tokens: int, bases: dict[str, str]
+) -> SourceText:
+    try:
+        full = fetch_fulltext(paper.arxiv_id, paper.version, client, cache_dir=cache_dir, **bases)
+    except PaperradarError as exc:
+        log.warning("full text of %s unavailable (%s); using the abstract", paper.versioned_id, exc)
+        return SourceText()
+    return SourceText(
+        text=fit_to_budget(full, max_tokens),
+        origin=full.source,
+        checks=tuple(full.check_texts()),
+        affiliations=tuple(full.affiliations),
+    )

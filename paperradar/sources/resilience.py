@@ -25,6 +25,7 @@ both blocking and asyncio code, is maintained, and is what stamina itself depend
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
 import math
@@ -410,8 +411,10 @@ async def send(
                 body = _Body(response.headers.get("content-encoding", ""), max_bytes)
                 if body.coding is None and length.isdigit() and int(length) > max_bytes:
                     raise TooLarge(max_bytes)
-                async for chunk in response.aiter_raw():
-                    body.feed(chunk)
+                # aclosing: a refused body closes its generator now, not when a later loop finalizes it.
+                async with contextlib.aclosing(response.aiter_raw()) as chunks:
+                    async for chunk in chunks:
+                        body.feed(chunk)
                 content = body.finish()
             finally:
                 await response.aclose()
@@ -477,6 +480,7 @@ class BlockingClient:
     def close(self) -> None:
         if not self._loop.is_closed():
             self._loop.run_until_complete(self._client.aclose())
+            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
             self._loop.close()
 
 
