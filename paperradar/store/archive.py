@@ -15,11 +15,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+from urllib.parse import quote
 
 import orjson
 
-from paperradar.errors import DataError
+from paperradar.errors import DataError, StorageError, environment_error
 from paperradar.models import (
     Announcement,
     CompanyHit,
@@ -90,19 +91,36 @@ class SaveStats:
 class Store:
     """Library-first access to the archive; the CLI is a thin layer over these methods."""
 
+    last_path: ClassVar[Path | None] = None  # the archive last opened: errors from SQLite name it
+
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
+        Store.last_path = self.path
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        # A database this user cannot write (or in a folder it cannot write, where SQLite could not make its
+        # -wal/-shm files) is opened read-only: search, show and export work; a write says "read-only" (exit 7).
+        self.readonly = self.path.exists() and not (
+            os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
+        )
         try:
-            self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30.0)
+            if self.readonly:
+                frozen = "&immutable=1" if not os.access(self.path.parent, os.W_OK) else ""
+                target = f"file:{quote(str(self.path.resolve()))}?mode=ro{frozen}"
+                self.conn = sqlite3.connect(target, uri=True, isolation_level=None, timeout=30.0)
+            else:
+                self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30.0)
             self.conn.row_factory = sqlite3.Row
-            _journal_mode_wal(self.conn)
+            if not self.readonly:
+                _journal_mode_wal(self.conn)
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.execute("PRAGMA cache_size=-65536")  # 64 MB page cache: bulk imports touch big indexes
             migrate(self.conn)
         except sqlite3.DatabaseError as exc:
+            expected = environment_error(exc, self.path)
+            if isinstance(expected, StorageError):
+                raise expected from None  # the machine (disk full, read-only), not the file's content
             raise DataError(
                 f"{self.path} is not a usable paperradar database: {exc}",
                 hint="point [store].path at another file, or move this one away",
@@ -126,7 +144,10 @@ class Store:
         try:
             yield self.conn
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            # After SQLITE_FULL or an I/O error SQLite has already rolled back: a second ROLLBACK would
+            # replace the real error by "cannot rollback - no transaction is active".
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
 
