@@ -14,11 +14,19 @@ from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 from queue import Empty, Queue
-from typing import TypeVar
+from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from paperradar.errors import DataError
-from paperradar.models import Announcement, FeedDay, ImportCounts, Paper, Progress, RunStats, no_progress
+from paperradar.models import (
+    Announcement,
+    FeedDay,
+    ImportCounts,
+    Paper,
+    Progress,
+    RunStats,
+    no_progress,
+)
 from paperradar.sources.api import ArxivAPI
 from paperradar.sources.config import SourcesConfig
 from paperradar.sources.files import detect_format, read_atom_file, read_jsonl
@@ -76,7 +84,7 @@ def import_file(
     path: Path,
     *,
     source: str | None = None,
-    errors: str = "raise",
+    errors: Literal["raise", "skip"] = "raise",
     batch_size: int = 5000,
     progress: Progress = no_progress,
     src: SourcesConfig | None = None,
@@ -85,7 +93,7 @@ def import_file(
     limits of `src` ([sources].max_line_bytes, max_field_chars, max_api_bytes; defaults when None)."""
     if not path.exists():
         raise DataError(f"{path} does not exist", hint="check the path")
-    src = src or SourcesConfig()
+    src = src or SourcesConfig.model_validate({})  # the defaults
     counts = ImportCounts()
     if detect_format(path) == "atom":
         papers = read_atom_file(path, max_bytes=src.max_api_bytes, max_field_chars=src.max_field_chars)
@@ -194,7 +202,7 @@ def intake_range(
                 day = estimated_announce_day(paper.published)
                 for cat in paper.categories:
                     if cat in cats:
-                        kind = "new" if cat == paper.primary_category else "cross"
+                        kind: Literal["new", "cross"] = "new" if cat == paper.primary_category else "cross"
                         anns.append(Announcement(paper.arxiv_id, day, cat, kind, paper.version))
     finally:  # a deadline or a network failure half-way keeps what was fetched until then
         store.save_papers(papers)

@@ -32,11 +32,11 @@ import math
 import random
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import httpx
 import orjson
@@ -211,7 +211,8 @@ class RetryPolicy:
             if seconds > 0:
                 sleep(seconds)
 
-        return tenacity.Retrying(sleep=nap, **state.kwargs())(state.wrap(attempt))  # type: ignore[no-any-return]
+        result: RetryResult[T] = tenacity.Retrying(sleep=nap, **state.kwargs())(state.wrap(attempt))
+        return result
 
     async def arun(
         self,
@@ -233,7 +234,8 @@ class RetryPolicy:
             result = await attempt()
             return state.record(result)
 
-        return await tenacity.AsyncRetrying(sleep=nap, **state.kwargs())(call)  # type: ignore[no-any-return]
+        result: RetryResult[T] = await tenacity.AsyncRetrying(sleep=nap, **state.kwargs())(call)
+        return result
 
 
 OnRetry = Callable[[Attempt[T], int, float], None]  # (failed attempt, retry number 1.., wait in seconds)
@@ -412,7 +414,8 @@ async def send(
                 if body.coding is None and length.isdigit() and int(length) > max_bytes:
                     raise TooLarge(max_bytes)
                 # aclosing: a refused body closes its generator now, not when a later loop finalizes it.
-                async with contextlib.aclosing(response.aiter_raw()) as chunks:
+                raw = cast(AsyncGenerator[bytes, None], response.aiter_raw())  # httpx's is a generator
+                async with contextlib.aclosing(raw) as chunks:
                     async for chunk in chunks:
                         body.feed(chunk)
                 content = body.finish()
