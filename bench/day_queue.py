@@ -71,7 +71,8 @@ def bench_day_queue(latency: float = LATENCY) -> dict[str, Any]:
                 ideal = math.ceil(calls / concurrency) * latency
                 # The interest round must end before the day's top is known; everything else is one queue.
                 staged = (
-                    math.ceil(interest_calls / concurrency) + math.ceil((calls - interest_calls) / concurrency)
+                    math.ceil(interest_calls / concurrency)
+                    + math.ceil((calls - interest_calls) / concurrency)
                 ) * latency
                 # The model's side alone: first request sent to last answer received (the rest of `wall` is
                 # ranking, prompt building, storing and publishing on this machine's CPU).

@@ -12,6 +12,8 @@ bench/results.json. Not part of `make test`.
   P7 search by meaning: `paperradar index` of the 155k archive, exact vs hybrid p50/p95, and the relevance
      check on the reader's picks (exact words vs hybrid, MRR / recall@10).
   Also `paperradar run --sample` wall time and the static site build for a 1,000-paper archive.
+  RELIABILITY (bench/reliability.py): peak RSS under feed/LLM/JSONL bombs, the longest hang against
+     trickling servers, internal errors over a set of environment faults.
 """
 
 from __future__ import annotations
@@ -254,6 +256,19 @@ def bench_sample() -> dict[str, float]:
     return {"first_run_s": first, "rerun_s": again, "import_only_s": bare, "peak_rss_mb": rss / 2**20}
 
 
+def bench_reliability() -> dict[str, object]:
+    """Issue 12: peak RSS under bombs, hangs against trickling servers, exit 1s over environment faults."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from reliability import bench_reliability as measure
+
+    result = measure()
+    flat: dict[str, object] = {}
+    for part, figures in result.items():
+        for key, value in figures.items():  # type: ignore[attr-defined]
+            flat[f"{part}.{key}"] = value
+    return flat
+
+
 def main() -> None:
     results = {
         "machine": {
@@ -269,6 +284,7 @@ def main() -> None:
         "p6_search_155k": bench_search_155k(),
         "p7_hybrid_search_155k": bench_hybrid_155k(),
         "site_1000": bench_site(),
+        "reliability": bench_reliability(),
     }
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"{'benchmark':<28}{'figure':<34}{'value':>14}")

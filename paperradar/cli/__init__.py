@@ -1,6 +1,6 @@
 """Command line: a thin layer over the library. Expected errors print one line with what to do; --debug
 shows the traceback. Exit codes: 0 ok, 1 internal error, 2 usage/config, 3 network, 4 data, 5 partial,
-6 database busy.
+6 database busy, 7 storage (disk full, read-only, not writable, a file in the way).
 
 Verbs live in their own modules (day, init, publish, reader, llm) and are registered here, explicitly."""
 
@@ -14,7 +14,8 @@ import click
 from paperradar import __version__
 from paperradar.cli import archive, day, index, init, llm, publish, reader
 from paperradar.cli.common import State, err
-from paperradar.errors import EXIT_FAILURE, PaperradarError
+from paperradar.errors import EXIT_FAILURE, PaperradarError, environment_error
+from paperradar.store import Store
 
 EPILOG = """\b
 Examples:
@@ -35,7 +36,8 @@ Examples:
 
 \b
 Exit codes: 0 ok · 1 internal error (a bug: please report) · 2 usage or config · 3 network ·
-4 bad or missing data · 5 partly done · 6 another run holds the database
+4 bad or missing data · 5 partly done · 6 another run holds the database · 7 disk full, read-only or
+unwritable path
 """
 
 
@@ -85,6 +87,15 @@ for command in (
     cli.add_command(command)
 
 
+def _expected(exc: PaperradarError, debug: bool) -> None:
+    if debug:
+        err.print_exception()
+    err.print(f"error: {exc.message}", markup=False)
+    if exc.hint:
+        err.print(f"hint: {exc.hint}", markup=False)
+    sys.exit(exc.exit_code)
+
+
 def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
@@ -98,16 +109,15 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except PaperradarError as exc:
-        if debug:
-            err.print_exception()
-        err.print(f"error: {exc.message}", markup=False)
-        if exc.hint:
-            err.print(f"hint: {exc.hint}", markup=False)
-        sys.exit(exc.exit_code)
+        _expected(exc, debug)
     except KeyboardInterrupt:
         err.print("interrupted; everything already processed is kept in the store")
         sys.exit(130)
     except Exception as exc:
+        # The environment, not a bug: disk full, read-only or unwritable paths, a file where a folder goes.
+        expected = environment_error(exc, Store.last_path)
+        if expected is not None:
+            _expected(expected, debug)
         if debug:
             err.print_exception()
         err.print(f"internal error: {type(exc).__name__}: {exc}", markup=False)

@@ -120,7 +120,11 @@ def import_(state: State, file: Path, skip_bad: bool) -> None:
     """Import papers from JSONL (Kaggle arxiv snapshot or listing files, .gz or not) or saved Atom XML."""
     with state.writer() as store, state.progress() as progress:
         counts = import_file(
-            store, file, errors="skip" if skip_bad else "raise", progress=progress or no_progress
+            store,
+            file,
+            errors="skip" if skip_bad else "raise",
+            progress=progress or no_progress,
+            src=state.cfg.sources,
         )
     out.print(
         f"imported {counts.papers} papers from {file} ({counts.inserted} new, {counts.updated} updated, "

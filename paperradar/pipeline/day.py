@@ -233,6 +233,7 @@ class Pipeline:
             len(ranked),
             language,
             reason,
+            skipped=tuple(self.stats.feed_skipped),
         )
         if language == self.cfg.output.language:
             self.last_digest = (digest, markdown, path)

@@ -35,8 +35,10 @@ def publish_digest(
     announced: int,
     language: str,
     empty_reason: str | None = None,
+    skipped: tuple[str, ...] = (),
 ) -> tuple[Digest, str, Path]:
-    """Render and write one language's digest; returns (digest, markdown as written, path)."""
+    """Render and write one language's digest; returns (digest, markdown as written, path). `skipped`:
+    the day's malformed feed items that were left out, with their reasons (the digest says so)."""
     digest = Digest(
         day=day,
         language=language,
@@ -49,6 +51,7 @@ def publish_digest(
         texts=texts.texts,
         empty_reason=empty_reason,
         missing=texts.missing,
+        skipped=tuple(skipped),
     )
     content_hash = hashlib.sha256(render_digest(digest, output.max_authors).encode()).hexdigest()
     path = digest_path(out_dir, day, language)

@@ -56,9 +56,19 @@ def render_digest(digest: Digest, max_authors: int) -> str:
         "items": items,
         "empty_day": _empty_text(digest, lab),
         "empty_reason": digest.empty_reason,
+        "skipped": _skipped_text(digest, lab),
     }
     text = _environment().get_template(TEMPLATE_NAME).render(context)
     return text.replace("\r\n", "\n").rstrip() + "\n"
+
+
+def _skipped_text(digest: Digest, lab: Mapping[str, str]) -> str:
+    """A partial day: how many feed items were left out as malformed, and why (the first three)."""
+    if not digest.skipped:
+        return ""
+    reasons = "; ".join(r if len(r) <= 160 else r[:159] + "…" for r in digest.skipped[:3])
+    reasons += "; …" if len(digest.skipped) > 3 else ""
+    return lab["skipped_value"].format(n=len(digest.skipped), reasons=escape_markdown(reasons))
 
 
 def _empty_text(digest: Digest, lab: Mapping[str, str]) -> str:

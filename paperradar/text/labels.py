@@ -89,6 +89,9 @@ _ZH: dict[str, str] = {
     "reason_sample_range": "内置样本只包含 {first} 至 {last} 的公布日",
     "reason_none_stored": "所关注的分类在这一天没有公布记录",
     "reason_feed_empty": "arXiv 今天没有公布新论文（周末和节假日不公布）",
+    # a partial day: malformed feed items left out
+    "skipped": "已跳过",
+    "skipped_value": "{n} 条格式有误的记录（{reasons}）",
 }
 
 _JA: dict[str, str] = {
@@ -162,6 +165,8 @@ _JA: dict[str, str] = {
     "reason_sample_range": "同梱サンプルは {first} から {last} までの公開日のみです",
     "reason_none_stored": "対象カテゴリにはこの日の公開記録がありません",
     "reason_feed_empty": "arXiv は本日新しい論文を公開していません（週末と祝日は公開なし）",
+    "skipped": "スキップ",
+    "skipped_value": "形式が不正な項目 {n} 件（{reasons}）",
 }
 
 _EN: dict[str, str] = {
@@ -235,6 +240,8 @@ _EN: dict[str, str] = {
     "reason_sample_range": "the bundled sample covers the listing days {first} to {last} only",
     "reason_none_stored": "no announcements for this day in the watched categories",
     "reason_feed_empty": "arXiv announced nothing today (no announcements on weekends and holidays)",
+    "skipped": "Skipped",
+    "skipped_value": "{n} malformed item(s) of the feed ({reasons})",
 }
 
 _ALL: dict[str, Mapping[str, str]] = {
