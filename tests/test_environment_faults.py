@@ -23,8 +23,8 @@ from paperradar.errors import EXIT_STORAGE, StorageError, environment_error
 from paperradar.models import Paper
 from paperradar.store import Store
 from tests.arxiv_server import ArxivServer, Reply, synthetic_day
+from tests.cli_runner import run_cli
 from tests.misbehaving_server import BadHTTP
-from tests.test_hostile_inputs import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1 << 20

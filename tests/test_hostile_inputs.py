@@ -13,10 +13,7 @@ typed error (exit 4 from the CLI, naming the file and line) or survived with bou
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import logging
 import time
 import tracemalloc
 from pathlib import Path
@@ -31,37 +28,13 @@ from paperradar.sources.fulltext import fetch_fulltext, parse_html
 from paperradar.sources.ids import from_safe_filename, parse_arxiv_id, safe_filename
 from paperradar.sources.rss import parse_rss
 from paperradar.store import Store
-from tests.cli_runner import cli
+from tests.cli_runner import run_cli
 
 ARXIV = Path(__file__).parent / "fixtures" / "arxiv"
 RSS = (ARXIV / "rss_cs.LG+cs.AI+cs.CL+stat.ML.xml").read_bytes()
 ATOM = (ARXIV / "api_2016" / "id_list=1111.2011v2.xml").read_bytes()
 DAY = "2026-03-02"
 WORDS = ["ranking", "recommendation", "retrieval", "users", "items", "click", "online", "experiment"]
-
-
-class _Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
-def run_cli(*args: str) -> tuple[int, str, str]:
-    """`paperradar ...` in-process: exit code, stdout, and stderr plus the warnings logged (works in
-    module-scoped fixtures, where capsys and caplog do not)."""
-    out, err = io.StringIO(), io.StringIO()
-    logged = _Lines()
-    logger = logging.getLogger("paperradar")
-    logger.addHandler(logged)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = cli(*args)
-    finally:
-        logger.removeHandler(logged)
-    return code, out.getvalue(), err.getvalue() + "".join(f"{line}\n" for line in logged.lines)
 
 
 def one_mb_abstract() -> str:

@@ -23,8 +23,8 @@ from paperradar.sources.files import read_jsonl
 from paperradar.sources.http import Limits, PoliteClient
 from paperradar.sources.rss import parse_rss
 from paperradar.store import Store
+from tests.llm_backend_setup import papers, reqs
 from tests.misbehaving_server import BadHTTP, TrickleSMTP, gzip_bomb
-from tests.test_llm_backend import papers, reqs
 
 MIB = 1 << 20
 
