@@ -17,7 +17,7 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from paperradar.models import Digest, GeneratedText, Ranked
-from paperradar.text.labels import fallback_label, format_date, labels
+from paperradar.text.labels import fallback_label, format_date, interest_reason, labels, why_text
 from paperradar.text.markdown import MAX_CHARS, clip, escape_markdown
 
 TEMPLATE_NAME = "digest.md.j2"
@@ -147,19 +147,7 @@ def _item_view(
     title = _translated_title(digest, item)
     summary = _text(digest, item, "summary")
     why = digest.missing.get(paper.arxiv_id, {})
-    reason, reason_lang = item.interest.reason_in(digest.language)
-    if (
-        reason_lang is None
-        and item.interest.mode != "heuristic"
-        and digest.language not in item.interest.reasons
-    ):
-        # A model's reason asked in another language: say which, rather than pass it off as a translation.
-        known = next(iter(item.interest.reasons), None)
-        reason_note = (
-            lab["reason_language"].format(lang=lab[f"lang_{known}"]) if known in ("zh", "ja", "en") else ""
-        )
-    else:
-        reason_note = ""
+    reason, reason_note = interest_reason(item.interest, digest.language)
     mixed = _mixed_modes(digest)
     max_authors = max(1, max_authors)
     companies = list(dict.fromkeys(hit.name for hit in item.companies))  # one name once, first hit first
@@ -196,7 +184,23 @@ def _item_view(
         "summary_by": _by(lab, summary.mode)
         if summary is not None and summary.mode != "extractive" and "summary" in mixed
         else "",
+        # The same model's English summary standing in for the reader's own (write/digest_texts.py).
+        "other_language_label": _other_language_label(summary, digest.language, lab, why.get("summary")),
     }
+
+
+def _other_language_label(
+    summary: GeneratedText | None, language: str, lab: Mapping[str, str], why: str | None
+) -> str:
+    if summary is None or summary.mode == "extractive" or summary.language in (language, "orig"):
+        return ""
+    if summary.language not in ("zh", "ja", "en"):
+        return ""
+    return lab["other_language_label"].format(
+        model=escape_markdown(summary.mode),
+        lang=lab[f"lang_{summary.language}"],
+        why=why_text(language, why or "not_asked"),
+    )
 
 
 def _by(lab: Mapping[str, str], model: str) -> str:
