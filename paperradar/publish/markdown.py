@@ -119,11 +119,20 @@ def _modes_text(digest: Digest, lab: Mapping[str, str]) -> str:
     if not title_parts:
         title_parts = [lab["mode_original"]]  # English digest of English titles: nothing to translate
     score_modes = {it.interest.mode for it in digest.items}
+    # "extractive (no LLM)" would be false where a model was asked and failed: then the header says only
+    # "extractive", and each paper's own label says why.
+    failed_summary = any(
+        digest.missing.get(it.paper.arxiv_id, {}).get("summary") not in (None, "no_model")
+        for it in digest.items
+    )
+    failed_score = any(it.interest.missing not in (None, "no_model") for it in digest.items)
+    extractive_key = "prov_extractive" if failed_summary else "mode_extractive"
+    heuristic_key = "prov_heuristic" if failed_score else "mode_heuristic"
     sep = lab["mode_value_sep"]
     parts = [
-        f"{lab['mode_summary']}: {sep.join(_mode_names(summary_modes, lab, 'extractive', 'mode_extractive')) or lab['unknown']}",
+        f"{lab['mode_summary']}: {sep.join(_mode_names(summary_modes, lab, 'extractive', extractive_key)) or lab['unknown']}",
         f"{lab['mode_title']}: {sep.join(title_parts)}",
-        f"{lab['mode_score']}: {sep.join(_mode_names(score_modes, lab, 'heuristic', 'mode_heuristic'))}",
+        f"{lab['mode_score']}: {sep.join(_mode_names(score_modes, lab, 'heuristic', heuristic_key))}",
     ]
     return lab["mode_part_sep"].join(parts)
 
