@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from bench.site_bench import sample_store
-from paperradar.models import Announcement, CompanyHit, GeneratedText, KeywordHit
+from paperradar.models import Announcement, GeneratedText, KeywordHit
 from paperradar.publish.site import SITE_MANIFEST, build_site, render_markdown
 from paperradar.publish.site_data import (
     THEME_OTHER,
@@ -25,8 +25,8 @@ from paperradar.publish.site_data import (
     theme_for,
     topic_theme,
 )
-from paperradar.text.style_labels import TOPICS, topic_of
 from paperradar.store import Store
+from paperradar.text.style_labels import TOPICS, topic_of
 from tests.site_fixtures import (
     ABSTRACT_WORD,
     DAY,

@@ -145,7 +145,9 @@ def test_language_switch_changes_every_label(site: Path, http_base: str, browser
         assert "Authors" in text and "Listed on" in text and "(#" in text and "new" in text
         assert "出现日期" not in text and "Original title" not in text  # English: the title is the original
         # <title> follows too: the zh page title is the translation, the English one the original
-        assert page.title().startswith("High Precision Audience Expansion") and page.title().endswith("· Radar")
+        assert page.title().startswith("High Precision Audience Expansion") and page.title().endswith(
+            "· Radar"
+        )
 
         # Company chips follow the switch: the gazetteer's name in each language.
         page.goto(http_base + "tags.html")  # the choice (en) is remembered

@@ -19,7 +19,7 @@ import pytest
 
 from paperradar.models import Announcement, CompanyHit, GeneratedText, Interest, KeywordHit, Paper, Ranked
 from paperradar.publish.site import build_site
-from paperradar.publish.site_data import FieldRule, PaperView, TextView, collect_site_data
+from paperradar.publish.site_data import FieldRule, PaperView, TextView
 from paperradar.publish.site_fields import card_fields, maker, provenance_line
 from paperradar.publish.style_render import StyleMeta, render_style
 from paperradar.store import Store
@@ -187,7 +187,9 @@ def test_every_label_switches(site: Path) -> None:
         for lang in LANGUAGES:
             assert f'<span class="l l-{lang}" lang="{lang}">{labels(lang)[key]}</span>' in html, (key, lang)
     # attributes: primary language by default, every language in the table site.js applies
-    table = json.loads(_unescape(re.search(r'type="search" name="q" [^>]*data-i18n="([^"]*)"', html).group(1)))
+    table = json.loads(
+        _unescape(re.search(r'type="search" name="q" [^>]*data-i18n="([^"]*)"', html).group(1))
+    )
     assert table["placeholder"]["ja"] == labels("ja")["search_placeholder"]
     assert f'placeholder="{labels("zh")["search_placeholder"]}"' in html
     # kinds and ranks in each language; companies by their gazetteer names; authors joined per language

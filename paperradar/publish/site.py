@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from paperradar.models import CompanyHit
 from paperradar.publish.feeds import feed_name, render_feeds
@@ -136,6 +136,7 @@ class _Helpers:
         self.primary = data.languages[0]
         self.tag_slugs = {f.key: f.slug for f in data.tags}
         self.company_slugs = {f.key: f.slug for f in data.companies}
+        self._fixed: dict[str, Markup] = {}
 
     # -- per-language text and attributes ------------------------------------------------------------
     def label(self, language: str, key: str, values: Values | None = None) -> str:
@@ -150,10 +151,14 @@ class _Helpers:
         """{lang: text} as one span per language; plain text when every language says the same."""
         shown = [texts[lang] for lang in self.langs]
         if len(self.langs) == 1 or len(set(shown)) == 1:
-            return Markup.escape(shown[0])
-        return Markup("").join(
-            Markup('<span class="l l-{0}" lang="{0}">{1}</span>').format(lang, texts[lang])
-            for lang in self.langs
+            return escape(shown[0])
+        # Language codes are ours (LANGUAGES); only the text needs escaping. Plain concatenation: this
+        # runs for every label of every page, and Markup.format is several times slower.
+        return Markup(
+            "".join(
+                f'<span class="l l-{lang}" lang="{lang}">{escape(text)}</span>'
+                for lang, text in zip(self.langs, shown, strict=True)
+            )
         )
 
     def text_i18n(self, texts: Mapping[str, str]) -> Markup:
@@ -164,6 +169,11 @@ class _Helpers:
         return Markup(' data-i18n="{}"').format(data)
 
     def t(self, key: str, **values: object) -> Markup:
+        if not values:  # the same navigation and field labels on every page: made once
+            cached = self._fixed.get(key)
+            if cached is None:
+                cached = self._fixed[key] = self.each({lang: self.label(lang, key) for lang in self.langs})
+            return cached
         return self.each({lang: self.label(lang, key, values) for lang in self.langs})
 
     def attrs(self, **spec: str | tuple[str, Values]) -> Markup:
@@ -174,13 +184,11 @@ class _Helpers:
             name = attr.replace("_", "-")
             label_key, values = (key, None) if isinstance(key, str) else key
             table[name] = {lang: self.label(lang, label_key, values) for lang in self.langs}
-        html = Markup(" ").join(
-            Markup('{}="{}"').format(name, texts[self.primary]) for name, texts in table.items()
-        )
+        html = " ".join(f'{name}="{escape(texts[self.primary])}"' for name, texts in table.items())
         if len(self.langs) > 1:
             data = json.dumps(table, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-            html += Markup(' data-i18n="{}"').format(data)
-        return html
+            html += f' data-i18n="{escape(data)}"'
+        return Markup(html)  # attribute names are ours; every value went through escape()
 
     # -- fields --------------------------------------------------------------------------------------
     def title_in(self, view: PaperView, language: str) -> tuple[str, bool]:

@@ -367,8 +367,10 @@ def _render_style_text(style: str, paper: Paper, text: TextView) -> TextView:
     if style not in STYLES or not isinstance(stored, dict):
         return text
     markdown = render_style(style, paper, stored, text.language, StyleMeta(mode=text.mode, embed=True))
-    answer = stored.get("data") if isinstance(stored.get("data"), dict) else stored
-    faithful = stored.get("faithful") if isinstance(stored.get("faithful"), dict) else {}
+    data = stored.get("data")
+    answer: dict[str, Any] = data if isinstance(data, dict) else stored
+    report = stored.get("faithful")
+    faithful: dict[str, Any] = report if isinstance(report, dict) else {}
     return TextView(
         markdown,
         text.mode,
