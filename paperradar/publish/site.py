@@ -137,6 +137,7 @@ class _Helpers:
         self.tag_slugs = {f.key: f.slug for f in data.tags}
         self.company_slugs = {f.key: f.slug for f in data.companies}
         self._fixed: dict[str, Markup] = {}
+        self._fixed_attrs: dict[str, Markup] = {}
 
     # -- per-language text and attributes ------------------------------------------------------------
     def label(self, language: str, key: str, values: Values | None = None) -> str:
@@ -148,18 +149,35 @@ class _Helpers:
         return template.format(**own)
 
     def each(self, texts: Mapping[str, str]) -> Markup:
-        """{lang: text} as one span per language; plain text when every language says the same."""
-        shown = [texts[lang] for lang in self.langs]
-        if len(self.langs) == 1 or len(set(shown)) == 1:
-            return escape(shown[0])
+        """{lang: text} as one span per distinct text, classed with every language that says it ("l l-zh
+        l-ja" for a label zh and ja share): the CSS switch shows a span when its classes name the chosen
+        language. Plain text when every language says the same."""
+        return self._spans([(lang, texts[lang], lang) for lang in self.langs])
+
+    def _spans(self, items: Sequence[tuple[str, str, str]]) -> Markup:
+        """(language, text, lang attribute) per language → the fewest spans that show each its own. A span
+        shared by languages whose lang attributes differ has none (the page's lang, which site.js sets to
+        the chosen language, applies)."""
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for lang, text, attr in items:
+            groups.setdefault(text, []).append((lang, attr))
+        if len(groups) == 1:
+            ((text, members),) = groups.items()
+            attrs = {attr for _, attr in members}
+            return (
+                escape(text)
+                if len(attrs) > 1
+                else Markup(f'<span lang="{attrs.pop()}">{escape(text)}</span>')
+            )
         # Language codes are ours (LANGUAGES); only the text needs escaping. Plain concatenation: this
         # runs for every label of every page, and Markup.format is several times slower.
-        return Markup(
-            "".join(
-                f'<span class="l l-{lang}" lang="{lang}">{escape(text)}</span>'
-                for lang, text in zip(self.langs, shown, strict=True)
-            )
-        )
+        parts = []
+        for text, members in groups.items():
+            classes = " ".join(f"l-{lang}" for lang, _ in members)
+            attrs = {attr for _, attr in members}
+            lang_attr = f' lang="{attrs.pop()}"' if len(attrs) == 1 else ""
+            parts.append(f'<span class="l {classes}"{lang_attr}>{escape(text)}</span>')
+        return Markup("".join(parts))
 
     def text_i18n(self, texts: Mapping[str, str]) -> Markup:
         """A data-i18n attribute that makes site.js replace an element's text (the page <title>)."""
@@ -179,16 +197,22 @@ class _Helpers:
     def attrs(self, **spec: str | tuple[str, Values]) -> Markup:
         """HTML attributes in the primary language plus their table per language for site.js:
         attrs(placeholder="search_placeholder", title=("stars", {"score": 4}))."""
+        key = repr(sorted(spec.items()))  # the same few attributes on every page and card: made once
+        cached = self._fixed_attrs.get(key)
+        if cached is not None:
+            return cached
         table: dict[str, dict[str, str]] = {}
-        for attr, key in spec.items():
+        for attr, label in spec.items():
             name = attr.replace("_", "-")
-            label_key, values = (key, None) if isinstance(key, str) else key
+            label_key, values = (label, None) if isinstance(label, str) else label
             table[name] = {lang: self.label(lang, label_key, values) for lang in self.langs}
         html = " ".join(f'{name}="{escape(texts[self.primary])}"' for name, texts in table.items())
         if len(self.langs) > 1:
             data = json.dumps(table, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
             html += f' data-i18n="{escape(data)}"'
-        return Markup(html)  # attribute names are ours; every value went through escape()
+        # attribute names are ours; every value went through escape()
+        cached = self._fixed_attrs[key] = Markup(html)
+        return cached
 
     # -- fields --------------------------------------------------------------------------------------
     def title_in(self, view: PaperView, language: str) -> tuple[str, bool]:
@@ -200,20 +224,16 @@ class _Helpers:
 
     def titles(self, view: PaperView) -> Markup:
         """The title in every language: a translation where there is one (lang set), else the original."""
-        parts = []
+        items = []
         for lang in self.langs:
             title, translated = self.title_in(view, lang)
-            parts.append(
-                Markup('<span class="l l-{}" lang="{}">{}</span>').format(
-                    lang, lang if translated else "en", title
-                )
-            )
-        if len(self.langs) == 1:
-            return Markup.escape(self.title_in(view, self.langs[0])[0])
-        return Markup("").join(parts)
+            items.append((lang, title, lang if translated else "en"))
+        return self._spans(items)
 
-    def translated_anywhere(self, view: PaperView) -> bool:
-        return any(self.title_in(view, lang)[1] for lang in self.langs)
+    def translated_classes(self, view: PaperView) -> str:
+        """The languages whose title is a translation ("l-zh l-ja"), where the original is shown under it
+        (an English reader's title is the original already); "" when none."""
+        return " ".join(f"l-{lang}" for lang in self.langs if self.title_in(view, lang)[1])
 
     def theme_names(self, theme: Theme) -> dict[str, str]:
         return {lang: theme.names.get(lang) or theme.names.get("en") or theme.key for lang in self.langs}
@@ -239,6 +259,11 @@ class _Helpers:
 
     def facet_heading(self, facet: Facet, key: str) -> Markup:
         return self.each({lang: self.label(lang, key, {"name": facet.name_in(lang)}) for lang in self.langs})
+
+    def stars_labels(self) -> str:
+        """The stars' label per language ({score} left in), for site.js (JSON; Jinja escapes it)."""
+        table = {lang: labels(lang)["stars"] for lang in self.langs}
+        return json.dumps(table, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
     def search_labels(self) -> str:
         """search.js's status lines per language (JSON for a data- attribute; Jinja escapes it)."""

@@ -10,8 +10,18 @@
   var radios = document.querySelectorAll('input[name="lang"]');
   if (!radios.length) { return; }
 
+  var stars = {};
+  try { stars = JSON.parse(document.body.getAttribute("data-stars") || "{}"); } catch (e) { stars = {}; }
+
   function apply(lang) {
     document.documentElement.lang = lang;
+    if (typeof stars[lang] === "string") {
+      document.querySelectorAll("[data-score]").forEach(function (el) {
+        var label = stars[lang].replace("{score}", el.getAttribute("data-score"));
+        el.setAttribute("title", label);
+        el.setAttribute("aria-label", label);
+      });
+    }
     document.querySelectorAll("[data-i18n]").forEach(function (el) {
       var table;
       try { table = JSON.parse(el.getAttribute("data-i18n")); } catch (e) { return; }
