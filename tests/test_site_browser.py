@@ -149,8 +149,14 @@ def test_language_switch_changes_every_label(site: Path, http_base: str, browser
             "· Radar"
         )
 
+        # The stars' tooltip and aria-label on the cards, from the page's one table.
+        page.goto(http_base + "index.html")  # the choice (en) is remembered
+        stars = page.locator("article.card .score").first
+        assert re.fullmatch(r"Interest score [1-5]/5", stars.get_attribute("title") or "")
+        assert stars.get_attribute("aria-label") == stars.get_attribute("title")
+
         # Company chips follow the switch: the gazetteer's name in each language.
-        page.goto(http_base + "tags.html")  # the choice (en) is remembered
+        page.goto(http_base + "tags.html")
         assert page.locator("h1").inner_text() == "Tags"
         chips = page.locator("a.company")
         english = chips.all_inner_texts()
