@@ -47,6 +47,10 @@ Why = Literal[
 ]
 
 
+# The whys of a model asked in this language without a usable answer.
+_DECLINED: frozenset[Why] = frozenset({"failed", "invalid", "budget", "refused", "given_up"})
+
+
 @dataclass(frozen=True, slots=True)
 class TextView:
     """One stored generated text: its content, who made it (extractive or a model) and its language."""
@@ -211,7 +215,9 @@ class PaperView:
         if own is not None:
             return Shown(language, own, why)
         extractive = next((t for _, t in sorted(texts.items()) if not t.by_model), None)
-        if extractive is None and kind == "highlight" and self.asked("highlight"):
+        if extractive is None and kind == "highlight" and why in _DECLINED:
+            # The model was asked in this language and gave nothing usable: the extractive highlight the
+            # Markdown highlight page shows in its place (made only here: it summarizes the abstract).
             extractive = self._extractive_highlight(language)
         return Shown(language, extractive, why)
 
