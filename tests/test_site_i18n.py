@@ -117,6 +117,11 @@ def test_not_asked_in_this_language_when_others_have_model_text() -> None:
     view.styles = {"review": {"en": TextView("review", MODEL, "en")}}
     assert view.missing("review", "ja") == "not_asked"
     assert view.shown("review", "ja").text is not None  # the English review stands in, labelled
+    # A highlight never asked in English gets no extractive stand-in (only a failed one does): the card
+    # shows the summary instead.
+    view.styles["highlight"] = {"zh": TextView("亮点", MODEL, "zh")}
+    shown = view.shown("highlight", "en")
+    assert shown.text is None and shown.why == "not_asked"
 
 
 def test_a_failed_review_gets_a_section_with_why_and_a_failed_highlight_its_extractive_one() -> None:
