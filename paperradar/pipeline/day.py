@@ -14,19 +14,20 @@ from paperradar.config import Config
 from paperradar.llm import TASKS, Backend, get_backend
 from paperradar.llm.texts import EMPTY_BATCH, TextBatch, TextService
 from paperradar.models import DeliveryRecord, Digest, EmptyNote, Progress, Ranked, RunStats, no_progress
+from paperradar.pipeline.queue import run_day_queue
 from paperradar.publish.deliver import DeliveryResult, deliver_all, from_digest
 from paperradar.publish.digest import digest_path, empty_reason, publish_digest
 from paperradar.publish.style_pages import write_style_pages
 from paperradar.rank.affiliations import AuthorBlockSource
 from paperradar.rank.config import RankSettings
-from paperradar.rank.day import localize, rank_day
-from paperradar.rank.model_scores import apply_companies, company_requests
+from paperradar.rank.day import DayPool, localize, prepare_day, rank_day
+from paperradar.rank.model_scores import apply_companies
 from paperradar.sources.fulltext import FullTextFetcher
 from paperradar.sources.http import PoliteClient
 from paperradar.sources.intake import polite_client
 from paperradar.store import Store
-from paperradar.write.digest_texts import assemble_digest, digest_requests, write_digest_texts
-from paperradar.write.styles.day import assemble_styles, fulltext_wanted, style_requests
+from paperradar.write.digest_texts import assemble_digest, write_digest_texts
+from paperradar.write.styles.day import assemble_styles, fulltext_wanted
 from paperradar.write.styles.tasks import StyleBackend
 
 
@@ -162,19 +163,17 @@ class Pipeline:
         self._record_usage()
         return batch
 
-    def write_day(self, day: date, ranked: list[Ranked], run_id: int | None, refresh: Iterable[str]) -> None:
-        """Everything a model writes for the day, in ONE bounded-concurrency queue: the company question,
-        the digest's titles and summaries in every language, and every style page; a review or dialogue
-        waits only for its own paper's full text, fetched meanwhile. Then the digests and pages."""
+    def write_day(self, pool: DayPool, run_id: int | None, refresh: Iterable[str]) -> list[Ranked]:
+        """Everything a model does for the day, in ONE bounded-concurrency queue (pipeline/queue.py): the
+        interest question, then, once the top is known, the company question, the digest's titles and
+        summaries in every language and every style page; a review or dialogue waits only for its own
+        paper's full text, fetched meanwhile. Then the digests and pages. Returns the day's order."""
         cfg, lang, top_n = self.cfg, self.cfg.output.language, self.cfg.output.top_n
-        styles = cfg.styles
-        wanted = fulltext_wanted(ranked, styles, self.backend, lang)
+        day, styles = pool.day, cfg.styles
         fetcher = None
-        if wanted and self.offline:
-            self.stats.fulltext = "offline run: styles written from the abstract"
-        elif wanted:
+        if not self.offline:
             fetcher = FullTextFetcher(
-                (p.arxiv_id for p in wanted),
+                (),
                 self.client,
                 cache_dir=cfg.db_path.parent / "fulltext",
                 max_tokens=styles.fulltext_tokens,
@@ -183,12 +182,22 @@ class Pipeline:
             )
         styler = StyleBackend(self.backend, sources=fetcher, fulltext_tokens=styles.fulltext_tokens)
         texts = self.texts(run_id, refresh).with_backend(styler)
-        top = ranked[:top_n]
-        batch = texts.ask_many(
-            company_requests(top, lang)
-            + digest_requests(ranked, top_n, cfg.languages)
-            + style_requests(ranked, styles, lang)
+        work = run_day_queue(
+            texts,
+            self.store,
+            cfg,
+            self.rank_settings,
+            pool,
+            self.stats,
+            author_blocks=self.author_blocks(),
+            fetcher=fetcher,
         )
+        ranked, batch = work.ranked, work.batch
+        self.progress("rank", len(ranked), len(ranked))
+        wanted = fulltext_wanted(ranked, styles, self.backend, lang)
+        if self.offline and wanted:
+            self.stats.fulltext = "offline run: styles written from the abstract"
+        top = ranked[:top_n]
         self.stats.company = batch.counts_of(["company"]) if "company" in batch.counts else self.stats.company
         apply_companies(top, batch, lang)
         self.store.save_ranks(day, ranked, run_id)  # with the companies the model named
@@ -206,12 +215,13 @@ class Pipeline:
             cfg.out_dir,
             day,
             pages,
-            sources=fetcher.fetched if fetcher else {},
+            sources=fetcher.sources_for(wanted) if fetcher else {},
             templates_dir=cfg.resolve(styles.templates_dir) if styles.templates_dir else None,
             max_authors=cfg.output.max_authors,
         )
         self.progress("write", len(batch.texts), len(batch.texts))
         self._record_usage()
+        return ranked
 
     def publish(
         self,
@@ -248,11 +258,12 @@ class Pipeline:
     def process_day(
         self, day: date, run_id: int | None, note: EmptyNote | None = None, refresh: Iterable[str] = ()
     ) -> DayResult:
-        ranked = self.rank(day, run_id, refresh, ask_companies=False)
+        pool = prepare_day(self.store, self.rank_settings, day)
+        ranked = self.write_day(pool, run_id, refresh) if pool.announcements else []
         main = self.cfg.output.language
-        if ranked:
-            self.write_day(day, ranked, run_id, refresh)
-        else:
+        if not ranked:
+            self.store.save_ranks(day, [], run_id)
+            self.progress("rank", 0, 0)
             for language in self.cfg.languages:
                 self.publish(day, [], None, empty_reason(day, note, language), language)
         reason = None if ranked else empty_reason(day, note, main)

@@ -370,12 +370,22 @@ def _source_text(
     except PaperradarError as exc:
         log.warning("full text of %s unavailable (%s); using the abstract", paper.versioned_id, exc)
         return SourceText()
+    return _fitted(full, max_tokens)
+
+
+def _fitted(full: FullText, max_tokens: int) -> SourceText:
     return SourceText(
         text=fit_to_budget(full, max_tokens),
         origin=full.source,
         checks=tuple(full.check_texts()),
         affiliations=tuple(full.affiliations),
     )
+
+
+def cached_source(paper: Paper, cache_dir: Path | None, max_tokens: int) -> SourceText | None:
+    """A paper's full text as a style prompt had it, from the cache only (None: never fetched)."""
+    full = cached_fulltext(paper.arxiv_id, paper.version, cache_dir)
+    return _fitted(full, max_tokens) if full is not None else None
 
 
 class FullTextFetcher:
@@ -410,6 +420,25 @@ class FullTextFetcher:
             if paper.arxiv_id not in self.fetched:
                 self.fetched.update(await asyncio.to_thread(self._fetch, paper))
         return self.fetched.get(paper.arxiv_id)
+
+    def sources_for(self, papers: Iterable[Paper]) -> dict[str, SourceText]:
+        """The full texts the pages of `papers` were written from: fetched in this run, or (a text already
+        stored by an earlier run, no fetch needed now) read from the cache, so a resumed run writes the
+        same pages as an uninterrupted one."""
+        out: dict[str, SourceText] = {}
+        for paper in papers:
+            found = self.fetched.get(paper.arxiv_id) or cached_source(paper, self.cache_dir, self.max_tokens)
+            if found is not None:
+                out[paper.arxiv_id] = found
+        return out
+
+    async def exclusive(self, work: Callable[[], None]) -> None:
+        """Run `work` (blocking, using the same polite client: the author blocks) in a worker thread, never
+        beside a full-text fetch, so the event loop keeps every model call going meanwhile."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            await asyncio.to_thread(work)
 
     def _fetch(self, paper: Paper) -> dict[str, SourceText]:
         bases = {k: v for k, v in (("html_base", self.html_base), ("pdf_base", self.pdf_base)) if v}

@@ -30,7 +30,8 @@ from paperradar.llm.chat import ChatBackend
 from paperradar.llm.client import CallDeclined
 from paperradar.llm.prompts import Prompt, defuse, safe_id
 from paperradar.llm.schemas import LANGUAGE_NAMES
-from paperradar.llm.seam import Backend, CallProgress, Declined, WriteRequest, WriteResult
+from paperradar.llm.seam import Backend, CallProgress, Declined, FollowUp, WriteRequest, WriteResult
+from paperradar.llm.texts import write_then
 from paperradar.models import GeneratedText, Paper, SourceProvider, SourceText, Usage
 from paperradar.text.style_labels import TOPIC_KEYS
 from paperradar.text.tokens import estimate_tokens
@@ -191,6 +192,18 @@ class StyleBackend:
             for i, result in zip(others, answered, strict=True):
                 results[i] = result
         return results
+
+    def write_staged(
+        self,
+        requests: list[WriteRequest],
+        on_result: Callable[[int, WriteResult], None] | None,
+        follow: FollowUp,
+    ) -> list[WriteResult]:
+        chat = self.chat
+        if chat is None:
+            return write_then(self, requests, on_result, follow)
+        handlers = {task: partial(self._one, chat) for task in STYLE_TASKS}
+        return chat.write_staged(requests, on_result, follow, handlers)
 
     # -- the calls ------------------------------------------------------------------------------------
     async def _source(self, paper: Paper) -> SourceText | None:
