@@ -132,6 +132,41 @@ def test_import_into_an_indexed_archive_indexes_in_bulk_at_the_end(tmp_path: Pat
         assert [p.arxiv_id for p, _ in store.search("echidna")] == [papers[40].arxiv_id]
 
 
+@pytest.mark.parametrize("indexed_before", [0, 30])  # a first import (staged build) and a later one
+def test_readers_during_an_import_see_a_consistent_index(
+    tmp_path: Path, sql: Sql, monkeypatch, indexed_before: int
+):
+    """Another process reading while the import runs: every row it finds is a whole paper, the index
+    it reads agrees with the rows it says are indexed, and what search finds is always at or below the
+    mark (waiting rows are simply not found yet)."""
+    monkeypatch.setattr(intake, "PARALLEL_INDEX_MIN_BYTES", 0)
+    papers = sample_papers()
+    seen: list[tuple[int, int]] = []
+    with Store(tmp_path / "r.db") as store:
+        store.save_papers(papers[:indexed_before])
+        with Store(tmp_path / "r.db") as reader:
+            conn = sql(reader)
+
+            def check(stage: str, done: int, total: int | None) -> None:
+                mark = conn.execute("SELECT indexed_through FROM fts_state").fetchone()[0]
+                indexed = conn.execute(
+                    "SELECT count(*) FROM papers_fts WHERE papers_fts MATCH 'the OR a OR of'"
+                ).fetchone()[0]
+                found = conn.execute(
+                    "SELECT max(rowid) FROM papers_fts WHERE papers_fts MATCH 'the OR a OR of'"
+                ).fetchone()[0]
+                assert found is None or found <= mark
+                conn.execute("INSERT INTO papers_fts(papers_fts) VALUES ('integrity-check')")
+                seen.append((mark, indexed))
+
+            import_file(store, sample_path(), batch_size=25, progress=check)
+        assert len(seen) >= 7 and seen[0][0] == indexed_before  # the import's batches were not indexed yet
+        assert seen[-1][0] == 167  # the last report comes when the import is done: everything searchable
+        conn = sql(store)
+        assert waiting(conn) == 0
+        index_matches_table(conn)
+
+
 def test_reimport_is_idempotent_and_leaves_the_index_alone(tmp_path: Path, sql: Sql):
     with Store(tmp_path / "r.db") as store:
         import_file(store, sample_path(), batch_size=50)

@@ -209,7 +209,7 @@ class Store:
         empty archive the index is built on another core meanwhile when `parallel`). Search finds them
         when the block ends, also when it ends with an error; a killed process leaves them waiting for
         the next save, which indexes them."""
-        if self._deferred is not None:
+        if self._deferred is not None or self.read_only:  # nested, or nothing can be saved anyway
             yield
             return
         file = None if str(self.path) == ":memory:" else self.path
