@@ -30,7 +30,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from paperradar import __version__
-from paperradar.publish.deliver import (
+from paperradar.publish.deliver.config import DeliveryConfig, FeishuConfig, WebhookConfig
+from paperradar.publish.deliver.message import (
     DeliveryError,
     DigestMessage,
     MessageItem,
@@ -39,7 +40,6 @@ from paperradar.publish.deliver import (
     delivery_policy,
     read_secret,
 )
-from paperradar.publish.deliver.config import DeliveryConfig, FeishuConfig, WebhookConfig
 from paperradar.sources import resilience
 from paperradar.sources.resilience import (
     Attempt,

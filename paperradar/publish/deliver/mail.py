@@ -24,7 +24,8 @@ from email.utils import formatdate, make_msgid, parseaddr
 
 from markdown_it import MarkdownIt
 
-from paperradar.publish.deliver import (
+from paperradar.publish.deliver.config import DeliveryConfig, MailConfig
+from paperradar.publish.deliver.message import (
     DeliveryError,
     DigestMessage,
     Redactor,
@@ -32,7 +33,6 @@ from paperradar.publish.deliver import (
     delivery_policy,
     read_secret,
 )
-from paperradar.publish.deliver.config import DeliveryConfig, MailConfig
 from paperradar.sources.resilience import Attempt, Deadline, GaveUp, Outcome
 
 log = logging.getLogger("paperradar.deliver")
