@@ -14,7 +14,7 @@ import pytest
 from paperradar.evaluate import evaluate, history_until, read_picks, read_pools
 from paperradar.evaluate.baselines import ArxivSanityLiteRanker, ZoteroArxivDailyRanker, asl_text
 from paperradar.models import Paper
-from paperradar.rank.personal.scoring import History, Positive
+from paperradar.rank.personal.history import History, Positive
 from paperradar.sources import read_jsonl
 from paperradar.store import Store
 

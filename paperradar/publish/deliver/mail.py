@@ -28,12 +28,11 @@ from paperradar.publish.deliver.config import DeliveryConfig, MailConfig
 from paperradar.publish.deliver.message import (
     DeliveryError,
     DigestMessage,
-    Redactor,
     Sleep,
     delivery_policy,
     read_secret,
 )
-from paperradar.sources.resilience import Attempt, Deadline, GaveUp, Outcome
+from paperradar.sources.resilience import Attempt, Deadline, GaveUp, Outcome, Redactor
 
 log = logging.getLogger("paperradar.deliver")
 

@@ -63,7 +63,7 @@ class History:
 
 
 # -- small helpers --------------------------------------------------------------------------------------
-def percentile(values: Sequence[float]) -> np.ndarray:
+def percentile(values: Sequence[float] | np.ndarray) -> np.ndarray:
     """Average-rank percentile in [0, 1] (ties share a value); 0.5 for a pool of one."""
     x = np.asarray(values, dtype=np.float64)
     if len(x) < 2:

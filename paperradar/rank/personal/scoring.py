@@ -192,7 +192,9 @@ class PersonalRanker:
         if "model" not in raw:  # too little history to learn from: similarity carries the model's weight
             weights_cfg["similarity"] = weights_cfg.get("similarity", 0.0) + weights_cfg.pop("model", 0.0)
         norm = {k: (v if k in ABSOLUTE_FEATURES else percentile(v)) for k, v in raw.items()}
-        total = sum(weights_cfg.get(k, 0.0) * norm[k] for k in norm)
+        total = np.zeros(len(pool))
+        for k in norm:
+            total += weights_cfg.get(k, 0.0) * norm[k]
         shared = self._shared_terms(pool_tf, pos_tf, tfidf)
         out = []
         for i, paper in enumerate(pool):
