@@ -52,6 +52,7 @@ from paperradar.publish.site_fields import (
     reason,
     style_notes,
 )
+from paperradar.publish.site_search import MEANING_GLOBAL, MeaningIndex, build_meaning_index, paper_text
 from paperradar.store import Store
 from paperradar.text.labels import LANGUAGES, labels
 
@@ -272,6 +273,10 @@ class _Helpers:
             "none": "search_none",
             "count": "search_count",
             "loading": "search_loading",
+            "how_hybrid": "search_how_hybrid",
+            "how_exact": "search_how_exact",
+            "meaning_missing": "search_meaning_missing",
+            "by_meaning": "search_by_meaning",
         }
         table = {lang: {k: labels(lang)[v] for k, v in keys.items()} for lang in self.langs}
         return json.dumps(table, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -486,6 +491,9 @@ def render_site(
     index = search_index(data, helpers)
     files["search-index.json"] = index.encode("utf-8")
     files["search-index.js"] = f"window.{SEARCH_GLOBAL} = {_js_safe(index)};\n".encode()
+    meaning = meaning_index(data).to_json()
+    files["search-meaning.json"] = meaning.encode("utf-8")
+    files["search-meaning.js"] = f"window.{MEANING_GLOBAL} = {_js_safe(meaning)};\n".encode()
     # One RSS and one Atom feed per language (feed.xml / atom.xml in the primary one): a feed reader has
     # no language switch, so each subscriber picks the feed of their language.
     for lang in data.languages:
@@ -533,6 +541,14 @@ def search_index(data: SiteData, helpers: _Helpers) -> str:
         )
     docs.sort(key=lambda d: (d["d"], d["id"]), reverse=True)  # newest first: the order of equal scores
     return json.dumps(docs, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def meaning_index(data: SiteData) -> MeaningIndex:
+    """Every paper's tf-idf words for search by meaning in the browser (publish/site_search.py)."""
+    return build_meaning_index(
+        (view.paper.arxiv_id, paper_text(view.paper.title, view.paper.abstract))
+        for view in data.papers.values()
+    )
 
 
 def _js_safe(json_text: str) -> str:
