@@ -23,6 +23,7 @@ one token): CJK queries are served by the word path alone.
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -112,3 +113,20 @@ def build_meaning_index(papers: Iterable[tuple[str, str]], top_terms: int = TOP_
     rows = [[x for t, w in row for x in (number[t], w)] for row in heaviest]
     idf = [round(model.idf[t], 4) for t in terms]
     return MeaningIndex(terms, idf, ids, rows)
+
+
+def rank_by_meaning(index: MeaningIndex, query: str, order: list[str] | None = None) -> list[str]:
+    """The papers search.js ranks by meaning for `query`, best first (at most DEPTH): the query's
+    (1 + ln count) x idf per word, dot product with each paper's shipped weights; equal scores in `order`
+    (the search index's order, newest first; default the index's own). The reference the browser tests
+    hold search.js to, and what the relevance check measures."""
+    number = {t: i for i, t in enumerate(index.terms)}
+    counts = Counter(t for t in tokens(query) if t in number)
+    weights = {number[t]: (1.0 + math.log(c)) * index.idf[number[t]] for t, c in counts.items()}
+    scores: dict[str, float] = {}
+    for arxiv_id, row in zip(index.ids, index.rows, strict=True):
+        score = sum(weights[t] * w for t, w in zip(row[::2], row[1::2], strict=True) if t in weights)
+        if score > 0:
+            scores[arxiv_id] = score
+    place = {a: i for i, a in enumerate(order if order is not None else index.ids)}
+    return sorted(scores, key=lambda a: (-scores[a], place.get(a, len(place))))[:DEPTH]
