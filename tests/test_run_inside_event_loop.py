@@ -20,7 +20,9 @@ DAY = date(2026, 2, 10)
 def _config(folder: Path, llm_url: str | None) -> Path:
     text = f'[store]\npath = "{folder / "radar.db"}"\n[output]\nfolder = "{folder / "out"}"\n'
     if llm_url:
-        text += f'[llm]\nbackend = "openai"\n[[llm.endpoints]]\nbase_url = "{llm_url}"\nmodel = "fake-model"\n'
+        text += (
+            f'[llm]\nbackend = "openai"\n[[llm.endpoints]]\nbase_url = "{llm_url}"\nmodel = "fake-model"\n'
+        )
     path = folder / "paperradar.toml"
     path.write_text(text, encoding="utf-8")
     return path
