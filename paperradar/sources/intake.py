@@ -7,7 +7,6 @@ Every function takes the store and what it needs of [sources]; the caller owns t
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import threading
 from collections.abc import Iterable, Iterator
@@ -112,7 +111,7 @@ def import_file(
     reader = read_jsonl(
         path, errors=errors, max_line_bytes=src.max_line_bytes, max_field_chars=src.max_field_chars
     )
-    with _without_cyclic_gc(), store.deferred_index(parallel=path.stat().st_size >= PARALLEL_INDEX_MIN_BYTES):
+    with store.deferred_index(parallel=path.stat().st_size >= PARALLEL_INDEX_MIN_BYTES):
         for batch in _batches_in_background(reader, batch_size):
             papers = [paper for paper, _ in batch]
             if source:
@@ -217,21 +216,6 @@ def intake_range(
         real = {(a.arxiv_id, a.category) for d in {a.day for a in anns} for a in store.announcements(d)}
         store.save_announcements(a for a in anns if (a.arxiv_id, a.category) not in real)
     return count
-
-
-@contextlib.contextmanager
-def _without_cyclic_gc() -> Iterator[None]:
-    """A bulk import allocates millions of small acyclic objects (papers, announcements, SQL rows) and keeps
-    a few batches of them alive, which CPython's cycle collector walks again and again: a third of the
-    decoding time of the 155k bulk file. Reference counting frees all of them; the collector comes back
-    when the import ends."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 _DONE = object()
