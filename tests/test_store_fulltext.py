@@ -167,6 +167,32 @@ def test_readers_during_an_import_see_a_consistent_index(
         index_matches_table(conn)
 
 
+@pytest.mark.parametrize("broken", ["no process", "the builder fails"])
+def test_an_import_whose_index_builder_cannot_run_indexes_at_the_end(
+    tmp_path: Path, sql: Sql, caplog, monkeypatch, broken: str
+):
+    caplog.set_level(logging.INFO, logger="paperradar.store.fulltext")
+    monkeypatch.setattr(intake, "PARALLEL_INDEX_MIN_BYTES", 0)
+    if broken == "no process":
+
+        def refuse(*args: object, **kwargs: object) -> None:
+            raise OSError(11, "Resource temporarily unavailable")
+
+        monkeypatch.setattr(subprocess, "Popen", refuse)
+    else:  # an interpreter that exits at once with status 1, before reading a line
+        monkeypatch.setattr(sys, "executable", "/bin/false")
+    with Store(tmp_path / "r.db") as store:
+        counts = import_file(store, sample_path(), batch_size=25)
+        assert counts.inserted == 167
+        conn = sql(store)
+        assert waiting(conn) == 0
+        index_matches_table(conn)
+        assert "copied in" not in caplog.text
+        expected = "cannot build the search index alongside" if broken == "no process" else "failed"
+        assert expected in caplog.text
+        assert not Path(f"{store.path}.fts-build").exists()
+
+
 def test_reimport_is_idempotent_and_leaves_the_index_alone(tmp_path: Path, sql: Sql):
     with Store(tmp_path / "r.db") as store:
         import_file(store, sample_path(), batch_size=50)

@@ -185,7 +185,12 @@ class DeferredIndex:
     def __init__(self, db_path: Path | None, conn: sqlite3.Connection, parallel: bool) -> None:
         self.staged: StagedIndex | None = None
         if parallel and db_path is not None and index_is_empty(conn):
-            self.staged = StagedIndex(db_path, conn)
+            try:
+                self.staged = StagedIndex(db_path, conn)
+            except OSError as exc:  # no process to spare (limits, no interpreter file): index at the end
+                log.warning(
+                    "cannot build the search index alongside the import (%s); indexing it at the end", exc
+                )
         elif db_path is not None:  # a build left by a killed import, now never to be used
             with contextlib.suppress(FileNotFoundError):
                 scratch_path(db_path).unlink()
