@@ -11,7 +11,6 @@ personal ranking (which weighs the scores) nothing is certain and nothing starts
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from dataclasses import dataclass, field
 from paperradar.config import Config
 from paperradar.llm import TASKS
 from paperradar.llm.estimate import expected_output
-from paperradar.llm.seam import StagedWriter, WriteRequest
+from paperradar.llm.seam import StagedWriter, WriteRequest, run_sync
 from paperradar.llm.texts import ManyBatch, TextService
 from paperradar.models import Ranked, RunStats
 from paperradar.rank.affiliations import AuthorBlockSource
@@ -89,7 +88,7 @@ def run_day_queue(
 
     work.batch = texts.ask_staged(first, lambda r: r.task == "interest", then)
     if not work.ranked:  # nothing was asked at all (no interest question): then() ran with what is stored
-        asyncio.run(then(work.batch))
+        run_sync(then(work.batch))
     return work
 
 
