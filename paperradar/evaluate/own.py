@@ -79,6 +79,7 @@ class OwnEval:
     report: EvalReport | None
     counts: dict[str, int] = field(default_factory=dict)
     message: str | None = None
+    message_key: str | None = None  # no_days | no_up_ratings | none_judged | few_days (text/eval_labels.py)
     seconds: float = 0.0
     history: str = "week"  # how much history a judged day sees: `refresh` (module docstring)
 
@@ -103,6 +104,7 @@ class OwnEval:
             "judged_days": self.judged_days,
             "judged_up_ratings": self.judged_up_ratings,
             "message": self.message,
+            "message_key": self.message_key,
             "seconds": round(self.seconds, 3),
             "summary": self.summary(),
             "days": self.report.days if self.report else [],
@@ -310,22 +312,25 @@ def evaluate_own(
     report.counts = dict(sorted(c.items()))
     result.report = report if report.days else None
     result.counts = report.counts
-    result.message = _message(result)
+    result.message_key, result.message = _message(result)
     result.seconds = clock.perf_counter() - started
     return result
 
 
-def _message(result: OwnEval) -> str | None:
-    """Why there is no table, or why it rests on little data; None when there is nothing to add."""
+FEW_DAYS = 3  # fewer judged days than this: the figures are said to rest on little data
+
+
+def _message(result: OwnEval) -> tuple[str | None, str | None]:
+    """(key, text): why there is no table, or why it rests on little data; None when nothing to add."""
     c = result.counts
     span = f"the {result.weeks} week{'s' if result.weeks != 1 else ''} ending {result.until}"
     if not c.get("announcement_days"):
-        return (
+        return "no_days", (
             f"no announcement days stored in {span} for {', '.join(result.categories) or 'any category'}: "
             "run `paperradar run` (or pass --until a day the archive holds)"
         )
     if not c.get("up_ratings"):
-        return f"no up-ratings in {span}: {RATE_HINT}"
+        return "no_up_ratings", f"no up-ratings in {span}: {RATE_HINT}"
     if result.report is None:
         lost = []
         if c.get("up_not_in_listings"):
@@ -335,13 +340,16 @@ def _message(result: OwnEval) -> str | None:
         if c.get("up_already_in_history"):
             lost.append(f"{c['up_already_in_history']} of papers already in your library or rated earlier")
         why = "; ".join(lost) or "none falls on a stored announcement day"
-        return f"{c['up_ratings']} up-ratings in {span}, but none can be judged ({why}): {RATE_HINT}"
-    if result.judged_days < 3:
         return (
+            "none_judged",
+            f"{c['up_ratings']} up-ratings in {span}, but none can be judged ({why}): {RATE_HINT}",
+        )
+    if result.judged_days < FEW_DAYS:
+        return "few_days", (
             f"only {result.judged_days} judged day{'s' if result.judged_days != 1 else ''}: "
             f"the figures will move a lot as you rate more ({RATE_HINT})"
         )
-    return None
+    return None, None
 
 
 def format_own(result: OwnEval) -> str:
