@@ -38,7 +38,7 @@ def ranking_view(panel: Mapping[str, Any] | None, languages: Sequence[str]) -> d
     return {
         "title": each("title"),
         "lead": each("lead"),
-        "how": each("how"),
+        "how": each(f"how_{panel.get('history', 'week')}"),
         "ranker": each("ranker"),
         "recall10": each("recall10"),
         "note": each(key) if key else None,

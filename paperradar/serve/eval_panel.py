@@ -116,5 +116,6 @@ def view(data: dict[str, Any], language: str = UI_LANGUAGE) -> dict[str, Any]:
         "lead": labels["lead"].format(**values) if data["rows"] else None,
         "note": labels[key].format(**values) if key else None,
         "names": {row["ranker"]: ranker_name(row["ranker"], language) for row in data["rows"]},
+        "how": labels[f"how_{data.get('history', 'week')}"],
         "computed": labels["computed"].format(seconds=data["seconds"]),
     }
