@@ -10,12 +10,10 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from unittest import mock
 
 import pytest
 
-import paperradar.store.archive as archive_module
-from paperradar.evaluate import Pick, Pool, default_rankers, evaluate, read_picks
+from paperradar.evaluate import Pick, Pool, default_rankers, evaluate
 from paperradar.evaluate.own import _Archive, cutoff_for, evaluate_own, format_own, history_until_day
 from paperradar.evaluate.own_panel import PanelCache, PanelInputs, cached_panel, panel_key
 from paperradar.models import Paper
@@ -25,36 +23,9 @@ from paperradar.rank.personal.history import History
 from paperradar.sources import read_jsonl
 from paperradar.store import Store
 from tests.cli_runner import run_cli
+from tests.own_ratings import CATS, FIX, LISTINGS, fill, rate_at
 
-FIX = Path(__file__).parent / "fixtures" / "personal"
-LISTINGS = FIX / "listings-cs-ir-sample.jsonl.gz"
 UNTIL = date(2026, 3, 6)  # the fixture's last pick
-CATS = ["cs.IR"]
-
-
-def rate_at(store: Store, arxiv_id: str, value: int, when: datetime) -> None:
-    """Store.rate as it runs at `when` (the store stamps ratings with its own clock)."""
-    stamp = when.isoformat(timespec="seconds")
-    with mock.patch.object(archive_module, "_now", lambda: stamp):
-        store.rate(arxiv_id, value)
-
-
-def fill(store: Store) -> list[tuple[str, date]]:
-    """Listings into the store, picks into up-ratings at 20:00 UTC of their listing day; (id, day) rated."""
-    papers, anns = [], []
-    for paper, paper_anns in read_jsonl(LISTINGS):
-        papers.append(paper)
-        anns.extend(paper_anns)
-    store.save_papers(papers)
-    store.save_announcements(anns)
-    rated: dict[str, date] = {}
-    for pick in sorted(read_picks(FIX / "picks.jsonl"), key=lambda p: p.date):
-        days = store.listing_days(pick.arxiv_id, pick.date, CATS)
-        if days and pick.arxiv_id not in rated:
-            rated[pick.arxiv_id] = max(days)
-    for arxiv_id, day in sorted(rated.items(), key=lambda x: (x[1], x[0])):
-        rate_at(store, arxiv_id, 1, datetime(day.year, day.month, day.day, 20, tzinfo=UTC))
-    return sorted(rated.items(), key=lambda x: (x[1], x[0]))
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +170,10 @@ def test_library_items_join_the_history_by_their_date(tmp_path: Path) -> None:
         keys = {p.key for p in early.positives if p.source == "library"}
         assert keys == {"title:dense retrieval"} and counts["history_library"] == 1
         late, _ = history_until_day(archive, date(2026, 3, 3))
-        assert {p.key for p in late.positives if p.source == "library"} == {"title:dense retrieval", "title:late item"}
+        assert {p.key for p in late.positives if p.source == "library"} == {
+            "title:dense retrieval",
+            "title:late item",
+        }
 
 
 def test_no_ratings_says_so(tmp_path: Path) -> None:

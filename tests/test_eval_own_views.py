@@ -17,7 +17,7 @@ from paperradar.serve import BackgroundServer, create_app
 from paperradar.store import Store
 from paperradar.text.eval_labels import EVAL_LANGUAGES, eval_labels
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.test_eval_own import CATS, fill
+from tests.own_ratings import CATS, fill
 
 UNTIL = "2026-03-06"
 
