@@ -267,7 +267,9 @@ def _eval_own(state: State, weeks: int, until: date | None, refresh: str, as_jso
     cfg = state.cfg
     with state.store() as store:
         result = evaluate_own(
-            store, cfg.sources.categories, rankers_for(cfg.personal, cfg.keywords),
+            store,
+            cfg.sources.categories,
+            rankers_for(cfg.personal, cfg.keywords),
             weeks=weeks,
             until=until,
             refresh=refresh,
