@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,6 +14,7 @@ from paperradar.errors import EXIT_PARTIAL, EXIT_USAGE
 from paperradar.models import LANGUAGES
 from paperradar.pipeline import Pipeline
 from paperradar.publish.deliver import deliver, from_digest
+from paperradar.store import Store
 
 
 @click.group(invoke_without_command=True)
@@ -84,6 +86,12 @@ for _channel, _what in [
     is_flag=True,
     help="Write into a non-empty folder paperradar did not create (or over files it did not write).",
 )
+@click.option(
+    "--ranking/--no-ranking",
+    default=True,
+    show_default=True,
+    help="The index's 'how paperradar ranked for you' panel (your up-ratings of the last 4 weeks).",
+)
 @pass_state
 def publish_site(
     state: State,
@@ -93,6 +101,7 @@ def publish_site(
     title: str | None,
     langs: tuple[str, ...],
     force: bool,
+    ranking: bool,
 ) -> None:
     """Static site: days with themed sections, a page per paper, tags, companies, archive, search, feeds."""
     from paperradar.publish.jekyll import export_jekyll
@@ -103,6 +112,7 @@ def publish_site(
     title = title or f"arXiv {' '.join(cfg.sources.categories)}"
     target = out_dir or cfg.out_dir / "site"
     with state.store() as store:
+        panel = _ranking_panel(state, store) if ranking else None
         report = build_site(
             store,
             target,
@@ -113,6 +123,7 @@ def publish_site(
             force=force,
             top_n=cfg.output.top_n,  # papers below it have no title or summary by design: the site says so
             give_up_after=cfg.llm.give_up_after,
+            ranking=panel,
         )
         out.print(
             f"site: {report.pages} pages ({report.changed} changed) in {report.seconds:.1f}s → {target / 'index.html'}"
@@ -131,3 +142,23 @@ def publish_site(
                 give_up_after=cfg.llm.give_up_after,
             )
             out.print(f"jekyll: {jekyll.posts} posts ({jekyll.changed} changed) → {jekyll_dir}")
+
+
+def _ranking_panel(state: State, store: Store) -> dict[str, Any]:
+    """The panel data (evaluate/own_panel.py), shared with `paperradar serve` through its cache file."""
+    from paperradar.evaluate.own_panel import PanelCache, PanelInputs, cached_panel
+    from paperradar.publish.site_eval import NOTHING_TO_SHOW
+
+    cfg = state.cfg
+    inputs = PanelInputs(list(cfg.sources.categories), cfg.personal, cfg.keywords)
+    panel, cached = cached_panel(store, inputs, PanelCache(PanelCache.beside(cfg.db_path)))
+    how = "cached" if cached else f"computed in {panel['seconds']} s"
+    if panel.get("message_key") in NOTHING_TO_SHOW:
+        out.print(f"ranking panel left out: {panel['message']}", markup=False)
+    else:
+        out.print(
+            f"ranking panel: paperradar recall@10 {panel['rows'][0]['recall@10']:.2f} over "
+            f"{panel['judged_days']} days, {panel['up_ratings']} up-ratings ({how})",
+            markup=False,
+        )
+    return panel

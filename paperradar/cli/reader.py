@@ -152,7 +152,12 @@ def rate(state: State, arxiv_id: str, value: str) -> None:
 
 
 @click.command("eval")
-@click.option("--picks", "picks_path", required=True, type=click.Path(path_type=Path), help="Picks JSONL.")
+@click.option(
+    "--picks",
+    "picks_path",
+    type=click.Path(path_type=Path),
+    help="Picks JSONL (without it: your own ratings in the archive over the last --weeks weeks).",
+)
 @click.option(
     "--pools", "pools_path", type=click.Path(path_type=Path), help="Pools JSONL (metadata in the store)."
 )
@@ -167,23 +172,54 @@ def rate(state: State, arxiv_id: str, value: str) -> None:
     show_default=True,
     help="With --listings: the category whose days make the pools (repeat for several).",
 )
-@click.option("--train-until", required=True, type=DATE, help="Picks on or before it are the history.")
+@click.option("--train-until", type=DATE, help="With --picks: picks on or before it are the history.")
 @click.option("--judge-until", type=DATE, help="Judge pools up to this day only (validation splits).")
+@click.option(
+    "--weeks",
+    type=click.IntRange(1, 52),
+    default=4,
+    show_default=True,
+    help="Without --picks: judge the days of the last N weeks.",
+)
+@click.option("--until", type=DATE, help="Without --picks: the last day of those weeks (default: today).")
+@click.option(
+    "--history",
+    "refresh",
+    type=click.Choice(["week", "day", "window"]),
+    default="week",
+    show_default=True,
+    help="Without --picks: a judged day's history is everything before its week, the day, or the window.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_state
 def eval_cmd(
     state: State,
-    picks_path: Path,
+    picks_path: Path | None,
     pools_path: Path | None,
     listings: Path | None,
     categories: tuple[str, ...],
-    train_until: date,
+    train_until: date | None,
     judge_until: date | None,
+    weeks: int,
+    until: date | None,
+    refresh: str,
     as_json: bool,
 ) -> None:
-    """Replay a reader's picks: rank every judged day's pool with paperradar and the four baselines."""
+    """How well the ranking serves you: with no file, your up-ratings of the last --weeks weeks, each day
+    ranked by paperradar and the four baselines with only what came before it; with --picks, replay a
+    picks file against pools (--pools or --listings) after --train-until."""
     import json
 
+    if picks_path is None:
+        if pools_path or listings or train_until or judge_until:
+            raise UsageError(
+                "--pools, --listings, --train-until and --judge-until go with --picks FILE",
+                hint="without --picks, eval judges your own ratings: paperradar eval [--weeks N] [--until DAY]",
+            )
+        _eval_own(state, weeks, until, refresh, as_json)
+        return
+    if train_until is None:
+        raise UsageError("--picks needs --train-until DAY (picks on or before it are the history)")
     from paperradar.evaluate import (
         build_pools,
         default_rankers,
@@ -220,6 +256,28 @@ def eval_cmd(
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
         out.print(format_table(report), markup=False)
+
+
+def _eval_own(state: State, weeks: int, until: date | None, refresh: str, as_json: bool) -> None:
+    """`paperradar eval` with no file: the store's ratings (the reader's, when several share it)."""
+    import json
+
+    from paperradar.evaluate.own import evaluate_own, format_own, rankers_for
+
+    cfg = state.cfg
+    with state.store() as store:
+        result = evaluate_own(
+            store,
+            cfg.sources.categories,
+            rankers_for(cfg.personal, cfg.keywords),
+            weeks=weeks,
+            until=until,
+            refresh=refresh,
+        )
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        out.print(format_own(result), markup=False)
 
 
 @click.command("serve")

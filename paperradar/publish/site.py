@@ -42,6 +42,7 @@ from paperradar.publish.site_data import (
     company_names,
     parse_highlight,
 )
+from paperradar.publish.site_eval import ranking_view
 from paperradar.publish.site_fields import (
     card_body,
     card_fields,
@@ -401,6 +402,7 @@ def build_site(
     force: bool = False,
     top_n: int | None = None,
     give_up_after: int | None = None,
+    ranking: Mapping[str, Any] | None = None,
 ) -> SiteReport:
     """Render the whole site from the store into `out_dir`; returns pages rendered and seconds taken.
     `force`: write into a non-empty folder paperradar did not create, overwriting files it needs.
@@ -412,7 +414,9 @@ def build_site(
     if unknown:
         raise ValueError(f"no site labels for {', '.join(unknown)}; use {', '.join(LANGUAGES)}")
     data = collect_site_data(store, languages, rule=FieldRule(top_n, give_up_after))
-    files = render_site(data, site_title, base_url, tz=tz, index_days=index_days, feed_items=feed_items)
+    files = render_site(
+        data, site_title, base_url, tz=tz, index_days=index_days, feed_items=feed_items, ranking=ranking
+    )
     adopted = not force and is_legacy_site(Path(out_dir), SITE_MANIFEST)
     changed, removed = write_files(Path(out_dir), files, force=force, adopt=adopted)
     pages = sum(1 for name in files if name.endswith(".html"))
@@ -427,8 +431,10 @@ def render_site(
     tz: tzinfo = UTC,
     index_days: int = 7,
     feed_items: int = 50,
+    ranking: Mapping[str, Any] | None = None,
 ) -> dict[str, bytes]:
-    """Every file of the site as {relative path: bytes}; pure (no I/O besides reading templates)."""
+    """Every file of the site as {relative path: bytes}; pure (no I/O besides reading templates).
+    `ranking`: the "how paperradar ranked for you" panel data for the index (publish/site_eval.py)."""
     env = _environment()
     helpers = _Helpers(data, tz)
     primary = data.languages[0]
@@ -457,7 +463,13 @@ def render_site(
     def named(key: str, **values: object) -> dict[str, str]:
         return {lang: helpers.label(lang, key, values) for lang in data.languages}
 
-    page("index.html", "index.html.j2", days=data.days[:index_days], more=len(data.days) > index_days)
+    page(
+        "index.html",
+        "index.html.j2",
+        days=data.days[:index_days],
+        more=len(data.days) > index_days,
+        ranking=ranking_view(ranking, data.languages),
+    )
     page("archive.html", "archive.html.j2", named("archive"), days=data.days)
     page("search.html", "search.html.j2", named("search"))
     page("tags.html", "tags.html.j2", named("tags"), tags=data.tags, companies=data.companies)
