@@ -129,3 +129,28 @@ def test_site_panel_in_chromium(rated_db: Path, panel: dict[str, object], tmp_pa
                 box.screenshot(path=str(shots / f"ranking-panel-{lang}.png"))
         finally:
             browser.close()
+
+
+def test_publish_site_computes_the_panel_then_reuses_it(rated_db: Path, tmp_path: Path) -> None:
+    """`paperradar publish site` through the CLI: the first build computes the panel and says so, the next
+    one reads it from the cache file beside the database; "today" is the end of the fixture's month."""
+    from unittest import mock
+
+    from tests.cli_runner import run_cli
+
+    db = tmp_path / "radar.db"
+    db.write_bytes(rated_db.read_bytes())
+    config = tmp_path / "paperradar.toml"
+    config.write_text(
+        f'[store]\npath = "{db}"\n[output]\nfolder = "{tmp_path / "out"}"\n[sources]\ncategories = ["cs.IR"]\n',
+        encoding="utf-8",
+    )
+    with mock.patch.object(PanelInputs, "day", lambda self: date.fromisoformat(UNTIL)):
+        code, out, err = run_cli("--config", str(config), "publish", "site")
+        assert code == 0, err
+        assert "ranking panel: paperradar recall@10" in out and "computed in" in out
+        code, again, err = run_cli("--config", str(config), "publish", "site")
+    assert code == 0, err
+    assert "(cached)" in again
+    html = (tmp_path / "out" / "site" / "index.html").read_text(encoding="utf-8")
+    assert "ranking-panel" in html
