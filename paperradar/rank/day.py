@@ -1,19 +1,23 @@
 """One day's ranking: the day's announcements, keyword hits, companies, interest (model where there is
-one, heuristic otherwise), the configured order, then the reader's personal re-rank; saved to the store."""
+one, heuristic otherwise), the configured order, then the reader's personal re-rank, muted papers last;
+saved to the store (under the store's reader)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
 
+from paperradar.llm.seam import WriteRequest
 from paperradar.llm.texts import TextService
-from paperradar.models import Announcement, CompanyHit, Progress, Ranked, RunStats, no_progress
+from paperradar.models import Announcement, CompanyHit, Paper, Progress, Ranked, RunStats, no_progress
 from paperradar.rank.affiliations import AuthorBlockSource, companies_from_author_blocks
 from paperradar.rank.companies import Gazetteer
 from paperradar.rank.config import RankSettings
 from paperradar.rank.interest import HeuristicInterest
 from paperradar.rank.keywords import KeywordMatcher
 from paperradar.rank.model_scores import llm_companies, llm_interests, with_html_affiliations
+from paperradar.rank.muted import MuteHit, Muter, apply_mutes, split_muted
 from paperradar.rank.order import order_ranked
 from paperradar.rank.personal.hook import personal_rerank
 from paperradar.store import Store
@@ -22,6 +26,32 @@ from paperradar.store import Store
 def announced(store: Store, settings: RankSettings, day: date) -> list[Announcement]:
     """The day's announcements in the watched categories, of the kinds the digest lists."""
     return [a for a in store.announcements(day, settings.categories) if a.kind in settings.kinds]
+
+
+def _day_pool(store: Store, settings: RankSettings, day: date) -> tuple[list[Announcement], dict[str, Paper]]:
+    anns = announced(store, settings, day)
+    papers = store.get_papers(a.arxiv_id for a in anns)
+    return [a for a in anns if a.arxiv_id in papers], papers
+
+
+def _scored(pool: list[Paper], muted: Mapping[str, list[MuteHit]], settings: RankSettings) -> list[Paper]:
+    """The papers a model scores: a dropped paper is never listed, so its score would be money spent on
+    nothing; a demoted one may still be listed on a quiet day."""
+    if settings.muted.mode != "drop" or not muted:
+        return pool
+    return [p for p in pool if p.arxiv_id not in muted]
+
+
+def interest_requests(store: Store, settings: RankSettings, day: date) -> list[WriteRequest]:
+    """The interest requests ranking `day` makes for this reader (the same pool rank_day scores), so a run
+    for several readers can ask all of them in one queue before each reader's ranking reads them back."""
+    anns, papers = _day_pool(store, settings, day)
+    pool = [papers[a.arxiv_id] for a in anns]
+    muted = Muter(settings.muted, settings.keywords.aliases).check_all(pool)
+    return [
+        WriteRequest(p, "interest", settings.language, settings.profile)
+        for p in _scored(pool, muted, settings)
+    ]
 
 
 def rank_day(
@@ -42,9 +72,7 @@ def rank_day(
     which settle the company before any model is asked; None skips that step."""
     store = texts.store
     stats = stats if stats is not None else RunStats()
-    anns = announced(store, settings, day)
-    papers = store.get_papers(a.arxiv_id for a in anns)
-    anns = [a for a in anns if a.arxiv_id in papers]
+    anns, papers = _day_pool(store, settings, day)
     pool = [papers[a.arxiv_id] for a in anns]
     lang = settings.language
     groups = settings.keywords.groups
@@ -59,7 +87,10 @@ def rank_day(
         said = scorer.score(pool, hits, _company_names(companies, other), other, sims)
         for pid, interest in interests.items():
             interest.reasons[other] = said[pid].reason
-    interests.update(llm_interests(texts, pool, interests, lang, stats))
+    muted = Muter(settings.muted, settings.keywords.aliases).check_all(pool)
+    interests.update(
+        llm_interests(texts, _scored(pool, muted, settings), interests, lang, stats, settings.profile)
+    )
     ranked = [
         Ranked(papers[a.arxiv_id], a, hits[a.arxiv_id], companies[a.arxiv_id], interests[a.arxiv_id])
         for a in anns
@@ -76,7 +107,9 @@ def rank_day(
         day,
         ordered,
     )
-    top = ordered[: settings.top_n]
+    # Muted papers go after every other one, marked with what muted them (rank/muted.py).
+    ordered = apply_mutes(ordered, muted, settings.muted.mode)
+    top = split_muted(ordered)[0][: settings.top_n]
     # The paper's own author block settles the company before any model is asked (rank/affiliations.py).
     if author_blocks is not None:
         html_affiliations, stats.author_blocks = companies_from_author_blocks(

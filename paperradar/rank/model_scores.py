@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from paperradar.llm.seam import WriteRequest
+from paperradar.llm.seam import InterestProfile, WriteRequest
 from paperradar.llm.texts import ManyBatch, TextService
 from paperradar.models import CompanyHit, Interest, Paper, Ranked, RunStats
 from paperradar.rank.affiliations import academic_only
@@ -20,12 +20,14 @@ def llm_interests(
     heuristic: dict[str, Interest],
     lang: str,
     stats: RunStats,
+    profile: InterestProfile | None = None,
 ) -> dict[str, Interest]:
     """Model scores for the day's pool, where the backend can give them. A paper whose answer failed,
-    was refused or was cut by the budget keeps its heuristic score, marked with why."""
+    was refused or was cut by the budget keeps its heuristic score, marked with why. `profile`: the
+    reader they score for when several share the archive (None: the backend's own interests text)."""
     if not pool or not texts.backend.supports("interest", lang):
         return {}
-    batch = texts.ask(pool, ["interest"], lang)
+    batch = texts.ask(pool, ["interest"], lang, profile)
     stats.interest = batch.counts
     out = {}
     for arxiv_id, by_task in batch.texts.items():
