@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from paperradar.errors import ConfigError, UsageError
 from paperradar.llm.config import LLMConfig
 from paperradar.llm.seam import InterestProfile
-from paperradar.models import LANGUAGES
+from paperradar.models import DEFAULT_READER, LANGUAGES
 from paperradar.publish.config import OutputConfig
 from paperradar.publish.deliver.config import CHANNEL_NAMES, DeliveryConfig
 from paperradar.rank.config import KeywordsConfig, MutedConfig, ReaderConfig
@@ -36,9 +36,8 @@ from paperradar.write.styles.config import StyleConfig
 
 CONFIG_ENV = "PAPERRADAR_CONFIG"
 DEFAULT_CONFIG_NAME = "paperradar.toml"
-# The one reader of a config without [[readers]], and the owner of everything an archive held before
-# readers existed (ratings, library, ranks). A [[readers]] table named so keeps all of it, and the paths.
-DEFAULT_READER = "default"
+# DEFAULT_READER ("default") is the one reader of a config without [[readers]]; a [[readers]] table named
+# so keeps the ratings, library and ranks the archive held before, and today's output paths.
 READER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 # Per-reader outputs of every reader but "default" go under <[output].folder>/readers/<name>/.
 READERS_FOLDER = "readers"

@@ -14,6 +14,10 @@ JSON = str | int | float | bool | None | list["JSON"] | dict[str, "JSON"]
 Language = Literal["zh", "ja", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "ja", "en")
 
+# The one reader of a config without [[readers]], and the owner of every rank, rating, library item and
+# digest record an archive held before readers existed.
+DEFAULT_READER = "default"
+
 # arXiv's RSS announce types. "replace-cross" is a replacement of a cross-listed paper.
 AnnounceKind = Literal["new", "cross", "replace", "replace-cross"]
 ANNOUNCE_KINDS: tuple[AnnounceKind, ...] = ("new", "cross", "replace", "replace-cross")
