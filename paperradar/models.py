@@ -213,6 +213,19 @@ class SourceProvider(Protocol):
     async def get(self, paper: Paper) -> SourceText | None: ...
 
 
+MuteKind = Literal["term", "category", "author"]
+
+
+@dataclass(frozen=True, slots=True)
+class MutedSummary:
+    """What a reader's digest says about the day's muted papers: how many, dropped or demoted, and which
+    muted entries matched how many papers (a paper muted by two entries counts under each)."""
+
+    count: int
+    mode: str  # drop | demote | mixed (a day ranked before the reader changed the mode)
+    reasons: tuple[tuple[MuteKind, str, int], ...]  # (kind, entry as configured, papers), most papers first
+
+
 @dataclass(slots=True)
 class Digest:
     """Everything publish needs to render one day's digest in one language."""
@@ -228,6 +241,7 @@ class Digest:
     texts: dict[str, dict[str, GeneratedText]]  # arxiv_id -> task ("summary", "title") -> text
     empty_reason: str | None = None  # set when `items` is empty: why (weekend, holiday, nothing matched)
     missing: dict[str, dict[str, MissingReason]] = field(default_factory=dict)  # arxiv_id -> task -> why
+    muted: MutedSummary | None = None  # the reader's muted papers of the day (None: none were muted)
 
 
 # -- run records --------------------------------------------------------------------------------------------

@@ -11,9 +11,20 @@ from datetime import date
 from pathlib import Path
 
 from paperradar.config import Config
-from paperradar.llm import TASKS, Backend, get_backend
-from paperradar.llm.texts import EMPTY_BATCH, TextBatch, TextService
-from paperradar.models import DeliveryRecord, Digest, EmptyNote, Progress, Ranked, RunStats, no_progress
+from paperradar.llm import TASKS, Backend, WriteRequest, get_backend
+from paperradar.llm.texts import EMPTY_BATCH, ManyBatch, TextBatch, TextService
+from paperradar.models import (
+    DEFAULT_READER,
+    DeliveryRecord,
+    Digest,
+    EmptyNote,
+    MutedSummary,
+    Paper,
+    Progress,
+    Ranked,
+    RunStats,
+    no_progress,
+)
 from paperradar.publish.deliver import DeliveryResult, deliver_all, from_digest
 from paperradar.publish.digest import digest_path, empty_reason, publish_digest
 from paperradar.publish.style_pages import write_style_pages
@@ -21,6 +32,7 @@ from paperradar.rank.affiliations import AuthorBlockSource
 from paperradar.rank.config import RankSettings
 from paperradar.rank.day import localize, rank_day
 from paperradar.rank.model_scores import apply_companies, company_requests
+from paperradar.rank.muted import split_muted, summarize_mutes
 from paperradar.sources.fulltext import FullTextFetcher
 from paperradar.sources.http import PoliteClient
 from paperradar.sources.intake import polite_client
@@ -39,6 +51,20 @@ class DayResult:
     empty_reason: str | None = None
     stats: RunStats = field(default_factory=RunStats)
     deliveries: list[DeliveryResult] = field(default_factory=list)
+    reader: str = DEFAULT_READER
+    muted: MutedSummary | None = None  # the reader's muted papers of the day, when there were any
+    # A run for several readers: every reader's own result, this one first (empty for one reader).
+    per_reader: list[DayResult] = field(default_factory=list)
+
+
+@dataclass
+class WritePlan:
+    """What one reader's day asks of the model (the papers it lists, its requests, the papers whose full
+    text its reviews and dialogues need); a run for several readers asks the union in one queue."""
+
+    listed: list[Ranked]
+    requests: list[WriteRequest]
+    fulltext: list[Paper]
 
 
 class Pipeline:
@@ -49,7 +75,11 @@ class Pipeline:
         self, cfg: Config, store: Store, progress: Progress | None = None, client: PoliteClient | None = None
     ):
         self.cfg = cfg
-        self.store = store
+        # The store as this config's reader sees it ("default" for a config without [[readers]]).
+        self.store = store.for_reader(cfg.reader_name)
+        self._root: Pipeline | None = (
+            None  # a reader's pipeline: the run's pipeline it shares everything with
+        )
         self.progress = progress or no_progress
         self._client = client
         self._own_client = client is None
@@ -62,6 +92,8 @@ class Pipeline:
 
     @property
     def client(self) -> PoliteClient:
+        if self._root is not None:
+            return self._root.client
         if self._client is None:
             self._client = polite_client(self.cfg.sources)
         return self._client
@@ -70,6 +102,25 @@ class Pipeline:
         if self._client is not None and self._own_client:
             self._client.close()
             self._client = None
+
+    def for_reader(self, name: str) -> Pipeline:
+        """The pipeline of one reader of this config: their resolved config and their view of the store,
+        sharing this run's backend (one budget, one queue), arXiv client, statistics and progress."""
+        cfg = self.cfg.for_reader(name)
+        if cfg is self.cfg:
+            return self
+        child = Pipeline(cfg, self.store, self.progress)
+        child._root = self
+        child.stats = self.stats
+        child.offline = self.offline
+        child.fetch_author_blocks = self.fetch_author_blocks
+        child.__dict__["backend"] = self.backend  # the cached_property, shared
+        return child
+
+    def reader_pipes(self, only: str | None = None) -> list[Pipeline]:
+        """One pipeline per reader of the config (or only the reader `only`), in config order."""
+        names = [only] if only is not None else self.cfg.reader_names()
+        return [self.for_reader(name) for name in names]
 
     @functools.cached_property
     def backend(self) -> Backend:
@@ -107,6 +158,8 @@ class Pipeline:
             keywords=cfg.keywords,
             interests=cfg.reader.interests,
             personal=cfg.personal,
+            muted=cfg.muted,
+            profile=cfg.interest_profile,
         )
 
     # -- stages -----------------------------------------------------------------------------------------
@@ -160,14 +213,30 @@ class Pipeline:
         """Everything a model writes for the day, in ONE bounded-concurrency queue: the company question,
         the digest's titles and summaries in every language, and every style page; a review or dialogue
         waits only for its own paper's full text, fetched meanwhile. Then the digests and pages."""
+        plan = self.plan_write(ranked)
+        fetcher = self.fulltext_fetcher(plan.fulltext)
+        texts = self.styled_texts(fetcher, run_id, refresh)
+        batch = texts.ask_many(plan.requests)
+        self.finish_write(day, ranked, plan, batch, texts, fetcher)
+
+    def plan_write(self, ranked: list[Ranked]) -> WritePlan:
+        """The day's model work for this reader: over the papers the digest lists (a dropped paper gets
+        no text), the company question for the top, titles and summaries, and the style bands."""
         cfg, lang, top_n = self.cfg, self.cfg.output.language, self.cfg.output.top_n
-        styles = cfg.styles
-        wanted = fulltext_wanted(ranked, styles, self.backend, lang)
-        fetcher = None
+        listed = split_muted(ranked)[0]
+        requests = (
+            company_requests(listed[:top_n], lang)
+            + digest_requests(listed, top_n, cfg.languages)
+            + style_requests(listed, cfg.styles, lang)
+        )
+        return WritePlan(listed, requests, fulltext_wanted(listed, cfg.styles, self.backend, lang))
+
+    def fulltext_fetcher(self, wanted: list[Paper]) -> FullTextFetcher | None:
+        cfg, styles = self.cfg, self.cfg.styles
         if wanted and self.offline:
             self.stats.fulltext = "offline run: styles written from the abstract"
         elif wanted:
-            fetcher = FullTextFetcher(
+            return FullTextFetcher(
                 (p.arxiv_id for p in wanted),
                 self.client,
                 cache_dir=cfg.db_path.parent / "fulltext",
@@ -175,27 +244,43 @@ class Pipeline:
                 html_base=cfg.sources.html_url,
                 pdf_base=cfg.sources.pdf_url,
             )
+        return None
+
+    def styled_texts(
+        self, fetcher: FullTextFetcher | None, run_id: int | None, refresh: Iterable[str]
+    ) -> TextService:
+        styles = self.cfg.styles
         styler = StyleBackend(self.backend, sources=fetcher, fulltext_tokens=styles.fulltext_tokens)
-        texts = self.texts(run_id, refresh).with_backend(styler)
-        top = ranked[:top_n]
-        batch = texts.ask_many(
-            company_requests(top, lang)
-            + digest_requests(ranked, top_n, cfg.languages)
-            + style_requests(ranked, styles, lang)
-        )
+        return self.texts(run_id, refresh).with_backend(styler)
+
+    def finish_write(
+        self,
+        day: date,
+        ranked: list[Ranked],
+        plan: WritePlan,
+        batch: ManyBatch,
+        texts: TextService,
+        fetcher: FullTextFetcher | None,
+    ) -> None:
+        """This reader's share of the day's answers: companies onto the top, the ranking saved, the digest
+        in every language, the style pages."""
+        cfg, lang, top_n = self.cfg, self.cfg.output.language, self.cfg.output.top_n
+        styles, listed = cfg.styles, plan.listed
+        top = listed[:top_n]
         self.stats.company = batch.counts_of(["company"]) if "company" in batch.counts else self.stats.company
         apply_companies(top, batch, lang)
-        self.store.save_ranks(day, ranked, run_id)  # with the companies the model named
+        self.store.save_ranks(day, ranked, texts.run_id)  # with the companies the model named
         self.stats.texts = batch.counts_of(TASKS)
         for language in cfg.languages:
             items = ranked if language == lang else localize(ranked, self.rank_settings, language)
-            digest_texts = assemble_digest(texts, batch, items, top_n, language)
+            shown = listed if language == lang else split_muted(items)[0]
+            digest_texts = assemble_digest(texts, batch, shown, top_n, language)
             if digest_texts.counts.extractive_fallback:
                 self.stats.texts.extractive_fallback = (
                     self.stats.texts.extractive_fallback or 0
                 ) + digest_texts.counts.extractive_fallback
             self.publish(day, items, digest_texts, None, language)
-        pages = assemble_styles(batch, ranked, styles, lang, self.stats)
+        pages = assemble_styles(batch, listed, styles, lang, self.stats)
         write_style_pages(
             cfg.out_dir,
             day,
@@ -216,17 +301,19 @@ class Pipeline:
         language: str | None = None,
     ) -> Path:
         language = language or self.cfg.output.language
+        listed, muted = split_muted(ranked)  # a dropped paper is counted and explained, never listed
         digest, markdown, path = publish_digest(
             self.store,
             self.cfg.output,
             self.cfg.out_dir,
             list(self.cfg.sources.categories),
             day,
-            ranked,
+            listed,
             texts or EMPTY_BATCH,
             len(ranked),
             language,
             reason,
+            muted=summarize_mutes(muted),
         )
         if language == self.cfg.output.language:
             self.last_digest = (digest, markdown, path)
@@ -242,21 +329,34 @@ class Pipeline:
         self, day: date, run_id: int | None, note: EmptyNote | None = None, refresh: Iterable[str] = ()
     ) -> DayResult:
         ranked = self.rank(day, run_id, refresh, ask_companies=False)
-        main = self.cfg.output.language
         if ranked:
             self.write_day(day, ranked, run_id, refresh)
         else:
             for language in self.cfg.languages:
                 self.publish(day, [], None, empty_reason(day, note, language), language)
+        return self.day_result(day, ranked, note)
+
+    def day_result(self, day: date, ranked: list[Ranked], note: EmptyNote | None) -> DayResult:
+        main = self.cfg.output.language
         reason = None if ranked else empty_reason(day, note, main)
         path = digest_path(self.cfg.out_dir, day, main)
-        return DayResult(day, path, len(ranked), min(len(ranked), self.cfg.output.top_n), reason, self.stats)
+        listed, muted = split_muted(ranked)
+        return DayResult(
+            day,
+            path,
+            len(ranked),
+            min(len(listed), self.cfg.output.top_n),
+            reason,
+            self.stats,
+            reader=self.cfg.reader_name,
+            muted=summarize_mutes(muted),
+        )
 
     def publish_stored_day(self, day: date) -> Path:
         """The digest of a day already in the store (ranked if it was not), for `publish` and re-sends:
         everything comes from the cache, so it costs no model call that was answered before."""
         ranked = self.store.load_ranked(day) or self.rank(day)
-        texts = self.write(ranked) if ranked else None
+        texts = self.write(split_muted(ranked)[0]) if ranked else None
         return self.publish(
             day, ranked, texts, None if ranked else empty_reason(day, None, self.cfg.output.language)
         )
@@ -268,5 +368,7 @@ class Pipeline:
             return []
         digest, markdown, path = self.last_digest
         results = deliver_all(from_digest(digest, markdown, path), self.cfg.delivery)
-        self.stats.delivery = {r.channel: DeliveryRecord(r.ok, r.detail) for r in results}
+        # Several readers: each reader's channels under the reader's name.
+        prefix = f"{self.cfg.reader_name}/" if self._root is not None else ""
+        self.stats.delivery.update({prefix + r.channel: DeliveryRecord(r.ok, r.detail) for r in results})
         return results

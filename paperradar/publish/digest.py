@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from paperradar.llm.texts import TextBatch
-from paperradar.models import Digest, EmptyNote, Ranked
+from paperradar.models import Digest, EmptyNote, MutedSummary, Ranked
 from paperradar.publish.config import OutputConfig
 from paperradar.publish.files import write_if_changed
 from paperradar.publish.markdown import render_digest
@@ -35,8 +35,11 @@ def publish_digest(
     announced: int,
     language: str,
     empty_reason: str | None = None,
+    *,
+    muted: MutedSummary | None = None,
 ) -> tuple[Digest, str, Path]:
-    """Render and write one language's digest; returns (digest, markdown as written, path)."""
+    """Render and write one language's digest; returns (digest, markdown as written, path). `ranked`: the
+    papers it lists; `muted`: how many of the day's papers the reader muted, and why."""
     digest = Digest(
         day=day,
         language=language,
@@ -49,6 +52,7 @@ def publish_digest(
         texts=texts.texts,
         empty_reason=empty_reason,
         missing=texts.missing,
+        muted=muted,
     )
     content_hash = hashlib.sha256(render_digest(digest, output.max_authors).encode()).hexdigest()
     path = digest_path(out_dir, day, language)

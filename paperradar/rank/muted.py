@@ -15,14 +15,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
-from paperradar.models import JSON, Paper, Ranked
+from paperradar.models import JSON, MutedSummary, MuteKind, Paper, Ranked
 from paperradar.rank.config import MutedConfig
 from paperradar.rank.keywords import KeywordMatcher
 from paperradar.rank.personal.scoring import author_matches
 
-MuteKind = Literal["term", "category", "author"]
 _KINDS: dict[str, MuteKind] = {"term": "term", "category": "category", "author": "author"}
 
 
@@ -116,21 +114,8 @@ def split_muted(ranked: list[Ranked]) -> tuple[list[Ranked], list[Ranked]]:
     return listed, muted
 
 
-@dataclass(frozen=True, slots=True)
-class MuteSummary:
-    """What the digest says about the day's muted papers: how many, how, and which entries muted how many
-    (an entry counted once per paper; a paper muted by two entries counts under each)."""
-
-    count: int
-    mode: str  # drop | demote | mixed (a day ranked before a change of mode)
-    reasons: tuple[tuple[MuteKind, str, int], ...]  # (kind, entry, papers), most papers first
-
-    @property
-    def dropped(self) -> bool:
-        return self.mode != "demote"
-
-
-def summarize_mutes(muted: Sequence[Ranked]) -> MuteSummary | None:
+def summarize_mutes(muted: Sequence[Ranked]) -> MutedSummary | None:
+    """What the digest says about the day's muted papers (None: nothing was muted)."""
     if not muted:
         return None
     modes: set[str] = set()
@@ -151,4 +136,4 @@ def summarize_mutes(muted: Sequence[Ranked]) -> MuteSummary | None:
         (kind, value, n)
         for (kind, value), n in sorted(counts.items(), key=lambda kv: (-kv[1], order[kv[0][0]], kv[0][1]))
     )
-    return MuteSummary(len(muted), mode, reasons)
+    return MutedSummary(len(muted), mode, reasons)
