@@ -7,9 +7,14 @@ bench/results.json. Not part of `make test`.
   P2/P3 LLM calls and input tokens per paper, calls on a re-run, wall time vs ceil(calls/C)*L (fake server).
   P4 import + index of the 155k bulk file vs bare json-decode + SQLite insert of the same records;
      records/s and peak RSS of each (each in its own process, so ru_maxrss is its own).
-  P5 `paperradar eval` on the shared picks against the four baselines.
+  P5 `paperradar eval` on the shared picks against the four baselines (arxiv-sanity-lite, zotero-arxiv-daily
+     with MiniLM when the extra is installed, keywords, random): full history and cold start.
   P6 search latency over the 155k archive, p50/p95, against the plain bm25 query.
+  P7 search by meaning: `paperradar index` of the 155k archive, exact vs hybrid p50/p95, and the relevance
+     check on the reader's picks (exact words vs hybrid, MRR / recall@10).
   Also `paperradar run --sample` wall time and the static site build for a 1,000-paper archive.
+  RELIABILITY (bench/reliability.py): peak RSS under feed/LLM/JSONL bombs, the longest hang against
+     trickling servers, internal errors over a set of environment faults.
 """
 
 from __future__ import annotations
@@ -203,9 +208,19 @@ def bench_site(n: int = 1000) -> dict[str, float]:
     return run(n)
 
 
+def goal_text(goal: dict[str, object] | None) -> str:
+    """'1.27x arxiv-sanity-lite (1.07-1.54), goal 1.4x: not met': what the table line has room for."""
+    if not goal:
+        return "no goal check (no judged pools)"
+    low, high = goal.get("ratio_95ci", [float("nan")] * 2)  # type: ignore[misc]
+    met = "met" if goal["met"] else "not met"
+    return f"{goal['ratio']:.2f}x {goal['best_baseline']} ({low:.2f}-{high:.2f}), goal {goal['goal_ratio']}x: {met}"
+
+
 def bench_eval_table() -> dict[str, object]:
     """P5: `paperradar eval` on the shared picks against the four baselines, same run: the cs.IR pools,
-    then the pools of all the reader's categories (bulk sample)."""
+    then the pools of all the reader's categories (bulk sample); each with the full history (goal 1.4x
+    the best baseline) and with the first week only (cold start, goal 1.2x), with 95% intervals."""
     sys.path.insert(0, str(ROOT))
     from paperradar.evaluate.bench import bench_eval
 
@@ -218,7 +233,12 @@ def bench_eval_table() -> dict[str, object]:
         for ranker, metrics in table["table"].items():
             for metric, value in metrics.items():
                 flat[f"{run}.{ranker}.{metric}"] = value
-        flat[f"{run}.goal"] = json.dumps(table.get("goal"))
+        flat[f"{run}.goal"] = goal_text(table.get("goal"))
+        cold = table.get("cold_start", {})
+        for ranker, metrics in cold.get("table", {}).items():
+            flat[f"{run}.cold_start.{ranker}.recall@10"] = metrics["recall@10"]
+        if cold:
+            flat[f"{run}.cold_start.goal"] = goal_text(cold.get("goal"))
     for category, summary in result.get("wide", {}).get("per_category", {}).items():
         for ranker, metrics in summary.items():
             flat[f"wide.{category}.{ranker}.recall@10"] = metrics["recall@10"]
@@ -235,6 +255,14 @@ def bench_search_155k() -> dict[str, object]:
     return bench_search(db if db.exists() else BULK)
 
 
+def bench_hybrid_155k() -> dict[str, object]:
+    """P7: search by meaning over the 155k archive (a copy with the picks' first sentences held out)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from search_bench import bench_hybrid
+
+    return bench_hybrid(WORK / "import" / "radar.db")
+
+
 def bench_sample() -> dict[str, float]:
     cfg = write_config(WORK / "sample")
     first, rss, _ = timed_child([PY, "-m", "paperradar", "-q", "--config", str(cfg), "run", "--sample"])
@@ -242,6 +270,19 @@ def bench_sample() -> dict[str, float]:
     # Baseline: the interpreter start + imports alone, so the pipeline's own cost is visible.
     bare, _, _ = timed_child([PY, "-c", "import paperradar.cli"])
     return {"first_run_s": first, "rerun_s": again, "import_only_s": bare, "peak_rss_mb": rss / 2**20}
+
+
+def bench_reliability() -> dict[str, object]:
+    """Issue 12: peak RSS under bombs, hangs against trickling servers, exit 1s over environment faults."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from reliability import bench_reliability as measure
+
+    result = measure()
+    flat: dict[str, object] = {}
+    for part, figures in result.items():
+        for key, value in figures.items():  # type: ignore[attr-defined]
+            flat[f"{part}.{key}"] = value
+    return flat
 
 
 def main() -> None:
@@ -257,7 +298,9 @@ def main() -> None:
         "p2_p3_llm_200": bench_llm(),
         "p5_eval": bench_eval_table(),
         "p6_search_155k": bench_search_155k(),
+        "p7_hybrid_search_155k": bench_hybrid_155k(),
         "site_1000": bench_site(),
+        "reliability": bench_reliability(),
     }
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"{'benchmark':<28}{'figure':<34}{'value':>14}")
@@ -266,7 +309,7 @@ def main() -> None:
             continue
         for key, value in figures.items():
             if isinstance(value, bool) or not isinstance(value, int | float):
-                shown = json.dumps(value, ensure_ascii=False)[:60]
+                shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)[:60]
             else:
                 shown = f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
             print(f"{section:<28}{key:<34}{shown:>14}")

@@ -7,6 +7,7 @@
 
     python bench/search_bench.py [PATH]             # the same, plus a per-query table
     python bench/search_bench.py --options [PATH]   # the other designs that were measured (see OPTIONS)
+    python bench/search_bench.py --hybrid [DB]      # P7: search by meaning (bench_hybrid)
 
 Measured in-process through Store.search(query, limit=20), the way `paperradar search` and the web UI call
 it. Every query runs once unmeasured (page cache warm), then `repeats` times through both the current
@@ -22,6 +23,7 @@ import functools
 import json
 import math
 import os
+import re
 import sqlite3
 import statistics
 import subprocess
@@ -296,8 +298,197 @@ def bench_options(path: str | os.PathLike[str] | None = None, limit: int = 20) -
             store.close()
 
 
+# -- P7: search by meaning ------------------------------------------------------------------------------
+HYBRID_WORK = ROOT / "bench" / "work" / "hybrid"  # the held-out copy and its index; delete to rebuild
+PICKS = SHARED / "data" / "picks"
+TUNE_UNTIL = "2026-02-28"  # the fusion weights were chosen on picks up to this day; later ones are the test
+
+
+def _picks() -> dict[str, str]:
+    """arXiv id → the first day the reader picked it."""
+    days: dict[str, str] = {}
+    for path in sorted(PICKS.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                pick = json.loads(line)
+                days[pick["arxiv_id"]] = min(days.get(pick["arxiv_id"], pick["date"]), pick["date"])
+    return days
+
+
+def _held_out_archive(source: Path, picks: dict[str, str]) -> tuple[Path, dict[str, str], float]:
+    """A copy of the archive in which every picked paper's abstract lacks its first sentence (that sentence
+    becomes the query: the authors' own description, in words the indexed paper no longer holds), then
+    `paperradar index` on it in a child process. Returns the db, {id: held-out sentence}, index seconds."""
+    from paperradar.text.extractive import split_sentences
+
+    db, meta = HYBRID_WORK / "radar.db", HYBRID_WORK / "held_out.json"
+    if db.exists() and meta.exists():
+        saved = json.loads(meta.read_text(encoding="utf-8"))
+        return db, saved["queries"], saved["index_s"]
+    HYBRID_WORK.mkdir(parents=True, exist_ok=True)
+    for stale in HYBRID_WORK.glob("radar*"):
+        subprocess.run(["rm", "-rf", str(stale)], check=True)
+    src = sqlite3.connect(source)
+    dst = sqlite3.connect(db)
+    src.backup(dst)
+    src.close()
+    queries: dict[str, str] = {}
+    dst.execute("BEGIN")
+    for arxiv_id in picks:
+        row = dst.execute("SELECT abstract FROM papers WHERE arxiv_id = ?", (arxiv_id,)).fetchone()
+        sentences = split_sentences(row[0]) if row else []
+        if len(sentences) >= 3:
+            queries[arxiv_id] = sentences[0]
+            dst.execute(
+                "UPDATE papers SET abstract = ? WHERE arxiv_id = ?", (" ".join(sentences[1:]), arxiv_id)
+            )
+    dst.execute("COMMIT")
+    dst.close()
+    cfg = HYBRID_WORK / "paperradar.toml"
+    cfg.write_text('[store]\npath = "radar.db"\n[output]\nfolder = "out"\n', encoding="utf-8")
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "paperradar", "-q", "--config", str(cfg), "index"], check=True, cwd=ROOT
+    )
+    index_s = time.perf_counter() - start
+    meta.write_text(json.dumps({"queries": queries, "index_s": index_s}), encoding="utf-8")
+    return db, queries, index_s
+
+
+def _title_query(title: str, index: Any, drop: int = 2) -> str | None:
+    """The title without stop words, numbers and its `drop` rarest words (fewest papers in the index
+    hold them: the method's name, the specific term), as someone half-remembering it would type it."""
+    from paperradar.rank.search.tfidf import ArchiveTfidf
+
+    tfidf: ArchiveTfidf = index._tfidf
+    indptr = index.generation.arrays["indptr"]
+    ids = {t: i for i, t in enumerate(tfidf.terms)}
+    words = [w for w in re.findall(r"\w+", title) if w.lower() not in tfidf.stop_words and not w.isdigit()]
+
+    def df(word: str) -> int:
+        i = ids.get(word.lower())
+        return 0 if i is None else int(indptr[i + 1] - indptr[i])
+
+    rare = set(sorted(words, key=lambda w: (df(w), w.lower()))[:drop])
+    kept = [w for w in words if w not in rare]
+    return " ".join(kept) if len(kept) >= 2 else None
+
+
+def _first_words(sentence: str, n: int, stop: frozenset[str]) -> str:
+    return " ".join([w for w in re.findall(r"\w+", sentence) if w.lower() not in stop][:n])
+
+
+def bench_hybrid(
+    source: str | os.PathLike[str] | None = None, repeats: int = 5, limit: int = 20
+) -> dict[str, Any]:
+    """P7: p50/p95 of exact and hybrid search over the 155k archive, the index's build time and size, the
+    memory of a searching process, and the relevance check on the reader's picks (see docs/BENCHMARKS.md)."""
+    import resource
+
+    from paperradar.config import default_config
+    from paperradar.rank.search import load_index, search_archive
+
+    source = Path(source or IMPORTED)
+    if not source.exists() or not PICKS.exists():
+        print(f"skip P7: {source} or {PICKS} not found (run the import benchmark; set PAPERRADAR_SHARED)")
+        return {}
+    picks = _picks()
+    db, held, index_s = _held_out_archive(source, picks)
+    personal = default_config().personal
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    store = Store(db, read_only=True)
+    start = time.perf_counter()
+    index = load_index(db, personal)
+    load_ms = (time.perf_counter() - start) * 1000
+    assert index is not None
+    try:
+        stop = index._tfidf.stop_words
+        # Latency: P6's 43 queries, and 43 of the descriptions (long queries touch many postings).
+        typed = [q for qs in QUERIES.values() for q in qs]
+        described = [held[i] for i in sorted(held)[:: max(1, len(held) // len(typed))]][: len(typed)]
+        latency: dict[str, Any] = {}
+        for name, queries in (("typed", typed), ("described", described)):
+            times: dict[str, list[float]] = {"exact": [], "hybrid": [], "vectors": []}
+            cpu: dict[str, list[float]] = {"exact": [], "hybrid": [], "vectors": []}
+            runs = {
+                "exact": lambda q: search_archive(store, q, limit, exact=True),
+                "hybrid": lambda q: search_archive(store, q, limit, index=index),
+                "vectors": lambda q: index.top(q, 50),  # the similarity half alone
+            }
+            for q in queries:  # warm the page cache
+                for fn in runs.values():
+                    fn(q)
+            for rep in range(repeats):
+                for i, q in enumerate(queries):
+                    order = list(runs) if (rep + i) % 2 == 0 else list(reversed(runs))
+                    for mode in order:
+                        t0, c0 = time.perf_counter(), time.process_time()
+                        runs[mode](q)
+                        times[mode].append((time.perf_counter() - t0) * 1000)
+                        cpu[mode].append((time.process_time() - c0) * 1000)
+            for mode, values in times.items():
+                latency[f"{name}_{mode}_p50_ms"] = statistics.median(values)
+                latency[f"{name}_{mode}_p95_ms"] = _percentile(values, 95)
+                # CPU time of this process: what the wall time is on a machine with a free core
+                latency[f"{name}_{mode}_cpu_p50_ms"] = statistics.median(cpu[mode])
+                latency[f"{name}_{mode}_cpu_p95_ms"] = _percentile(cpu[mode], 95)
+        latency["load_average_1min"] = os.getloadavg()[0]
+        # Relevance: rank of the picked paper among the first 100, exact words vs hybrid.
+        checks: dict[str, dict[str, str]] = {
+            "title_minus_2_rarest": {
+                i: q
+                for i in sorted(held)
+                if (p := store.get_paper(i)) and (q := _title_query(p.title, index))
+            },
+            "held_out_sentence": dict(held),
+            "held_out_5_words": {i: _first_words(s, 5, stop) for i, s in held.items()},
+        }
+        relevance: dict[str, Any] = {}
+        for check, queries in checks.items():
+            ranks: dict[str, dict[str, int | None]] = {"exact": {}, "hybrid": {}}
+            for arxiv_id, q in queries.items():
+                for mode in ranks:
+                    hits = search_archive(store, q, 100, exact=mode == "exact", index=index).hits
+                    found = [h.paper.arxiv_id for h in hits]
+                    ranks[mode][arxiv_id] = found.index(arxiv_id) + 1 if arxiv_id in found else None
+            for part, keep in (
+                ("all", lambda i: True),
+                ("tune", lambda i: picks[i] <= TUNE_UNTIL),
+                ("test", lambda i: picks[i] > TUNE_UNTIL),
+            ):
+                ids = [i for i in queries if keep(i)]
+                for mode, got in ranks.items():
+                    rs = [got[i] for i in ids]
+                    relevance[f"{check}/{part}/{mode}"] = {
+                        "queries": len(rs),
+                        "mrr": statistics.fmean(1 / r if r else 0.0 for r in rs) if rs else 0.0,
+                        "recall@1": statistics.fmean(1.0 if r == 1 else 0.0 for r in rs) if rs else 0.0,
+                        "recall@10": statistics.fmean(1.0 if r and r <= 10 else 0.0 for r in rs)
+                        if rs
+                        else 0.0,
+                        "missed": sum(1 for r in rs if r is None),  # not in the first 100
+                    }
+        folder = index.generation.path
+        return {
+            "papers": index.size,
+            "model": index.model,
+            "index_build_s": index_s,
+            "index_mb": sum(f.stat().st_size for f in folder.iterdir()) / 2**20,
+            "index_load_ms": load_ms,
+            "rss_before_mb": rss_before,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            **latency,
+            "relevance": relevance,
+        }
+    finally:
+        store.close()
+
+
 def main() -> None:
     args = sys.argv[1:]
+    if args[:1] == ["--hybrid"]:
+        print(json.dumps(bench_hybrid(args[1] if len(args) > 1 else None), indent=2))
+        return
     if args[:1] == ["--options"]:
         for name, figures in bench_options(args[1] if len(args) > 1 else None).items():
             print(f"{name:<20} p50 {figures['p50_ms']:8.1f} ms   p95 {figures['p95_ms']:8.1f} ms")

@@ -89,6 +89,7 @@ class FeedDay:
     announcements: list[Announcement]
     papers: list[Paper]
     note: str | None = None  # why a day is empty, when the feed says so
+    skipped: list[str] = field(default_factory=list)  # malformed items left out, each with its reason
 
 
 @dataclass(slots=True, frozen=True)
@@ -241,6 +242,7 @@ class Digest:
     texts: dict[str, dict[str, GeneratedText]]  # arxiv_id -> task ("summary", "title") -> text
     empty_reason: str | None = None  # set when `items` is empty: why (weekend, holiday, nothing matched)
     missing: dict[str, dict[str, MissingReason]] = field(default_factory=dict)  # arxiv_id -> task -> why
+    skipped: tuple[str, ...] = ()  # feed items left out as malformed, with their reasons (a partial day)
     muted: MutedSummary | None = None  # the reader's muted papers of the day (None: none were muted)
 
 
@@ -382,6 +384,7 @@ class RunStats:
     """What one run did, stage by stage; stored as JSON with the run and printed by the CLI."""
 
     feed_items: int | None = None
+    feed_skipped: list[str] = field(default_factory=list)  # malformed feed/API items left out, and why
     api_lookups: int | None = None
     api_missing: int | None = None
     interest: TextCounts | None = None
@@ -409,6 +412,8 @@ class RunStats:
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
+        if self.feed_skipped:
+            out["feed_skipped"] = list(self.feed_skipped)
         for key in ("interest", "company", "texts", "styles"):
             counts: TextCounts | None = getattr(self, key)
             if counts is not None:

@@ -21,8 +21,8 @@ from paperradar.sources.latexml import parse_latexml
 from paperradar.store import Store
 from paperradar.text.labels import LANGUAGES, company_source
 from tests.arxiv_server import ArxivServer, RecordedRequest, Reply, synthetic_day
-from tests.fake_llm import FakeLLM, fake_llm  # noqa: F401  (fixture)
-from tests.test_pipeline import cli
+from tests.cli_runner import cli
+from tests.fake_llm import FakeLLM
 
 PAGES = Path(__file__).parent / "fixtures" / "fulltext" / "author_blocks"
 EXPECTED: dict[str, list[str]] = {
@@ -166,7 +166,7 @@ def test_company_from_the_author_block_once_per_paper(write_config, capsys) -> N
 
 def test_the_model_is_asked_only_where_the_author_block_did_not_settle_it(
     write_config,
-    fake_llm: FakeLLM,  # noqa: F811
+    fake_llm: FakeLLM,
 ) -> None:
     with ArxivServer() as arxiv:
         synthetic_day(40, ["cs.IR"]).install(arxiv)

@@ -13,10 +13,7 @@ typed error (exit 4 from the CLI, naming the file and line) or survived with bou
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import logging
 import time
 import tracemalloc
 from pathlib import Path
@@ -31,37 +28,13 @@ from paperradar.sources.fulltext import fetch_fulltext, parse_html
 from paperradar.sources.ids import from_safe_filename, parse_arxiv_id, safe_filename
 from paperradar.sources.rss import parse_rss
 from paperradar.store import Store
-from tests.cli_runner import cli
+from tests.cli_runner import run_cli
 
 ARXIV = Path(__file__).parent / "fixtures" / "arxiv"
 RSS = (ARXIV / "rss_cs.LG+cs.AI+cs.CL+stat.ML.xml").read_bytes()
 ATOM = (ARXIV / "api_2016" / "id_list=1111.2011v2.xml").read_bytes()
 DAY = "2026-03-02"
 WORDS = ["ranking", "recommendation", "retrieval", "users", "items", "click", "online", "experiment"]
-
-
-class _Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
-def run_cli(*args: str) -> tuple[int, str, str]:
-    """`paperradar ...` in-process: exit code, stdout, and stderr plus the warnings logged (works in
-    module-scoped fixtures, where capsys and caplog do not)."""
-    out, err = io.StringIO(), io.StringIO()
-    logged = _Lines()
-    logger = logging.getLogger("paperradar")
-    logger.addHandler(logged)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = cli(*args)
-    finally:
-        logger.removeHandler(logged)
-    return code, out.getvalue(), err.getvalue() + "".join(f"{line}\n" for line in logged.lines)
 
 
 def one_mb_abstract() -> str:
@@ -121,8 +94,11 @@ def sized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("sizes")
     config = folder / "paperradar.toml"
     # No network here: the author-block step (which would ask arXiv's HTML for the top papers) is off.
+    # Stored whole on purpose, to test that outputs stay bounded: [sources].max_field_chars (issue 12) would
+    # otherwise refuse the 1 MB abstract at import (tests/test_limits.py tests that cap).
     config.write_text(
-        '[sources]\ncompany_from_html = false\n[store]\npath = "radar.db"\n[output]\nfolder = "out"\n',
+        '[sources]\ncompany_from_html = false\nmax_field_chars = 2000000\n[store]\npath = "radar.db"\n'
+        '[output]\nfolder = "out"\n',
         encoding="utf-8",
     )
     src = folder / "hostile.jsonl"
@@ -251,7 +227,12 @@ def test_rss_with_huge_and_odd_fields() -> None:
     authors = b", ".join(b"Author Number%d" % i for i in range(5000))
     abstract = one_mb_abstract().encode()
     started = time.perf_counter()
-    day = parse_rss(_with_item("🔥 Émoji title".encode(), authors, abstract))
+    doc = _with_item("🔥 Émoji title".encode(), authors, abstract)
+    # Issue 12: a field past [sources].max_field_chars is not stored; the item is skipped and said why.
+    day = parse_rss(doc)
+    assert all(p.arxiv_id != "2609.26811" for p in day.papers) and day.papers
+    assert len(day.skipped) == 1 and "2609.26811" in day.skipped[0] and "max_field_chars" in day.skipped[0]
+    day = parse_rss(doc, max_field_chars=2_000_000)  # raised for such data, it is read whole
     assert time.perf_counter() - started < 10
     paper = next(p for p in day.papers if p.arxiv_id == "2609.26811")
     assert len(paper.authors) == 5000 and len(paper.abstract) >= 1_000_000 and paper.title == "🔥 Émoji title"
@@ -288,6 +269,8 @@ def test_atom_with_5000_authors_and_a_1mb_summary() -> None:
     doc = doc[: s0 + 9] + one_mb_abstract().encode() + doc[s1:]
     started = time.perf_counter()
     page = parse_atom(doc)
+    assert page.papers == [] and "abstract is 1,0" in page.skipped[0]  # over max_field_chars: not stored
+    page = parse_atom(doc, max_field_chars=2_000_000)
     assert time.perf_counter() - started < 10
     assert len(page.papers[0].authors) == 5000 and len(page.papers[0].abstract) >= 1_000_000
 

@@ -5,7 +5,6 @@ archive made by `run --sample`. Read-only unless [mcp].allow_rating; machine-wri
 from __future__ import annotations
 
 import hashlib
-import json
 import socket
 import subprocess
 import sys
@@ -151,14 +150,14 @@ def test_rating_through_mcp_when_enabled(archive: Path) -> None:
         store.rate(got["target"], 0)  # leave the module's archive as it was
 
 
-def test_the_schema_leaves_room_for_a_hybrid_mode(archive: Path) -> None:
+def test_search_offers_hybrid_by_default_and_exact(archive: Path) -> None:
     async def script(client: Client) -> Any:
         tools = {t.name: t for t in (await client.list_tools()).tools}
         return tools["search"].input_schema
 
     schema = session(archive, script)
-    assert schema["properties"]["mode"]["default"] == "exact"
-    assert json.dumps(schema["properties"]["mode"]).count("exact") >= 1
+    assert schema["properties"]["mode"]["default"] == "hybrid"
+    assert schema["properties"]["mode"]["enum"] == ["hybrid", "exact"]
 
 
 def test_no_archive_is_one_line_before_any_protocol(tmp_path: Path) -> None:

@@ -348,7 +348,7 @@ def test_every_missing_field_says_why_and_mixed_models_are_named_per_paper() -> 
     assert "（未翻译：大模型调用失败，下次运行重试）" in zh
     assert "（未翻译：大模型多次失败，已不再请求（--refresh 可重试））" in zh
     assert "（抽取式摘要：摘自英文摘要原文；已达本次运行的大模型预算，下次运行重试）" in zh
-    assert "（启发式评分：按关键词与兴趣描述计算；大模型拒绝回答（内容过滤））" in zh
+    assert "（启发式评分：按关键词与兴趣描述计算；大模型的内容过滤拒绝了回答）" in zh
     assert "**摘要总结**: （model-a 生成）" in zh and "**摘要总结**: （model-b 生成）" in zh
     assert "（未翻译：未配置大模型）" in zh  # the other papers: no model answer was ever asked for them
 

@@ -68,11 +68,12 @@ def test_eval_prints_paperradar_against_four_baselines(write_config, capsys):
     args += ["--train-until", "2026-02-27"]
     assert cli(*args) == 0
     table = capsys.readouterr().out
-    for name in ("paperradar", "random", "keywords", "tfidf-svm", "embedding-decay"):
-        assert re.search(rf"^{re.escape(name)}\s+\d\.\d{{3}}", table, flags=re.M), (name, table)
+    for name in ("paperradar", "random", "keywords", "arxiv-sanity-lite", "zotero-arxiv-daily"):
+        assert re.search(rf"^{re.escape(name)}(\[tfidf\])?\s+\d\.\d{{3}}", table, flags=re.M), (name, table)
     assert cli(*args, "--json") == 0
     report = json.loads(capsys.readouterr().out)
-    assert set(report["summary"]) >= {"paperradar", "random", "keywords", "tfidf-svm", "embedding-decay"}
+    names = {n.removesuffix("[tfidf]") for n in report["summary"]}
+    assert names >= {"paperradar", "random", "keywords", "arxiv-sanity-lite", "zotero-arxiv-daily"}
     assert all(d >= "2026-02-28" for d in (day["date"] for day in report["days"]))
 
 

@@ -15,10 +15,18 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from bench.site_bench import sample_store
-from paperradar.models import Announcement, CompanyHit, GeneratedText, KeywordHit
+from paperradar.models import Announcement, GeneratedText, KeywordHit
 from paperradar.publish.site import SITE_MANIFEST, build_site, render_markdown
-from paperradar.publish.site_data import THEME_OTHER, collect_site_data, parse_highlight, slugify, theme_for
+from paperradar.publish.site_data import (
+    THEME_OTHER,
+    collect_site_data,
+    parse_highlight,
+    slugify,
+    theme_for,
+    topic_theme,
+)
 from paperradar.store import Store
+from paperradar.text.style_labels import TOPICS, topic_of
 from tests.site_fixtures import (
     ABSTRACT_WORD,
     DAY,
@@ -71,7 +79,7 @@ def test_pages_for_days_papers_tags_and_companies(site: Path, store_path: Path) 
     assert (site / "companies" / "airbnb.html").is_file()
     index = (site / "index.html").read_text(encoding="utf-8")
     assert index.index(f'id="d-{DAY.isoformat()}"') < index.index('id="d-2026-02-16"')  # newest first
-    assert "🔍" in index and "检索与相关性" in index
+    assert "🔍" in index and "检索与匹配" in index  # the highlight page's name for the topic (one taxonomy)
     assert "Radar &lt;b&gt;test&lt;/b&gt;" in index
 
 
@@ -222,11 +230,15 @@ def test_text_choice_prefers_model_and_current_version(tmp_path: Path, sql) -> N
 def test_themes_and_highlight_topics() -> None:
     rec = KeywordHit("recommendation", "technical", ("recommend", "recommendation", "recommended"))
     ret = KeywordHit("retrieval", "technical", ("retrieval",))
-    assert theme_for([ret, rec], []).key == "recsys"  # more forms wins the tie
-    assert theme_for([KeywordHit("kuaishou", "company", ("kuaishou",))], []).key == "industry"
-    assert theme_for([], [CompanyHit("x", "X", "abstract", "X")]).key == "industry"
-    assert theme_for([], []) == THEME_OTHER
-    assert theme_for([KeywordHit("quantum", "technical", ("quantum",))], []).key == "kw:quantum"
+    paper = hostile_papers()[1]  # "An old-style identifier paper about retrieval"
+    assert theme_for([ret, rec], paper).key == "recsys"  # more forms wins the tie
+    # No voting keyword: the topic the extractive highlight gives the paper (style_labels.topic_of).
+    assert theme_for([KeywordHit("kuaishou", "company", ("kuaishou",))], paper).key == topic_of(paper)
+    assert theme_for([KeywordHit("quantum", "technical", ("quantum",))], paper).key == "search"
+    assert theme_for([], replace(paper, title="On nothing", abstract="Nothing at all.")) == THEME_OTHER
+    # One taxonomy: every theme the site can show is a highlight topic, named as the highlight page names it.
+    for key in TOPICS:
+        assert topic_theme(key).names == {lang: TOPICS[key][lang] for lang in ("zh", "ja", "en")}
     topic, emoji, body = parse_highlight("Topic: 生成式推荐\n### 🛒 OneMall\n\ntext")
     assert (topic, emoji) == ("生成式推荐", "🛒") and body.startswith("### 🛒 OneMall")
     assert parse_highlight("plain text") == (None, None, "plain text")

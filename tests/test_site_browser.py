@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from paperradar.publish.site import build_site
 from paperradar.store import Store
+from paperradar.text.labels import labels
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.site_fixtures import ABSTRACT_WORD, DAY, HOSTILE_ID, HOSTILE_TITLE, LANGS, built_store
 
@@ -106,5 +108,69 @@ def test_site_in_browser(mode: str, site: Path, http_base: str, browser: object)
         assert "old-style identifier" in page.locator("h1").inner_text()
         assert dialogs == []
         assert errors == [], errors  # includes CSP violations, which would also break the search
+    finally:
+        context.close()
+
+
+def test_language_switch_changes_every_label(site: Path, http_base: str, browser: object) -> None:
+    """D4: the switch changes navigation, the search box's placeholder and aria-label, metadata labels,
+    the announce kind, company chips and the page's lang, and the choice is remembered across pages."""
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(http_base + "papers/2602.14358.html")
+        nav = page.locator("header nav")
+        search = page.locator('header input[type="search"]')
+        fields = page.locator("dl.fields")
+        assert nav.inner_text().split() == ["最新", "归档", "标签"]  # the primary language without a click
+        assert search.get_attribute("placeholder") == labels("zh")["search_placeholder"]
+        assert page.evaluate("document.documentElement.lang") == "zh"
+        assert page.title().startswith("【译】")
+
+        page.click('label[for="lang-ja"]')
+        assert nav.inner_text().split() == ["最新", "アーカイブ", "タグ"]
+        assert search.get_attribute("placeholder") == labels("ja")["search_placeholder"]
+        assert search.get_attribute("aria-label") == labels("ja")["search"]
+        assert page.evaluate("document.documentElement.lang") == "ja"
+        text = fields.inner_text()
+        assert labels("ja")["authors"] in text and labels("ja")["appeared"] in text
+        assert labels("zh")["authors"] not in text and labels("ja")["kind_new"] in text
+
+        page.click('label[for="lang-en"]')
+        text = fields.inner_text()
+        assert nav.inner_text().split() == ["Latest", "Archive", "Tags"]
+        assert search.get_attribute("placeholder") == labels("en")["search_placeholder"]
+        assert "Authors" in text and "Listed on" in text and "(#" in text and "new" in text
+        assert "出现日期" not in text and "Original title" not in text  # English: the title is the original
+        # <title> follows too: the zh page title is the translation, the English one the original
+        assert page.title().startswith("High Precision Audience Expansion") and page.title().endswith(
+            "· Radar"
+        )
+
+        # The stars' tooltip and aria-label on the cards, from the page's one table.
+        page.goto(http_base + "index.html")  # the choice (en) is remembered
+        stars = page.locator("article.card .score").first
+        assert re.fullmatch(r"Interest score [1-5]/5", stars.get_attribute("title") or "")
+        assert stars.get_attribute("aria-label") == stars.get_attribute("title")
+
+        # Company chips follow the switch: the gazetteer's name in each language.
+        page.goto(http_base + "tags.html")
+        assert page.locator("h1").inner_text() == "Tags"
+        chips = page.locator("a.company")
+        english = chips.all_inner_texts()
+        page.click('label[for="lang-zh"]')
+        chinese = chips.all_inner_texts()
+        assert len(english) == len(chinese) > 0 and english != chinese
+        assert all(re.fullmatch(r"[\x20-\x7e]+", name) for name in english), english
+
+        # The search page words its status in the chosen language.
+        page.click('label[for="lang-ja"]')
+        page.goto(http_base + "search.html?q=zzzznothing")
+        page.wait_for_function("document.getElementById('search-status').textContent.length > 0")
+        page.wait_for_timeout(200)
+        assert page.locator("#search-status").inner_text() == labels("ja")["search_none"]
+        assert errors == [], errors
     finally:
         context.close()

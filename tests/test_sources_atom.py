@@ -125,9 +125,11 @@ def test_rss_is_not_an_atom_feed() -> None:
         parse_atom(fixture_bytes("rss_cs.LG+cs.AI+cs.CL+stat.ML.xml"))
 
 
-def test_entry_with_bad_id_is_data_error() -> None:
+def test_entry_with_bad_id_is_skipped_and_said_why() -> None:
+    # Issue 12: one malformed entry is left out (and counted), it no longer refuses the whole page.
     xml = fixture_bytes("api_2026/id_2104.12255v1_s0_m100_6ae69987ffe1.xml").replace(
         b"<id>http://arxiv.org/abs/2104.12255v1</id>", b"<id>http://arxiv.org/abs/../../etc/passwd</id>"
     )
-    with pytest.raises(DataError, match="not an arXiv identifier"):
-        parse_atom(xml)
+    page = parse_atom(xml)
+    assert page.papers == [] and len(page.skipped) == 1
+    assert page.skipped[0].startswith("entry 1: ") and "not an arXiv identifier" in page.skipped[0]

@@ -50,12 +50,23 @@ def test_503_retry_after_http_date_is_honoured(arxiv_server: ArxivServer) -> Non
     assert 100 <= fake.sleeps[0] <= 121
 
 
-def test_retry_after_is_capped(arxiv_server: ArxivServer) -> None:
+def test_retry_after_past_the_cap_gives_up_at_once(arxiv_server: ArxivServer) -> None:
+    # Issue 12: a server asking for a day is not waited for (it was, up to MAX_WAIT, per retry).
     arxiv_server.route("/api/query", Reply(429, headers={"Retry-After": "86400"}), Reply(200, b"ok"))
+    fake = FakeTime()
+    with make_client(fake) as client, pytest.raises(NetworkError) as info:
+        client.get(arxiv_server.api_url)
+    assert fake.sleeps == [] and len(arxiv_server.requests) == 1
+    assert "86400 s" in info.value.message and "[sources].max_retry_after = 300 s" in info.value.message
+    assert info.value.exit_code == EXIT_NETWORK and "kept" in (info.value.hint or "")
+
+
+def test_retry_after_within_the_cap_is_waited_for(arxiv_server: ArxivServer) -> None:
+    arxiv_server.route("/api/query", Reply(429, headers={"Retry-After": "250"}), Reply(200, b"ok"))
     fake = FakeTime()
     with make_client(fake) as client:
         client.get(arxiv_server.api_url)
-    assert fake.sleeps == [MAX_WAIT]
+    assert fake.sleeps == [250.0] and MAX_WAIT >= 250
 
 
 def test_retries_exhausted_names_url_and_status(arxiv_server: ArxivServer) -> None:

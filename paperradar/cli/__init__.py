@@ -1,6 +1,6 @@
 """Command line: a thin layer over the library. Expected errors print one line with what to do; --debug
 shows the traceback. Exit codes: 0 ok, 1 internal error, 2 usage/config, 3 network, 4 data, 5 partial,
-6 database busy.
+6 database busy, 7 storage (disk full, read-only, not writable, a file in the way).
 
 Verbs live in their own modules (day, init, publish, reader, llm) and are registered here, explicitly."""
 
@@ -12,9 +12,10 @@ import sys
 import click
 
 from paperradar import __version__
-from paperradar.cli import archive, day, init, llm, publish, reader
+from paperradar.cli import archive, day, index, init, llm, publish, reader
 from paperradar.cli.common import State, err
-from paperradar.errors import EXIT_FAILURE, PaperradarError
+from paperradar.errors import EXIT_FAILURE, PaperradarError, environment_error
+from paperradar.store import Store
 
 EPILOG = """\b
 Examples:
@@ -25,7 +26,8 @@ Examples:
   paperradar fetch --from 2026-02-01 --to 2026-02-07   backfill through the arXiv API
   paperradar import listings.jsonl.gz     import a Kaggle snapshot / listings JSONL or saved Atom XML
   paperradar export --date 2026-02-10 --format csv -o day.csv
-  paperradar search "generative retrieval"
+  paperradar index                        embed the archive once for search by meaning (then: new papers)
+  paperradar search "generative retrieval"   by words and meaning; --exact: every word must occur
   paperradar show 2602.09386
   paperradar library import my.bib        your Zotero/Mendeley/Scholar library: personal ranking
   paperradar rate 2602.09386 up           ratings change the next ranking
@@ -34,7 +36,8 @@ Examples:
 
 \b
 Exit codes: 0 ok · 1 internal error (a bug: please report) · 2 usage or config · 3 network ·
-4 bad or missing data · 5 partly done · 6 another run holds the database
+4 bad or missing data · 5 partly done · 6 another run holds the database · 7 disk full, read-only or
+unwritable path
 """
 
 
@@ -72,6 +75,7 @@ for command in (
     archive.backup,
     archive.restore,
     day.search,
+    index.index_cmd,
     day.show,
     reader.library,
     reader.rate,
@@ -81,6 +85,15 @@ for command in (
     llm.llm,
 ):
     cli.add_command(command)
+
+
+def _expected(exc: PaperradarError, debug: bool) -> None:
+    if debug:
+        err.print_exception()
+    err.print(f"error: {exc.message}", markup=False)
+    if exc.hint:
+        err.print(f"hint: {exc.hint}", markup=False)
+    sys.exit(exc.exit_code)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -96,16 +109,15 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except PaperradarError as exc:
-        if debug:
-            err.print_exception()
-        err.print(f"error: {exc.message}", markup=False)
-        if exc.hint:
-            err.print(f"hint: {exc.hint}", markup=False)
-        sys.exit(exc.exit_code)
+        _expected(exc, debug)
     except KeyboardInterrupt:
         err.print("interrupted; everything already processed is kept in the store")
         sys.exit(130)
     except Exception as exc:
+        # The environment, not a bug: disk full, read-only or unwritable paths, a file where a folder goes.
+        expected = environment_error(exc, Store.last_path)
+        if expected is not None:
+            _expected(expected, debug)
         if debug:
             err.print_exception()
         err.print(f"internal error: {type(exc).__name__}: {exc}", markup=False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 import click
@@ -38,16 +38,26 @@ def plain(value: object) -> Text:
     return Text(_CONTROL.sub("", str(value)))
 
 
+ARXIV_FIRST_DAY = date(1991, 8, 14)  # arXiv's first announcements (hep-th, August 1991)
+
+
 class DateType(click.ParamType):  # type: ignore[type-arg]  # click 8.3 made ParamType generic; 8.1 is not
     name = "YYYY-MM-DD"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
         if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not a date; use YYYY-MM-DD, e.g. 2026-02-10", param, ctx)
+            day = value
+        else:
+            try:
+                day = date.fromisoformat(str(value))
+            except ValueError:
+                self.fail(f"{value!r} is not a date; use YYYY-MM-DD, e.g. 2026-02-10", param, ctx)
+        # Days far outside arXiv's range overflow date arithmetic downstream (listing-day estimates,
+        # time zones); they are a usage error, said at once (exit 2).
+        last = date.today() + timedelta(days=366)
+        if not ARXIV_FIRST_DAY <= day <= last:
+            self.fail(f"{day} is outside arXiv's range ({ARXIV_FIRST_DAY} … {last})", param, ctx)
+        return day
 
 
 DATE = DateType()

@@ -27,6 +27,7 @@ from paperradar.pipeline import DayResult, Pipeline, choose_day, run_pipeline
 from paperradar.pipeline.estimate import estimate_day
 from paperradar.publish.export import ExportFormat, export_records, write_export
 from paperradar.rank.affiliations import describe as describe_author_blocks
+from paperradar.rank.search import load_index, search_archive
 from paperradar.sources.ids import parse_arxiv_id
 from paperradar.sources.intake import import_file, intake_feed, intake_range
 from paperradar.store.views import paper_ranks
@@ -119,7 +120,11 @@ def import_(state: State, file: Path, skip_bad: bool) -> None:
     """Import papers from JSONL (Kaggle arxiv snapshot or listing files, .gz or not) or saved Atom XML."""
     with state.writer() as store, state.progress() as progress:
         counts = import_file(
-            store, file, errors="skip" if skip_bad else "raise", progress=progress or no_progress
+            store,
+            file,
+            errors="skip" if skip_bad else "raise",
+            progress=progress or no_progress,
+            src=state.cfg.sources,
         )
     out.print(
         f"imported {counts.papers} papers from {file} ({counts.inserted} new, {counts.updated} updated, "
@@ -213,18 +218,27 @@ def export(state: State, day: date | None, fmt: str, output: Path | None, everyt
 @click.command()
 @click.argument("query", nargs=-1, required=True)
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--exact", is_flag=True, help="Exact words only: every word must occur (no similarity).")
 @pass_state
-def search(state: State, query: tuple[str, ...], limit: int) -> None:
-    """Full-text search of the archive (title, abstract, authors). Words are matched literally."""
+def search(state: State, query: tuple[str, ...], limit: int, exact: bool) -> None:
+    """Search the archive (title, abstract, authors) by words and by meaning: papers holding every word,
+    fused with the nearest papers in the vector index (`paperradar index`). --exact: words only."""
     with state.store() as store:
-        hits = store.search(" ".join(query), limit)
-    if not hits:
+        index = None if exact else load_index(store.path, state.cfg.personal)
+        result = search_archive(store, " ".join(query), limit, exact=exact, index=index)
+    for note in result.notes:
+        err.print(f"note: {note}")
+    if not result.hits:
         out.print("no match")
         return
-    table = Table("id", "title", "authors", box=None)
-    for paper, _score in hits:
+    table = Table(
+        "id", "title", "authors", *(["words", "meaning"] if result.mode == "hybrid" else []), box=None
+    )
+    for hit in result.hits:
+        paper = hit.paper
         authors = ", ".join(paper.authors[:3]) + (" et al." if len(paper.authors) > 3 else "")
-        table.add_row(paper.versioned_id, plain(paper.title), plain(authors))
+        ranks = [str(hit.exact_rank or "-"), str(hit.vector_rank or "-")] if result.mode == "hybrid" else []
+        table.add_row(paper.versioned_id, plain(paper.title), plain(authors), *ranks)
     out.print(table)
 
 
@@ -307,6 +321,7 @@ def _estimate(state: State, sample: bool, day: date | None, refresh: tuple[str, 
     and not saved, then its model work priced."""
     with state.writer() as store:
         pipe = Pipeline(state.cfg, store)
+        pipe.keyless = True
         try:
             when, _ = choose_day(pipe, day, sample)
             est = estimate_day(pipe, when)

@@ -103,10 +103,29 @@ def publish_site(
     title = title or f"arXiv {' '.join(cfg.sources.categories)}"
     target = out_dir or cfg.out_dir / "site"
     with state.store() as store:
-        report = build_site(store, target, languages, title, base_url, tz=cfg.tz, force=force)
+        report = build_site(
+            store,
+            target,
+            languages,
+            title,
+            base_url,
+            tz=cfg.tz,
+            force=force,
+            top_n=cfg.output.top_n,  # papers below it have no title or summary by design: the site says so
+            give_up_after=cfg.llm.give_up_after,
+        )
         out.print(
             f"site: {report.pages} pages ({report.changed} changed) in {report.seconds:.1f}s → {target / 'index.html'}"
         )
         if jekyll_dir:
-            jekyll = export_jekyll(store, jekyll_dir, languages, site_title=title, tz=cfg.tz, force=force)
+            jekyll = export_jekyll(
+                store,
+                jekyll_dir,
+                languages,
+                site_title=title,
+                tz=cfg.tz,
+                force=force,
+                top_n=cfg.output.top_n,
+                give_up_after=cfg.llm.give_up_after,
+            )
             out.print(f"jekyll: {jekyll.posts} posts ({jekyll.changed} changed) → {jekyll_dir}")

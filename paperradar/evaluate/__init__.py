@@ -4,10 +4,10 @@ See `run.py` for the engine and its no-leakage rule, `pools.py` for building can
 category's listings, `metrics.py` for recall@k / nDCG@k / MRR, `bench.py` for the shared-data run.
 """
 
+from paperradar.evaluate.baselines import ArxivSanityLiteRanker, ZoteroArxivDailyRanker
 from paperradar.evaluate.metrics import METRICS, day_metrics, mrr, ndcg_at_k, recall_at_k
 from paperradar.evaluate.pools import build_pools, listing_days
 from paperradar.evaluate.run import (
-    EmbeddingDecayRanker,
     EvalReport,
     KeywordRanker,
     PaperradarRanker,
@@ -15,7 +15,6 @@ from paperradar.evaluate.run import (
     Pool,
     RandomRanker,
     Ranker,
-    TfidfSVMRanker,
     default_rankers,
     evaluate,
     format_table,
@@ -27,7 +26,7 @@ from paperradar.evaluate.run import (
 
 __all__ = [
     "METRICS",
-    "EmbeddingDecayRanker",
+    "ArxivSanityLiteRanker",
     "EvalReport",
     "KeywordRanker",
     "PaperradarRanker",
@@ -35,7 +34,7 @@ __all__ = [
     "Pool",
     "RandomRanker",
     "Ranker",
-    "TfidfSVMRanker",
+    "ZoteroArxivDailyRanker",
     "build_pools",
     "day_metrics",
     "default_rankers",

@@ -18,7 +18,9 @@ Two runs, each ranker on the same pools:
 Splits (all inside 2026-01-30 .. 2026-03-15):
 * TEST: train until 2026-02-28, judge 2026-03-01 .. 2026-03-15 (the figure reported);
 * VALIDATION (for tuning only; never the judged days): train until 2026-02-07 / 02-14 / 02-21, judge
-  the following 7 days each.
+  the following 7 days each;
+* COLD START: train until 2026-02-06 (the first week), judge 2026-03-01 .. 03-15 (the test days; the
+  weeks between are validation days, judged separately under "following_weeks" for reference).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from paperradar.evaluate.baselines import zotero_embedder
 from paperradar.evaluate.pools import announced_days, build_pools
 from paperradar.evaluate.run import EvalReport, Pick, Pool, Ranker, default_rankers, evaluate, read_picks
 from paperradar.models import Announcement, Paper
@@ -48,7 +51,9 @@ VALIDATION_SPLITS = (
     (date(2026, 2, 14), date(2026, 2, 21)),
     (date(2026, 2, 21), date(2026, 2, 28)),
 )
-GOAL = 1.20  # paperradar's recall@10 over the best baseline's
+GOAL = 1.40  # paperradar's recall@10 over the best baseline's, with the full history (issue 13)
+COLD_GOAL = 1.20  # the same with one week of history (cold start)
+COLD_START = date(2026, 2, 6)  # cold start: the first week of picks (2026-01-30 .. 02-06) is the history
 WIDE_FROM = date(2025, 12, 1)  # bulk papers listed from here on are the wide run's pools and background
 WIDE_MIN_PICKS = 10  # a category is judged in the wide run when the reader picked this many of its papers
 
@@ -149,6 +154,7 @@ def goal_check(
     summary: dict[str, dict[str, float]],
     metric: str = "recall@10",
     days: Sequence[dict[str, Any]] = (),
+    goal: float = GOAL,
 ) -> dict[str, Any]:
     """paperradar's `metric` over the best baseline's; with the judged `days`, a 95% bootstrap interval of
     that ratio (judged pools resampled with replacement, the same resample for both rankers)."""
@@ -162,8 +168,8 @@ def goal_check(
         "best_baseline": best,
         "best_baseline_value": baselines[best],
         "ratio": ratio,
-        "goal_ratio": GOAL,
-        "met": ratio >= GOAL,
+        "goal_ratio": goal,
+        "met": ratio >= goal,
     }
     if days:
         out["ratio_95ci"] = bootstrap_ratio(days, best, metric)
@@ -195,7 +201,9 @@ def bench_eval(
     with tempfile.TemporaryDirectory() as tmp, Store(store_path or Path(tmp) / "eval.db") as store:
         picks, pools, pool_stats = load_shared(data, store)
         loaded = time.perf_counter()
-        rankers = list(rankers) if rankers is not None else default_rankers()
+        if rankers is None:  # zotero-arxiv-daily with MiniLM when the extra is installed (its name says)
+            rankers = default_rankers(baseline_embedder=zotero_embedder(None))
+        rankers = list(rankers)
         test = run_split(store, picks, pools, *TEST_SPLIT, rankers=rankers)
         result: dict[str, Any] = {
             "split": {"train_until": TEST_SPLIT[0].isoformat(), "judged": "2026-03-01..2026-03-15"},
@@ -205,6 +213,7 @@ def bench_eval(
             "pool_stats": pool_stats,
             "goal": goal_check(test.summary(), days=test.days),
         }
+        result["cold_start"] = _cold_start(store, picks, pools, rankers, validation)
         if validation:
             result["validation"] = _validation(store, picks, pools, rankers)
         if wide:
@@ -220,11 +229,36 @@ def bench_eval(
                     "counts": report.counts,
                     "pool_stats": wide_stats,
                     "goal": goal_check(report.summary(), days=report.days),
+                    "cold_start": _cold_start(store, picks, everything, rankers, validation),
                 }
                 if validation:
                     result["wide"]["validation"] = _validation(store, picks, everything, rankers)
     result["seconds"] = {"load": round(loaded - started, 1), "total": round(time.perf_counter() - started, 1)}
     return result
+
+
+def _cold_start(
+    store: Store, picks: Sequence[Pick], pools: Sequence[Pool], rankers: Sequence[Ranker], following: bool
+) -> dict[str, Any]:
+    """History = the first week of picks; judged on the test days (and, with `following`, on every later
+    day, validation weeks included: for reference only, settings were chosen on those)."""
+    test_days = [p for p in pools if p.date <= COLD_START or p.date > TEST_SPLIT[0]]
+    report = run_split(store, picks, test_days, COLD_START, None, rankers)
+    out: dict[str, Any] = {
+        "train_until": COLD_START.isoformat(),
+        "judged": "2026-03-01..2026-03-15",
+        "table": report.summary(),
+        "counts": report.counts,
+        "goal": goal_check(report.summary(), days=report.days, goal=COLD_GOAL),
+    }
+    if following:
+        later = run_split(store, picks, pools, COLD_START, None, rankers)
+        out["following_weeks"] = {
+            "judged": "2026-02-07..2026-03-15",
+            "table": later.summary(),
+            "goal": goal_check(later.summary(), days=later.days, goal=COLD_GOAL),
+        }
+    return out
 
 
 def _validation(

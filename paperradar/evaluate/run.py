@@ -15,10 +15,11 @@ Rankers compared in the same run
 * paperradar       the default personal ranker (`paperradar.rank.personal`)
 * random           seeded shuffle
 * keywords         distinct configured keywords hit (the seed-002 tool's order), ties in seeded random order
-* tfidf-svm        arxiv-sanity-lite: LinearSVC(C=0.01, balanced) on its tf-idf of history positives vs
-                   every other paper in view, score = decision value
-* embedding-decay  zotero-arxiv-daily: mean cosine to the library weighted 1/(1+log10(rank)) by recency of
-                   addition (newest first), with the configured embedder
+* arxiv-sanity-lite   its tf-idf and per-tag LinearSVC, the picks as the tag (baselines.py)
+* zotero-arxiv-daily  its time-decayed abstract similarity to the library, with a neural embedder
+                      (the configured one; MiniLM in the shared-data run when installed), else a
+                      tf-idf stand-in named "zotero-arxiv-daily[tfidf]"
+                      (baselines.py says which lines of each original are followed and where not)
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from paperradar.errors import DataError
+from paperradar.evaluate.baselines import ArxivSanityLiteRanker, ZoteroArxivDailyRanker
 from paperradar.evaluate.metrics import METRICS, day_metrics
 from paperradar.models import Paper
 from paperradar.rank.personal.config import PersonalConfig
-from paperradar.rank.personal.embeddings import Embedder, TfidfEmbedder, cosine, embed_papers, paper_text
+from paperradar.rank.personal.embeddings import Embedder, TfidfEmbedder, paper_text
 from paperradar.rank.personal.scoring import History, PersonalRanker, Positive, ordered
 from paperradar.store import Store
 from paperradar.store.views import announced_ids
@@ -160,89 +162,6 @@ class KeywordRanker:
         return sorted(count, key=lambda i: (-count[i], tie[i]))
 
 
-class TfidfSVMRanker:
-    """arxiv-sanity-lite's recommendation: its vectorizer settings, its SVM settings, its text. Every paper
-    in view that is not a positive is a negative, the day's pool included (as there)."""
-
-    name = "tfidf-svm"
-
-    def __init__(self) -> None:
-        self._fitted: tuple[Any, Any, Any] | None = None  # (history fingerprint, vectorizer, matrix)
-
-    @staticmethod
-    def _text(p: Paper) -> str:
-        return f"{p.title} | {' '.join(p.authors)} | {p.abstract}"
-
-    def rank(self, pool: list[Paper], history: History) -> list[str]:
-        from scipy.sparse import vstack
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.svm import LinearSVC
-
-        if not history.positives:
-            return [p.arxiv_id for p in pool]
-        key = history.fingerprint()
-        if self._fitted is None or self._fitted[0] != key:
-            docs = [self._text(p.paper) if p.paper else p.text for p in history.positives]
-            docs += [self._text(p) for p in history.background]
-            # arxiv-sanity-lite: max_df=0.1 and min_df=5 over its whole database; small corpora keep all.
-            big = len(docs) >= 200
-            vec = TfidfVectorizer(
-                strip_accents="unicode",
-                stop_words="english",
-                token_pattern=r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b",
-                ngram_range=(1, 2),
-                max_features=20_000,
-                sublinear_tf=True,
-                max_df=0.1 if big else 1.0,
-                min_df=5 if big else 1,
-                dtype=np.float32,
-            )
-            self._fitted = (key, vec, vec.fit_transform(docs))
-        _, vec, x_hist = self._fitted
-        pool_ids = {p.arxiv_id for p in pool}
-        keep = [i for i, p in enumerate(history.background) if p.arxiv_id not in pool_ids]
-        n_pos = len(history.positives)
-        x_pool = vec.transform([self._text(p) for p in pool])
-        x = vstack([x_hist[:n_pos], x_hist[[n_pos + i for i in keep]], x_pool], format="csr")
-        y = np.zeros(x.shape[0])
-        y[:n_pos] = 1
-        clf = LinearSVC(class_weight="balanced", max_iter=10_000, tol=1e-6, C=0.01).fit(x, y)
-        scores = clf.decision_function(x_pool)
-        return [pool[i].arxiv_id for i in np.argsort(-scores, kind="stable")]
-
-
-class EmbeddingDecayRanker:
-    """zotero-arxiv-daily's rerank: library sorted newest first, weight 1/(1+log10(rank+1)) normalised,
-    score = weighted sum of cosines between the candidate's and the library items' abstracts."""
-
-    name = "embedding-decay"
-
-    def __init__(self, embedder: Embedder | None = None) -> None:
-        self.embedder = embedder
-        self._fitted: tuple[Any, Any, Any] | None = None  # (history fingerprint, tf-idf or None, library)
-
-    def rank(self, pool: list[Paper], history: History) -> list[str]:
-        if not history.positives:
-            return [p.arxiv_id for p in pool]
-        key = history.fingerprint()
-        if self._fitted is None or self._fitted[0] != key:
-            lib = sorted(history.positives, key=lambda p: (p.added, p.key), reverse=True)
-            if self.embedder is None or isinstance(self.embedder, TfidfEmbedder):
-                emb = TfidfEmbedder().fit([p.text for p in lib] + [paper_text(p) for p in history.background])
-                self._fitted = (key, emb, emb.embed([p.text for p in lib]))
-            else:
-                self._fitted = (key, None, np.asarray(self.embedder.embed([p.text for p in lib])))
-        _, emb, lib_vec = self._fitted
-        if emb is not None:
-            sims = cosine(emb.embed([paper_text(p) for p in pool]), lib_vec)
-        else:
-            assert self.embedder is not None
-            sims = cosine(embed_papers(self.embedder, pool), lib_vec)
-        w = 1.0 / (1.0 + np.log10(np.arange(lib_vec.shape[0]) + 1.0))
-        scores = sims @ (w / w.sum())
-        return [pool[i].arxiv_id for i in np.argsort(-scores, kind="stable")]
-
-
 def default_keywords() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """The keyword groups `paperradar init` writes (read from the template, so no config file is needed)."""
     import tomllib
@@ -259,16 +178,24 @@ def default_rankers(
     keyword_aliases: dict[str, list[str]] | None = None,
     embedder: Embedder | None = None,
     seed: int = 0,
+    baseline_embedder: Embedder | None = None,
 ) -> list[Ranker]:
+    """paperradar and the four baselines. zotero-arxiv-daily embeds with `baseline_embedder`, else the
+    configured `embedder` when it is neural, else its tf-idf stand-in (`baselines.zotero_embedder` finds
+    MiniLM when the extra is installed: the shared-data run uses it)."""
     if keyword_groups is None:
         keyword_groups, keyword_aliases = default_keywords()
     return [
         PaperradarRanker(cfg, keyword_groups, keyword_aliases, embedder),
         RandomRanker(seed),
         KeywordRanker(keyword_groups, keyword_aliases, seed),
-        TfidfSVMRanker(),
-        EmbeddingDecayRanker(embedder),
+        ArxivSanityLiteRanker(),
+        ZoteroArxivDailyRanker(baseline_embedder or _neural(embedder)),
     ]
+
+
+def _neural(embedder: Embedder | None) -> Embedder | None:
+    return None if embedder is None or isinstance(embedder, TfidfEmbedder) else embedder
 
 
 # -- history --------------------------------------------------------------------------------------------
@@ -408,13 +335,12 @@ def evaluate(
 def format_table(report: EvalReport) -> str:
     """A plain-text table: one row per ranker, averaged over judged days, plus the counts."""
     summary = report.summary()
-    head = (
-        f"{'ranker':<16} {'recall@5':>9} {'recall@10':>10} {'nDCG@10':>8} {'MRR':>6} {'days':>5} {'picks':>6}"
-    )
+    w = max([16, *(len(name) for name in summary)])
+    head = f"{'ranker':<{w}} {'recall@5':>9} {'recall@10':>10} {'nDCG@10':>8} {'MRR':>6} {'days':>5} {'picks':>6}"
     lines = [f"judged after {report.train_until} ({report.counts.get('judged_pools', 0)} pools)", head]
     for name, m in summary.items():
         lines.append(
-            f"{name:<16} {m['recall@5']:>9.3f} {m['recall@10']:>10.3f} {m['ndcg@10']:>8.3f} {m['mrr']:>6.3f} "
+            f"{name:<{w}} {m['recall@5']:>9.3f} {m['recall@10']:>10.3f} {m['ndcg@10']:>8.3f} {m['mrr']:>6.3f} "
             f"{int(m['days']):>5} {int(m['picks']):>6}"
         )
     lines.append("counts: " + ", ".join(f"{k}={v}" for k, v in sorted(report.counts.items())))

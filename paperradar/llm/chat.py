@@ -40,7 +40,7 @@ from paperradar.llm.schemas import (
     parse_answer,
     response_schema,
 )
-from paperradar.llm.seam import CallProgress, Declined, InterestProfile, WriteRequest, WriteResult
+from paperradar.llm.seam import CallProgress, Declined, FollowUp, InterestProfile, WriteRequest, WriteResult
 from paperradar.models import GeneratedText, Usage
 
 log = logging.getLogger("paperradar.llm")
@@ -57,6 +57,16 @@ class Job:
     owners: list[int]
     papers: list[list[int]] = field(default_factory=list)  # batch: request indices per paper
     by_task: dict[str, list[int]] = field(default_factory=dict)  # brief: title / summary -> indices
+
+    def shifted(self, offset: int) -> Job:
+        """The same call, its request indices moved by `offset` (follow-ups appended after the first)."""
+        return Job(
+            self.kind,
+            self.task,
+            [i + offset for i in self.owners],
+            [[i + offset for i in paper] for paper in self.papers],
+            {task: [i + offset for i in owners] for task, owners in self.by_task.items()},
+        )
 
 
 LLM_TASKS = ("interest", "title", "summary", "company")
@@ -146,6 +156,16 @@ class ChatBackend:
             return []
         return run_sync(self._write_all(requests, on_result, handlers or {}))
 
+    def write_staged(
+        self,
+        requests: list[WriteRequest],
+        on_result: Callable[[int, WriteResult], None] | None,
+        follow: FollowUp,
+        handlers: Mapping[str, TaskHandler] | None = None,
+    ) -> list[WriteResult]:
+        """write(), and `follow`'s requests in the same session and queue once its gate is answered."""
+        return run_sync(self._write_all(requests, on_result, handlers or {}, follow))
+
     # -- transport hooks ------------------------------------------------------------------------------
     async def _call(
         self,
@@ -168,24 +188,31 @@ class ChatBackend:
         requests: list[WriteRequest],
         on_result: Callable[[int, WriteResult], None] | None = None,
         handlers: Mapping[str, TaskHandler] | None = None,
+        follow: FollowUp | None = None,
     ) -> list[WriteResult]:
         handlers = handlers or {}
+        requests = list(requests)  # follow-ups are appended: indices keep pointing at the same requests
         results: list[WriteResult] = [None] * len(requests)
-        jobs: list[tuple[Coroutine[Any, Any, None], list[int]]] = []
-        for job in self.plan_jobs(requests, handlers):
-            coro: Coroutine[Any, Any, None]
-            if job.kind == "batch":
-                coro = self._batch(requests, job.papers, results)
-            elif job.kind == "brief":
-                coro = self._brief(requests, job.by_task, results)
-            elif job.kind == "handled":
-                coro = self._handled(handlers[job.task], requests, job.owners[0], results)
-            else:
-                coro = self._single(requests, job.owners, results)
-            jobs.append((coro, job.owners))
+        jobs = self.plan_jobs(requests, handlers)
         self._plan(len(jobs))
         async with self._session():
-            await asyncio.gather(*(self._guard(job, owners, results, on_result) for job, owners in jobs))
+            tasks = [self._start(job, requests, results, handlers, on_result) for job in jobs]
+            if follow is not None:
+                gate = [t for t, job in zip(tasks, jobs, strict=True) if follow.gate.intersection(job.owners)]
+                if gate:
+                    await asyncio.wait(gate)
+                try:
+                    extra = await follow.more()
+                except BaseException:
+                    await asyncio.gather(*tasks)  # what is under way still lands in the store
+                    raise
+                offset = len(requests)
+                requests.extend(extra)
+                results.extend([None] * len(extra))
+                more_jobs = [job.shifted(offset) for job in self.plan_jobs(extra, handlers)]
+                self._plan(len(jobs) + len(more_jobs))
+                tasks += [self._start(job, requests, results, handlers, on_result) for job in more_jobs]
+            await asyncio.gather(*tasks)
         # A bug in one job must not lose the others' answers: whatever it left unset is failed, retried next run.
         return [
             Declined("failed", "internal error (see log)")
@@ -193,6 +220,25 @@ class ChatBackend:
             else r
             for r, q in zip(results, requests, strict=True)
         ]
+
+    def _start(
+        self,
+        job: Job,
+        requests: list[WriteRequest],
+        results: list[WriteResult],
+        handlers: Mapping[str, TaskHandler],
+        on_result: Callable[[int, WriteResult], None] | None,
+    ) -> asyncio.Task[None]:
+        coro: Coroutine[Any, Any, None]
+        if job.kind == "batch":
+            coro = self._batch(requests, job.papers, results)
+        elif job.kind == "brief":
+            coro = self._brief(requests, job.by_task, results)
+        elif job.kind == "handled":
+            coro = self._handled(handlers[job.task], requests, job.owners[0], results)
+        else:
+            coro = self._single(requests, job.owners, results)
+        return asyncio.ensure_future(self._guard(coro, job.owners, results, on_result))
 
     def plan_jobs(
         self, requests: list[WriteRequest], handlers: Mapping[str, object] | None = None

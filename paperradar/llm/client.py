@@ -29,6 +29,7 @@ from paperradar.sources.resilience import (
     ACCEPT_ENCODING,
     Attempt,
     BadBody,
+    Deadline,
     Expired,
     GaveUp,
     Outcome,
@@ -197,6 +198,8 @@ class ChatClient:
         self.backoff_max = backoff_max
         self.max_response_bytes = max_response_bytes or cfg.max_response_bytes
         self.exhausted: str | None = None  # budget reason, once reached: no more calls this run
+        # [llm].stage_deadline: the clock starts at the first call; past it, like a spent budget.
+        self.deadline: Deadline | None = None
         self.planned = 0
         self._rr = itertools.count()
         self._sem: asyncio.Semaphore | None = None
@@ -226,6 +229,11 @@ class ChatClient:
         return (tokens_in * self.price.input_per_mtok + tokens_out * self.price.output_per_mtok) / 1e6
 
     def _check_budget(self, est_in: int) -> None:
+        if self.deadline is None:
+            self.deadline = Deadline(self.cfg.stage_deadline, "the model calls of this run")
+        if self.exhausted is None and self.deadline.expired:
+            self.exhausted = f"time limit [llm].stage_deadline={self.cfg.stage_deadline:g} s reached"
+            log.warning("LLM calls stopped: %s; remaining texts keep their fallbacks", self.exhausted)
         if self.exhausted is None:
             b, u = self.cfg.budget, self.usage
             if b.max_calls is not None and u.calls + 1 > b.max_calls:
@@ -359,8 +367,9 @@ class ChatClient:
         timeout = ep.cfg.timeout * max(1.0, timeout_factor)
         try:
             # The timeout is a total deadline for the exchange, not per read: a trickling server ends too.
+            deadline = self.deadline.cap(timeout) if self.deadline else timeout
             resp = await resilience.send(
-                ep.client, request, deadline=timeout, max_bytes=self.max_response_bytes
+                ep.client, request, deadline=deadline, max_bytes=self.max_response_bytes
             )
         except (Expired, httpx.TimeoutException):
             return Attempt(retry, detail=f"no answer from {ep.cfg.base_url} within {timeout:g}s")

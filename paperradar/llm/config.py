@@ -96,7 +96,7 @@ class LLMConfig(_Section):
     # new prompt or model: a paper that always breaks the model stops costing money.
     give_up_after: int = Field(3, ge=1, le=100)
     # One answer's size once decompressed (real ones are kilobytes); a bigger one fails that call.
-    max_response_bytes: int = Field(16 * 1024 * 1024, ge=4096, le=1024**3)
+    max_response_bytes: int = Field(4 * 1024 * 1024, ge=4096, le=1024**3)
     # Seconds for all model calls of one run, retries included; past it the remaining texts keep their
     # extractive/heuristic fields (labelled), like a spent budget. Each call also has its endpoint's timeout.
     stage_deadline: float = Field(3600.0, gt=0, le=7 * 86400)

@@ -7,9 +7,9 @@ backend's job: `paperradar.llm.write_texts` looks in the store first, so nothing
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from paperradar.llm.config import LLMConfig
 from paperradar.models import DeclineReason, GeneratedText, Paper, TextStatus, Usage, decline_status
@@ -99,6 +99,29 @@ class Backend(Protocol):
         """One result per request, in order. A backend that answers over time calls on_result(index,
         result) as each answer arrives (on the caller's thread), so the caller can store it at once."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """Requests known only once some of the first are answered (the day's top waits for the interest
+    scores): when the first requests at `gate` (indices) are answered, `more()` is awaited while every
+    other call goes on, and what it returns joins the same queue; their results follow the first ones'."""
+
+    gate: frozenset[int]
+    more: Callable[[], Coroutine[Any, Any, list[WriteRequest]]]
+
+
+@runtime_checkable
+class StagedWriter(Protocol):
+    """A backend that can add follow-up requests to a write already under way (one queue, one session).
+    Others are given the follow-ups after the first write returns."""
+
+    def write_staged(
+        self,
+        requests: list[WriteRequest],
+        on_result: Callable[[int, WriteResult], None] | None,
+        follow: FollowUp,
+    ) -> list[WriteResult]: ...
 
 
 class BackendFactory(Protocol):

@@ -10,11 +10,20 @@ always breaks the model stops costing money.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from paperradar.llm.seam import Backend, Declined, InterestProfile, WriteRequest, WriteResult
+from paperradar.llm.seam import (
+    Backend,
+    Declined,
+    FollowUp,
+    InterestProfile,
+    StagedWriter,
+    WriteRequest,
+    WriteResult,
+)
 from paperradar.models import GeneratedText, MissingReason, Paper, TextCounts
 from paperradar.store import Store
 
@@ -53,6 +62,12 @@ class ManyBatch:
     def count(self, task: str) -> TextCounts:
         return self.counts.setdefault(task, TextCounts())
 
+    def merge(self, other: ManyBatch) -> None:
+        self.texts.update(other.texts)
+        self.missing.update(other.missing)
+        for task, counts in other.counts.items():
+            self.count(task).add(counts)
+
     def counts_of(self, tasks: Iterable[str]) -> TextCounts:
         total = TextCounts()
         for task in tasks:
@@ -88,9 +103,15 @@ class TextService:
     run_id: int | None = None
     refresh: frozenset[str] = field(default_factory=frozenset)
     give_up_after: int = GIVE_UP_AFTER
+    # Stored answers only, never a call (`run --estimate` ranks with the scores it already has); what would
+    # be asked is reported missing as "no_model" and never stored.
+    dry: bool = False
 
     def with_backend(self, backend: Backend) -> TextService:
-        return TextService(self.store, backend, self.run_id, self.refresh, self.give_up_after)
+        return TextService(self.store, backend, self.run_id, self.refresh, self.give_up_after, self.dry)
+
+    def dry_run(self) -> TextService:
+        return TextService(self.store, self.backend, self.run_id, self.refresh, self.give_up_after, True)
 
     def _key(
         self, paper: Paper, task: str, language: str, profile: InterestProfile | None = None
@@ -134,7 +155,45 @@ class TextService:
         """Every request, of any task and language, through ONE backend.write(): one bounded-concurrency
         queue for the whole lot. Answers are stored the moment they arrive."""
         todo, out = self.pending(requests)
+        if self.dry:
+            self._not_asked(todo, out)
+            return out
         return self._send(todo, out)
+
+    def ask_staged(
+        self,
+        first: Sequence[WriteRequest],
+        gate: Callable[[WriteRequest], bool],
+        then: Callable[[ManyBatch], Awaitable[Sequence[WriteRequest]]],
+    ) -> ManyBatch:
+        """`first`, and then what `then(answers so far)` asks for once the requests where `gate` holds are
+        answered, all in ONE queue and session where the backend can (a ChatBackend): the day's texts go on
+        while the top is decided. Requests asked already (or stored) are not asked twice."""
+        todo, out = self.pending(first)
+        asked = {_identity(r) for r in first}
+
+        async def more() -> list[WriteRequest]:
+            wanted = [r for r in await then(out) if _identity(r) not in asked]
+            asked.update(_identity(r) for r in wanted)
+            extra, found = self.pending(wanted)
+            out.merge(found)
+            if self.dry:
+                self._not_asked(extra, out)
+                return []
+            return extra
+
+        if self.dry:
+            self._not_asked(todo, out)
+            asyncio.run(more())
+            return out
+        follow = FollowUp(frozenset(i for i, r in enumerate(todo) if gate(r)), more)
+        return self._send(todo, out, follow)
+
+    @staticmethod
+    def _not_asked(todo: Sequence[WriteRequest], out: ManyBatch) -> None:
+        for req in todo:
+            out.count(req.task).declined += 1
+            out.missing[request_key(req)] = "no_model"
 
     def pending(self, requests: Sequence[WriteRequest]) -> tuple[list[WriteRequest], ManyBatch]:
         """(what would be sent to the model, a batch holding everything answered without a call: stored
@@ -174,17 +233,21 @@ class TextService:
             todo.append(req)
         return todo, out
 
-    def _send(self, todo: list[WriteRequest], out: ManyBatch) -> ManyBatch:
-        if not todo:
+    def _send(self, todo: list[WriteRequest], out: ManyBatch, follow: FollowUp | None = None) -> ManyBatch:
+        if not todo and follow is None:
             return out
         store, backend, refresh = self.store, self.backend, self.refresh
-        saved: set[int] = set()
+        requests = todo  # follow-ups are appended to it (by more(), before their answers arrive)
+        done: set[int] = set()
 
-        def persist(index: int, result: WriteResult) -> None:
-            """Store one answer the moment it arrives, so a run killed half-way never pays for it again."""
-            if index in saved or result is None:
+        def record(index: int, result: WriteResult) -> None:
+            """Store one answer the moment it arrives, so a run killed half-way never pays for it again, and
+            count it (a follow-up decided from the answers so far sees it)."""
+            if index in done or result is None:
                 return
-            req = todo[index]
+            req = requests[index]
+            key = request_key(req)
+            counts = out.count(req.task)
             if isinstance(result, Declined):
                 # Stored with its reason (never as content); failed and invalid ones count towards giving up.
                 profile = req.profile if req.task == "interest" else None
@@ -193,18 +256,6 @@ class TextService:
                     req.paper.arxiv_id, req.paper.version, req.task, text_language, "", backend.name, template
                 )
                 store.save_text(marker, self.run_id, reason=result.reason, detail=result.detail)
-            else:
-                store.save_text(result, self.run_id, overwrite=req.task in refresh)
-            saved.add(index)
-
-        for index, (req, result) in enumerate(zip(todo, backend.write(todo, on_result=persist), strict=True)):
-            persist(index, result)  # a no-op for what the backend already reported
-            key = request_key(req)
-            counts = out.count(req.task)
-            if result is None:
-                counts.declined += 1
-                out.missing[key] = "no_model"
-            elif isinstance(result, Declined):
                 if result.reason == "refused":
                     counts.refused += 1
                 elif result.reason == "budget":
@@ -213,9 +264,58 @@ class TextService:
                     counts.failed += 1
                 out.missing[key] = result.reason
             else:
+                store.save_text(result, self.run_id, overwrite=req.task in refresh)
                 out.texts[key] = result
                 counts.written += 1
+            done.add(index)
+
+        if follow is None:
+            results = backend.write(todo, on_result=record)
+        elif isinstance(backend, StagedWriter):
+            results = backend.write_staged(todo, record, _appending(follow, requests))
+        else:
+            results = write_then(backend, todo, record, _appending(follow, requests))
+        for index, (req, result) in enumerate(zip(requests, results, strict=True)):
+            if result is None:
+                if index not in done:
+                    done.add(index)
+                    out.count(req.task).declined += 1
+                    out.missing[request_key(req)] = "no_model"
+            else:
+                record(index, result)  # a no-op for what the backend already reported
         return out
+
+
+def _identity(req: WriteRequest) -> tuple[str, int, str, str]:
+    """One text of the queue: two readers' requests for the same text are one (their interest scores,
+    which depend on the reader, are not: the reader rides in the language part)."""
+    return (req.paper.arxiv_id, req.paper.version, req.task, request_key(req)[2])
+
+
+def _appending(follow: FollowUp, requests: list[WriteRequest]) -> FollowUp:
+    """The same follow-up, its requests also appended to `requests` (the list results are indexed by)."""
+
+    async def more() -> list[WriteRequest]:
+        extra = await follow.more()
+        requests.extend(extra)
+        return extra
+
+    return FollowUp(follow.gate, more)
+
+
+def write_then(
+    backend: Backend,
+    requests: list[WriteRequest],
+    on_result: Callable[[int, WriteResult], None] | None,
+    follow: FollowUp,
+) -> list[WriteResult]:
+    """A staged write for a backend that cannot add requests to a running write: the first requests, then
+    the follow-ups in a second write (their indices after the first's)."""
+    results = backend.write(requests, on_result=on_result) if requests else []
+    extra = asyncio.run(follow.more())
+    offset = len(requests)
+    report = None if on_result is None else (lambda i, result: on_result(offset + i, result))
+    return [*results, *(backend.write(extra, on_result=report) if extra else [])]
 
 
 def write_texts(

@@ -9,7 +9,6 @@ of it as data, never as instructions: a paper's abstract can hold text aimed at 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from paperradar.config import Config
 from paperradar.errors import DataError
 from paperradar.models import Paper, StoredRank
+from paperradar.rank.search import VectorIndex, search_archive
 from paperradar.sources.ids import parse_arxiv_id
 from paperradar.store import Store
 from paperradar.store.reader_views import in_library, ranked_days, rating_history, texts_for
@@ -90,30 +90,37 @@ def _why(rank: StoredRank) -> dict[str, Any]:
 
 
 # -- search ---------------------------------------------------------------------------------------------
-def _exact(store: Store, query: str, limit: int) -> list[tuple[Paper, float]]:
-    return store.search(query, limit)
+# "hybrid": exact words fused with similarity by meaning (rank/search); "exact": every word must occur.
+# Hybrid without a vector index answers by exact words and says so (`mode` is what produced the answer).
+SEARCH_MODES = ("hybrid", "exact")
 
 
-# One entry per search mode. "hybrid" (FTS5 + embedding similarity) is meant to be added here, with the
-# tool's `mode` argument widened to match; the answer already says which mode produced it.
-SEARCH_MODES: dict[str, Callable[[Store, str, int], list[tuple[Paper, float]]]] = {"exact": _exact}
-
-
-def search_papers(store: Store, query: str, limit: int, mode: str = "exact") -> dict[str, Any]:
+def search_papers(
+    store: Store, query: str, limit: int, mode: str = "hybrid", index: VectorIndex | None = None
+) -> dict[str, Any]:
     query = query.strip()
     if not query:
         raise ValueError("the query is empty; give words to look for in titles, abstracts and authors")
     if mode not in SEARCH_MODES:
         raise ValueError(f"unknown search mode {mode!r}; use one of {', '.join(SEARCH_MODES)}")
-    hits = SEARCH_MODES[mode](store, query[:300], max(1, limit))
+    result = search_archive(store, query[:300], max(1, limit), exact=mode == "exact", index=index)
     return {
         "query": query,
-        "mode": mode,
-        "how": "every word must occur in the title, abstract or authors (SQLite FTS5); best bm25 score first"
-        if mode == "exact"
-        else mode,
-        "count": len(hits),
-        "results": [{**paper_card(p), "score": round(s, 4)} for p, s in hits],
+        "mode": result.mode,
+        "requested_mode": mode,
+        "how": result.how,
+        "notes": result.notes,
+        "count": len(result.hits),
+        "results": [
+            {
+                **paper_card(h.paper),
+                "score": round(h.score, 4),
+                "exact_words_rank": h.exact_rank,  # None: not every word of the query occurs
+                "meaning_rank": h.vector_rank,  # None: not among the nearest papers (or no index)
+                "similarity": None if h.similarity is None else round(h.similarity, 4),
+            }
+            for h in result.hits
+        ],
         "notice": NOTICE,
     }
 

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from paperradar.config import Config
-from paperradar.llm import TASKS, Backend, WriteRequest, get_backend
+from paperradar.llm import TASKS, Backend, get_backend
 from paperradar.llm.texts import EMPTY_BATCH, ManyBatch, TextBatch, TextService
 from paperradar.models import (
     DEFAULT_READER,
@@ -19,26 +19,26 @@ from paperradar.models import (
     Digest,
     EmptyNote,
     MutedSummary,
-    Paper,
     Progress,
     Ranked,
     RunStats,
     no_progress,
 )
+from paperradar.pipeline.queue import QueueReader, run_day_queue
 from paperradar.publish.deliver import DeliveryResult, deliver_all, from_digest
 from paperradar.publish.digest import digest_path, empty_reason, publish_digest
 from paperradar.publish.style_pages import write_style_pages
 from paperradar.rank.affiliations import AuthorBlockSource
 from paperradar.rank.config import RankSettings
-from paperradar.rank.day import localize, rank_day
-from paperradar.rank.model_scores import apply_companies, company_requests
+from paperradar.rank.day import DayPool, localize, prepare_day, rank_day
+from paperradar.rank.model_scores import apply_companies
 from paperradar.rank.muted import split_muted, summarize_mutes
 from paperradar.sources.fulltext import FullTextFetcher
 from paperradar.sources.http import PoliteClient
 from paperradar.sources.intake import polite_client
 from paperradar.store import Store
-from paperradar.write.digest_texts import assemble_digest, digest_requests, write_digest_texts
-from paperradar.write.styles.day import assemble_styles, fulltext_wanted, style_requests
+from paperradar.write.digest_texts import assemble_digest, write_digest_texts
+from paperradar.write.styles.day import assemble_styles, fulltext_wanted
 from paperradar.write.styles.tasks import StyleBackend
 
 
@@ -55,16 +55,6 @@ class DayResult:
     muted: MutedSummary | None = None  # the reader's muted papers of the day, when there were any
     # A run for several readers: every reader's own result, this one first (empty for one reader).
     per_reader: list[DayResult] = field(default_factory=list)
-
-
-@dataclass
-class WritePlan:
-    """What one reader's day asks of the model (the papers it lists, its requests, the papers whose full
-    text its reviews and dialogues need); a run for several readers asks the union in one queue."""
-
-    listed: list[Ranked]
-    requests: list[WriteRequest]
-    fulltext: list[Paper]
 
 
 class Pipeline:
@@ -89,6 +79,7 @@ class Pipeline:
         # Author blocks are fetched by the daily run only (it talks to arXiv anyway); a stage re-ranking a
         # stored day (`rank`, `publish`) reads the ones already cached and makes no surprise request.
         self.fetch_author_blocks = False
+        self.keyless = False  # the backend is built without API keys: it is never asked (`run --estimate`)
 
     @property
     def client(self) -> PoliteClient:
@@ -114,6 +105,7 @@ class Pipeline:
         child.stats = self.stats
         child.offline = self.offline
         child.fetch_author_blocks = self.fetch_author_blocks
+        child.keyless = self.keyless
         child.__dict__["backend"] = self.backend  # the cached_property, shared
         return child
 
@@ -124,9 +116,14 @@ class Pipeline:
 
     @functools.cached_property
     def backend(self) -> Backend:
+        llm = self.cfg.llm
+        if self.keyless:  # `run --estimate` asks nothing, so it needs no API key in the environment
+            llm = llm.model_copy(
+                update={"endpoints": [e.model_copy(update={"api_key_env": None}) for e in llm.endpoints]}
+            )
         backend = get_backend(
-            self.cfg.llm.backend,
-            self.cfg.llm,
+            llm.backend,
+            llm,
             interests=self.cfg.reader.interests,
             languages=self.cfg.languages,
         )
@@ -209,71 +206,65 @@ class Pipeline:
         self._record_usage()
         return batch
 
-    def write_day(self, day: date, ranked: list[Ranked], run_id: int | None, refresh: Iterable[str]) -> None:
-        """Everything a model writes for the day, in ONE bounded-concurrency queue: the company question,
-        the digest's titles and summaries in every language, and every style page; a review or dialogue
-        waits only for its own paper's full text, fetched meanwhile. Then the digests and pages."""
-        plan = self.plan_write(ranked)
-        fetcher = self.fulltext_fetcher(plan.fulltext)
-        texts = self.styled_texts(fetcher, run_id, refresh)
-        batch = texts.ask_many(plan.requests)
-        self.finish_write(day, ranked, plan, batch, texts, fetcher)
-
-    def plan_write(self, ranked: list[Ranked]) -> WritePlan:
-        """The day's model work for this reader: over the papers the digest lists (a dropped paper gets
-        no text), the company question for the top, titles and summaries, and the style bands."""
-        cfg, lang, top_n = self.cfg, self.cfg.output.language, self.cfg.output.top_n
-        listed = split_muted(ranked)[0]
-        requests = (
-            company_requests(listed[:top_n], lang)
-            + digest_requests(listed, top_n, cfg.languages)
-            + style_requests(listed, cfg.styles, lang)
-        )
-        return WritePlan(listed, requests, fulltext_wanted(listed, cfg.styles, self.backend, lang))
-
-    def fulltext_fetcher(self, wanted: list[Paper]) -> FullTextFetcher | None:
+    def day_texts(
+        self, run_id: int | None, refresh: Iterable[str]
+    ) -> tuple[TextService, FullTextFetcher | None]:
+        """The day's text service (style-aware: a review or dialogue reads its paper's full text, fetched
+        by `fetcher` in an online run) and the fetcher."""
         cfg, styles = self.cfg, self.cfg.styles
-        if wanted and self.offline:
-            self.stats.fulltext = "offline run: styles written from the abstract"
-        elif wanted:
-            return FullTextFetcher(
-                (p.arxiv_id for p in wanted),
+        fetcher = None
+        if not self.offline:
+            fetcher = FullTextFetcher(
+                (),
                 self.client,
                 cache_dir=cfg.db_path.parent / "fulltext",
                 max_tokens=styles.fulltext_tokens,
                 html_base=cfg.sources.html_url,
                 pdf_base=cfg.sources.pdf_url,
             )
-        return None
-
-    def styled_texts(
-        self, fetcher: FullTextFetcher | None, run_id: int | None, refresh: Iterable[str]
-    ) -> TextService:
-        styles = self.cfg.styles
         styler = StyleBackend(self.backend, sources=fetcher, fulltext_tokens=styles.fulltext_tokens)
-        return self.texts(run_id, refresh).with_backend(styler)
+        return self.texts(run_id, refresh).with_backend(styler), fetcher
 
-    def finish_write(
+    def queue_reader(self, pool: DayPool) -> QueueReader:
+        """This reader's part of the day's queue."""
+        return QueueReader(self.store, self.cfg, self.rank_settings, pool, self.stats, self.author_blocks())
+
+    def write_day(self, pool: DayPool, run_id: int | None, refresh: Iterable[str]) -> list[Ranked]:
+        """Everything a model does for the day, in ONE bounded-concurrency queue (pipeline/queue.py): the
+        interest question, then, once the top is known, the company question, the digest's titles and
+        summaries in every language and every style page; a review or dialogue waits only for its own
+        paper's full text, fetched meanwhile. Then the digests and pages. Returns the day's order."""
+        texts, fetcher = self.day_texts(run_id, refresh)
+        work = run_day_queue(texts, [self.queue_reader(pool)], self.cfg, fetcher=fetcher)[0]
+        self.finish_day(pool.day, work.ranked, work.batch, texts, fetcher, run_id)
+        return work.ranked
+
+    def finish_day(
         self,
         day: date,
         ranked: list[Ranked],
-        plan: WritePlan,
         batch: ManyBatch,
         texts: TextService,
         fetcher: FullTextFetcher | None,
+        run_id: int | None,
     ) -> None:
         """This reader's share of the day's answers: companies onto the top, the ranking saved, the digest
-        in every language, the style pages."""
+        in every language, the style pages (over the papers the reader lists: a dropped paper has none)."""
         cfg, lang, top_n = self.cfg, self.cfg.output.language, self.cfg.output.top_n
-        styles, listed = cfg.styles, plan.listed
+        styles = cfg.styles
+        listed = split_muted(ranked)[0]
+        self.progress("rank", len(ranked), len(ranked))
+        wanted = fulltext_wanted(listed, styles, self.backend, lang)
+        if self.offline and wanted:
+            self.stats.fulltext = "offline run: styles written from the abstract"
         top = listed[:top_n]
         self.stats.company = batch.counts_of(["company"]) if "company" in batch.counts else self.stats.company
         apply_companies(top, batch, lang)
-        self.store.save_ranks(day, ranked, texts.run_id)  # with the companies the model named
+        self.store.save_ranks(day, ranked, run_id)  # with the companies the model named
         self.stats.texts = batch.counts_of(TASKS)
         for language in cfg.languages:
             items = ranked if language == lang else localize(ranked, self.rank_settings, language)
-            shown = listed if language == lang else split_muted(items)[0]
+            shown = split_muted(items)[0]
             digest_texts = assemble_digest(texts, batch, shown, top_n, language)
             if digest_texts.counts.extractive_fallback:
                 self.stats.texts.extractive_fallback = (
@@ -285,7 +276,7 @@ class Pipeline:
             cfg.out_dir,
             day,
             pages,
-            sources=fetcher.fetched if fetcher else {},
+            sources=fetcher.sources_for(wanted) if fetcher else {},
             templates_dir=cfg.resolve(styles.templates_dir) if styles.templates_dir else None,
             max_authors=cfg.output.max_authors,
         )
@@ -313,6 +304,7 @@ class Pipeline:
             len(ranked),
             language,
             reason,
+            skipped=tuple(self.stats.feed_skipped),
             muted=summarize_mutes(muted),
         )
         if language == self.cfg.output.language:
@@ -328,13 +320,17 @@ class Pipeline:
     def process_day(
         self, day: date, run_id: int | None, note: EmptyNote | None = None, refresh: Iterable[str] = ()
     ) -> DayResult:
-        ranked = self.rank(day, run_id, refresh, ask_companies=False)
-        if ranked:
-            self.write_day(day, ranked, run_id, refresh)
-        else:
-            for language in self.cfg.languages:
-                self.publish(day, [], None, empty_reason(day, note, language), language)
+        pool = prepare_day(self.store, self.rank_settings, day)
+        ranked = self.write_day(pool, run_id, refresh) if pool.announcements else []
+        if not ranked:
+            self.publish_empty(day, run_id, note)
         return self.day_result(day, ranked, note)
+
+    def publish_empty(self, day: date, run_id: int | None, note: EmptyNote | None) -> None:
+        self.store.save_ranks(day, [], run_id)
+        self.progress("rank", 0, 0)
+        for language in self.cfg.languages:
+            self.publish(day, [], None, empty_reason(day, note, language), language)
 
     def day_result(self, day: date, ranked: list[Ranked], note: EmptyNote | None) -> DayResult:
         main = self.cfg.output.language

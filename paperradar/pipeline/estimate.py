@@ -9,13 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from paperradar.llm import LLMConfig, WriteRequest, get_backend
+from paperradar.llm import WriteRequest
 from paperradar.llm.chat import ChatBackend, Job
 from paperradar.llm.estimate import expected_output
 from paperradar.llm.prompts import render
-from paperradar.llm.texts import TextService
 from paperradar.pipeline.day import Pipeline
-from paperradar.rank.day import interest_requests, rank_day
+from paperradar.rank.day import rank_day
+from paperradar.rank.model_scores import company_requests
+from paperradar.rank.muted import split_muted
+from paperradar.write.digest_texts import digest_requests
+from paperradar.write.styles.day import style_requests
 from paperradar.write.styles.tasks import FULLTEXT_STYLES, STYLE_TASKS, StyleBackend, render_prompt
 
 # What a task is called in the estimate's table.
@@ -62,11 +65,12 @@ def estimate_day(pipe: Pipeline, day: date, reader: str | None = None) -> DayEst
     requests: list[WriteRequest] = []
     pool: set[str] = set()
     for one in pipe.reader_pipes(reader):
-        no_model = TextService(one.store, get_backend("extractive", LLMConfig()))
+        lang, top_n = one.cfg.output.language, one.cfg.output.top_n
         # Author blocks already cached settle companies as the run would; one not fetched yet counts as a
-        # company question (an upper bound: the run may settle it from the page and skip the call).
+        # company question (an upper bound: the run may settle it from the page and skip the call). Ranked
+        # with the interest scores already stored (none on a new day): the same top a run would start from.
         ranked = rank_day(
-            no_model,
+            one.texts().dry_run(),
             one.rank_settings,
             day,
             ask_companies=False,
@@ -74,9 +78,14 @@ def estimate_day(pipe: Pipeline, day: date, reader: str | None = None) -> DayEst
             author_blocks=one.author_blocks(),
         )
         pool.update(r.paper.arxiv_id for r in ranked)
-        scored = {req.paper.arxiv_id: req for req in interest_requests(one.store, one.rank_settings, day)}
-        requests += [scored[r.paper.arxiv_id] for r in ranked if r.paper.arxiv_id in scored]
-        requests += one.plan_write(ranked).requests
+        listed = split_muted(ranked)[0]
+        # A dropped muted paper is never scored nor written; a demoted one is scored and may be listed.
+        shown = {id(r) for r in listed}
+        scored = [r for r in ranked if id(r) in shown]
+        requests += [WriteRequest(r.paper, "interest", lang, one.rank_settings.profile) for r in scored]
+        requests += company_requests(listed[:top_n], lang)
+        requests += digest_requests(listed, top_n, one.cfg.languages)
+        requests += style_requests(listed, one.cfg.styles, lang)
     out = DayEstimate(day, backend.name, len(pool))
     if not isinstance(backend, ChatBackend):
         out.notes.append(
@@ -95,7 +104,9 @@ def estimate_day(pipe: Pipeline, day: date, reader: str | None = None) -> DayEst
     for job in backend.plan_jobs(todo, dict.fromkeys(STYLE_TASKS)):
         name = _ROW.get(job.kind, job.task)
         row = rows.setdefault(name, TaskEstimate(name))
-        tokens_in = _input_tokens(job, todo, backend, cfg.styles.fulltext, cfg.styles.fulltext_tokens)
+        tokens_in = _input_tokens(
+            job, todo, backend, cfg.styles.fulltext and not pipe.offline, cfg.styles.fulltext_tokens
+        )
         papers = len(job.papers) or 1
         first = todo[job.owners[0]]
         reasons = backend.reason_languages(first.language, first.profile)
@@ -107,10 +118,11 @@ def estimate_day(pipe: Pipeline, day: date, reader: str | None = None) -> DayEst
         if price is not None:
             row.cost = (row.tokens_in * price.input_per_mtok + row.tokens_out * price.output_per_mtok) / 1e6
     out.rows = sorted(rows.values(), key=lambda r: -r.calls)
-    out.notes.append(
-        f"the top {top_n} as ranked before the model's scores (they may swap a few papers at the cut); "
-        "repairs and retries come on top"
-    )
+    if "interest" in rows and rows["interest"].calls:
+        out.notes.append(
+            f"the top {top_n} as ranked before the model's scores (they may swap a few papers at the cut)"
+        )
+    out.notes.append("repairs and retries come on top")
     if not out.priced:
         out.notes.append(f"no price for {backend.name!r}: add [llm.prices.{backend.name}] to see the cost")
     return out

@@ -35,11 +35,13 @@ def publish_digest(
     announced: int,
     language: str,
     empty_reason: str | None = None,
+    skipped: tuple[str, ...] = (),
     *,
     muted: MutedSummary | None = None,
 ) -> tuple[Digest, str, Path]:
     """Render and write one language's digest; returns (digest, markdown as written, path). `ranked`: the
-    papers it lists; `muted`: how many of the day's papers the reader muted, and why."""
+    papers it lists; `skipped`: the day's malformed feed items that were left out, with their reasons (the
+    digest says so); `muted`: how many of the day's papers the reader muted, and why."""
     digest = Digest(
         day=day,
         language=language,
@@ -52,6 +54,7 @@ def publish_digest(
         texts=texts.texts,
         empty_reason=empty_reason,
         missing=texts.missing,
+        skipped=tuple(skipped),
         muted=muted,
     )
     content_hash = hashlib.sha256(render_digest(digest, output.max_authors).encode()).hexdigest()

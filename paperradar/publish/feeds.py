@@ -18,6 +18,8 @@ from urllib.parse import quote
 from feedgen.feed import FeedGenerator
 
 from paperradar.publish.site_data import PaperView, SiteData
+from paperradar.publish.site_fields import interest_maker, maker
+from paperradar.text.labels import labels
 
 TitleOf = Callable[[PaperView, str], tuple[str, bool]]
 
@@ -42,6 +44,13 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=UTC)
 
 
+def feed_name(kind: str, language: str, primary: str) -> str:
+    """feed.xml / atom.xml in the site's primary language (the addresses subscribers already have), and
+    feed.<lang>.xml / atom.<lang>.xml in every other one."""
+    stem = "feed" if kind == "rss" else "atom"
+    return f"{stem}.xml" if language == primary else f"{stem}.{language}.xml"
+
+
 def _default_title(view: PaperView, language: str) -> tuple[str, bool]:
     text = view.titles.get(language)
     return (text.content, True) if text is not None and text.content.strip() else (view.paper.title, False)
@@ -54,23 +63,33 @@ def render_feeds(
     *,
     limit: int = 50,
     title_of: TitleOf = _default_title,
+    language: str | None = None,
 ) -> tuple[bytes, bytes]:
-    """(RSS 2.0, Atom) for the `limit` newest papers: newest day first, rank order within a day.
+    """(RSS 2.0, Atom) in `language` (default: the site's primary one) for the `limit` newest papers:
+    newest day first, rank order within a day. Each entry's summary follows the site's fallback rule and
+    ends with who wrote it, in the feed's language.
 
     With `base_url` items link to the site's paper pages; without one (a site opened from disk) they link
     to arXiv, since a feed reader cannot resolve a relative link."""
-    language = data.languages[0] if data.languages else "en"
+    primary = data.languages[0] if data.languages else "en"
+    language = language or primary
+    lab = labels(language)
     site = base_url.rstrip("/") + "/" if base_url else None
+    self_name = feed_name("atom", language, primary)
+    title = _one_line(site_title) or GENERATOR
+    if language != primary:
+        title = lab["feed_title"].format(title=title, lang=lab["lang_name"])
     newest = _midnight(data.newest_day) if data.newest_day else datetime(1970, 1, 1, tzinfo=UTC)
 
     fg = FeedGenerator()
-    fg.id(site + "atom.xml" if site else f"urn:paperradar:{quote(_one_line(site_title), safe='')}")
-    fg.title(_one_line(site_title) or GENERATOR)
-    fg.description(_one_line(site_title) or GENERATOR)
-    fg.subtitle(_one_line(site_title) or GENERATOR)
+    urn = f"urn:paperradar:{quote(_one_line(site_title), safe='')}"
+    fg.id(site + self_name if site else (urn if language == primary else f"{urn}:{language}"))
+    fg.title(title)
+    fg.description(title)
+    fg.subtitle(title)
     fg.link(href=site or _listing_url(data), rel="alternate")
     if site:
-        fg.link(href=site + "atom.xml", rel="self")
+        fg.link(href=site + self_name, rel="self")
     fg.language(language)
     fg.generator(GENERATOR)  # without a version: a paperradar upgrade alone must not change the bytes
     fg.lastBuildDate(newest)
@@ -96,14 +115,31 @@ def render_feeds(
             fe.guid(arxiv, permalink=True)
             fe.title(shown or paper.arxiv_id)
             fe.link(href=f"{site}papers/{quote(view.slug)}.html" if site else arxiv)
-            summary = view.text_for("summary", language)
+            shown_summary = view.shown("summary", language)
+            summary = shown_summary.text
             body = summary.content if summary is not None else paper.abstract
             # Found by the hostile-input tests: RSS readers treat <description> as HTML, so an abstract with
             # "<iframe src=javascript:…>" was live markup once the XML escaping was undone. The summary is
             # now HTML (escaped text in <p> paragraphs) in both feeds, declared type="html" in Atom.
             # Bounded too: papers past the digest's top N have no summary, and their abstract may be huge.
             body = body if len(body) <= MAX_SUMMARY else body[:MAX_SUMMARY] + "…"
-            fe.summary(_html_paragraphs(body) or _html_paragraphs(shown), type="html")
+            made = [
+                lab["prov_group"].format(
+                    fields=lab["field_summary"], maker=maker(shown_summary, language, view.rule.top_n)
+                )
+                if summary is not None or shown_summary.why is not None
+                else "",
+                lab["prov_group"].format(
+                    fields=lab["field_score"], maker=interest_maker(item.interest, language)
+                ),
+            ]
+            if summary is None:
+                made.insert(0, lab["abstract"])
+            credit = lab["prov_sep"].join(m for m in made if m)
+            fe.summary(
+                (_html_paragraphs(body) or _html_paragraphs(shown)) + "\n" + _html_paragraphs(credit),
+                type="html",
+            )
             for author in paper.authors[:10]:
                 name = _one_line(author)
                 if name:

@@ -16,17 +16,26 @@ import json
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from pathlib import Path
 
 from paperradar.publish.files import write_if_changed
 from paperradar.publish.owned_files import write_owned
-from paperradar.publish.site import render_markdown, site_labels
-from paperradar.publish.site_data import DayItem, PaperView, collect_site_data, parse_highlight
+from paperradar.publish.site import render_markdown
+from paperradar.publish.site_data import (
+    DayItem,
+    FieldRule,
+    PaperView,
+    Shown,
+    collect_site_data,
+    company_names,
+    parse_highlight,
+)
+from paperradar.publish.site_fields import field_name, interest_maker, maker, style_notes
 from paperradar.store import Store
-from paperradar.text.labels import LANGUAGES
+from paperradar.text.labels import LANGUAGES, interest_reason, labels
 from paperradar.text.markdown import escape_markdown
 
 MARKER = "generator: paperradar"  # front matter line: a post an export made before manifests existed
@@ -74,6 +83,8 @@ def export_jekyll(
     site_title: str = "paperradar",
     tz: tzinfo = UTC,
     force: bool = False,
+    top_n: int | None = None,
+    give_up_after: int | None = None,
 ) -> JekyllReport:
     """Write `_posts/YYYY-MM-DD-<id>-<lang>.md` for every ranked paper of every day, plus `_config.yml`
     and `index.md` when they do not exist yet (a user's own versions are never overwritten).
@@ -87,7 +98,7 @@ def export_jekyll(
     if unknown:
         raise ValueError(f"no labels for {', '.join(unknown)}; use {', '.join(LANGUAGES)}")
     out = Path(out_dir)
-    data = collect_site_data(store, languages)
+    data = collect_site_data(store, languages, rule=FieldRule(top_n, give_up_after))
     files: dict[str, str] = {}
     for day in data.days:
         for item in day.items:
@@ -122,7 +133,7 @@ def _is_ours(path: Path) -> bool:
 def render_post(item: DayItem, language: str, languages: Sequence[str], tz: tzinfo) -> str:
     view = item.paper
     paper = view.paper
-    lab = site_labels(language)
+    lab = labels(language)
     translated = view.titles.get(language)
     title = " ".join((translated.content if translated else paper.title).split())
     front = [
@@ -145,7 +156,7 @@ def render_post(item: DayItem, language: str, languages: Sequence[str], tz: tzin
     if others:
         # Added after the brace escaping on purpose: these are our Liquid tags, built from safe names.
         links = [
-            f"[{escape_markdown(site_labels(lang)['lang_name'])}]"
+            f"[{escape_markdown(labels(lang)['lang_name'])}]"
             f"({{% post_url {item.day.isoformat()}-{post_slug(view, lang)} %}})"
             for lang in others
         ]
@@ -153,28 +164,34 @@ def render_post(item: DayItem, language: str, languages: Sequence[str], tz: tzin
     return "\n".join(front) + "\n\n" + body
 
 
-def _body(item: DayItem, language: str, lab: dict[str, str], tz: tzinfo) -> str:
+def _body(item: DayItem, language: str, lab: Mapping[str, str], tz: tzinfo) -> str:
+    """The post: the site's paper page in one language, with the same choices and the same words (the
+    fallback rule, who made each field and why one is missing)."""
     view = item.paper
     paper = view.paper
     esc = escape_markdown
+    top_n = view.rule.top_n
     link = paper.abs_url.replace("(", "%28").replace(")", "%29")
     head = f"**[arXiv:{esc(paper.versioned_id)}]({link})**"
     if item.companies:
-        head += " | " + lab["list_sep"].join(esc(c.name) for c in item.companies)
+        names = [company_names(c, [language])[language] for c in item.companies]
+        head += " | " + lab["list_sep"].join(esc(name) for name in names)
     lines = [f"{item.emoji} {head}", ""]
     published = (
         paper.published.astimezone(tz).strftime("%Y-%m-%d %H:%M") if paper.published else lab["unknown"]
     )
     interest = item.interest
-    how = (
-        lab["heuristic_label"]
-        if interest.mode == "heuristic"
-        else lab["mode_model"].format(model=interest.mode)
-    )
-    if view.titles.get(language) is None and language != "en":
-        lines += [f"*{esc(lab['untranslated_label'])}*", ""]
-    fields = [
-        (lab["original_title"], esc(paper.title)),
+    title = view.shown("title", language)
+    if language != "en":
+        line = lab["prov_group"].format(
+            fields=field_name("title", language), maker=maker(title, language, top_n)
+        )
+        lines += [f"*{esc(line)}*", ""]
+    reason, note = interest_reason(interest, language)
+    fields = []
+    if title.text is not None:  # the original under a translation only
+        fields.append((lab["original_title"], esc(paper.title)))
+    fields += [
         (lab["authors"], esc(lab["list_sep"].join(paper.authors))),
         (lab["submitted"], esc(published)),
         (
@@ -185,37 +202,33 @@ def _body(item: DayItem, language: str, lab: dict[str, str], tz: tzinfo) -> str:
         ),
         (
             lab["interest"],
-            esc(lab["score"].format(score=interest.score)) + " " + esc(interest.reason) + f" *{esc(how)}*",
+            esc(lab["score"].format(score=interest.score))
+            + " "
+            + esc(reason)
+            + (f" {esc(note)}" if note else "")
+            + f" *{esc(interest_maker(interest, language))}*",
         ),
     ]
     lines += [f"- **{esc(name)}**: {value}" for name, value in fields]
-    summary = view.text_for("summary", language)
+    summary = view.shown("summary", language)
     lines += ["", f"## {esc(lab['summary'])}", ""]
-    if summary is None:
-        lines.append(esc(lab["no_summary"]))
-    else:
-        mode = (
-            lab["extractive_label"]
-            if summary.mode == "extractive"
-            else lab["mode_model"].format(model=summary.mode)
-        )
-        lines += [esc(summary.content, block=True), "", f"*{esc(mode)}*"]
+    if summary.text is not None:
+        lines += [esc(summary.text.content, block=True), ""]
+    lines.append(f"*{esc(_made(lab, 'summary', summary, language, top_n))}*")
     for style in view.style_names():
-        text = view.text_for(style, language)
-        if text is None:
-            continue
-        html = str(render_markdown(parse_highlight(text.content)[2])).strip()
-        lines += [
-            "",
-            f"## {esc(lab.get('style_' + style, style))}",
-            "",
-            f'<div class="paperradar-style paperradar-{re.sub("[^a-z0-9-]+", "-", style.lower())}" markdown="0">',
-            html,
-            "</div>",
-            "",
-            f"*{esc(lab['mode_model'].format(model=text.mode))}*",
-        ]
+        shown = view.shown(style, language)
+        lines += ["", f"## {esc(lab.get('style_' + style, style))}", ""]
+        if shown.text is not None:
+            html = str(render_markdown(parse_highlight(shown.text.content)[2])).strip()
+            css = re.sub("[^a-z0-9-]+", "-", style.lower())
+            lines += [f'<div class="paperradar-style paperradar-{css}" markdown="0">', html, "</div>", ""]
+        lines.append(f"*{esc(_made(lab, style, shown, language, top_n))}*")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _made(lab: Mapping[str, str], kind: str, shown: Shown, language: str, top_n: int | None) -> str:
+    made = lab["prov_sep"].join([maker(shown, language, top_n), *style_notes(shown.text, kind, language)])
+    return lab["prov_group"].format(fields=field_name(kind, language), maker=made)
 
 
 def _config(site_title: str) -> str:

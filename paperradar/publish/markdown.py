@@ -17,7 +17,7 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from paperradar.models import Digest, GeneratedText, Ranked
-from paperradar.text.labels import fallback_label, format_date, labels
+from paperradar.text.labels import fallback_label, format_date, interest_reason, labels, why_text
 from paperradar.text.markdown import MAX_CHARS, clip, escape_markdown
 
 TEMPLATE_NAME = "digest.md.j2"
@@ -56,9 +56,19 @@ def render_digest(digest: Digest, max_authors: int) -> str:
         "items": items,
         "empty_day": _empty_text(digest, lab),
         "empty_reason": digest.empty_reason,
+        "skipped": _skipped_text(digest, lab),
     }
     text = _environment().get_template(TEMPLATE_NAME).render(context)
     return text.replace("\r\n", "\n").rstrip() + "\n"
+
+
+def _skipped_text(digest: Digest, lab: Mapping[str, str]) -> str:
+    """A partial day: how many feed items were left out as malformed, and why (the first three)."""
+    if not digest.skipped:
+        return ""
+    reasons = "; ".join(r if len(r) <= 160 else r[:159] + "…" for r in digest.skipped[:3])
+    reasons += "; …" if len(digest.skipped) > 3 else ""
+    return lab["skipped_value"].format(n=len(digest.skipped), reasons=escape_markdown(reasons))
 
 
 def _empty_text(digest: Digest, lab: Mapping[str, str]) -> str:
@@ -119,11 +129,20 @@ def _modes_text(digest: Digest, lab: Mapping[str, str]) -> str:
     if not title_parts:
         title_parts = [lab["mode_original"]]  # English digest of English titles: nothing to translate
     score_modes = {it.interest.mode for it in digest.items}
+    # "extractive (no LLM)" would be false where a model was asked and failed: then the header says only
+    # "extractive", and each paper's own label says why.
+    failed_summary = any(
+        digest.missing.get(it.paper.arxiv_id, {}).get("summary") not in (None, "no_model")
+        for it in digest.items
+    )
+    failed_score = any(it.interest.missing not in (None, "no_model") for it in digest.items)
+    extractive_key = "prov_extractive" if failed_summary else "mode_extractive"
+    heuristic_key = "prov_heuristic" if failed_score else "mode_heuristic"
     sep = lab["mode_value_sep"]
     parts = [
-        f"{lab['mode_summary']}: {sep.join(_mode_names(summary_modes, lab, 'extractive', 'mode_extractive')) or lab['unknown']}",
+        f"{lab['mode_summary']}: {sep.join(_mode_names(summary_modes, lab, 'extractive', extractive_key)) or lab['unknown']}",
         f"{lab['mode_title']}: {sep.join(title_parts)}",
-        f"{lab['mode_score']}: {sep.join(_mode_names(score_modes, lab, 'heuristic', 'mode_heuristic'))}",
+        f"{lab['mode_score']}: {sep.join(_mode_names(score_modes, lab, 'heuristic', heuristic_key))}",
     ]
     return lab["mode_part_sep"].join(parts)
 
@@ -147,19 +166,7 @@ def _item_view(
     title = _translated_title(digest, item)
     summary = _text(digest, item, "summary")
     why = digest.missing.get(paper.arxiv_id, {})
-    reason, reason_lang = item.interest.reason_in(digest.language)
-    if (
-        reason_lang is None
-        and item.interest.mode != "heuristic"
-        and digest.language not in item.interest.reasons
-    ):
-        # A model's reason asked in another language: say which, rather than pass it off as a translation.
-        known = next(iter(item.interest.reasons), None)
-        reason_note = (
-            lab["reason_language"].format(lang=lab[f"lang_{known}"]) if known in ("zh", "ja", "en") else ""
-        )
-    else:
-        reason_note = ""
+    reason, reason_note = interest_reason(item.interest, digest.language)
     mixed = _mixed_modes(digest)
     max_authors = max(1, max_authors)
     companies = list(dict.fromkeys(hit.name for hit in item.companies))  # one name once, first hit first
@@ -196,7 +203,23 @@ def _item_view(
         "summary_by": _by(lab, summary.mode)
         if summary is not None and summary.mode != "extractive" and "summary" in mixed
         else "",
+        # The same model's English summary standing in for the reader's own (write/digest_texts.py).
+        "other_language_label": _other_language_label(summary, digest.language, lab, why.get("summary")),
     }
+
+
+def _other_language_label(
+    summary: GeneratedText | None, language: str, lab: Mapping[str, str], why: str | None
+) -> str:
+    if summary is None or summary.mode == "extractive" or summary.language in (language, "orig"):
+        return ""
+    if summary.language not in ("zh", "ja", "en"):
+        return ""
+    return lab["other_language_label"].format(
+        model=escape_markdown(summary.mode),
+        lang=lab[f"lang_{summary.language}"],
+        why=why_text(language, why or "not_asked"),
+    )
 
 
 def _by(lab: Mapping[str, str], model: str) -> str:

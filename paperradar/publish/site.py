@@ -13,7 +13,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
@@ -24,18 +24,33 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from paperradar.publish.feeds import render_feeds
+from paperradar.models import CompanyHit
+from paperradar.publish.feeds import feed_name, render_feeds
 from paperradar.publish.owned_files import write_owned
 from paperradar.publish.site_data import (
     DayItem,
+    Facet,
+    FieldRule,
     PaperView,
+    Shown,
     SiteData,
     TextView,
     Theme,
     collect_site_data,
+    company_names,
     parse_highlight,
+)
+from paperradar.publish.site_fields import (
+    card_body,
+    card_fields,
+    field_name,
+    interest_maker,
+    maker,
+    provenance_line,
+    reason,
+    style_notes,
 )
 from paperradar.store import Store
 from paperradar.text.labels import LANGUAGES, labels
@@ -46,121 +61,10 @@ SITE_MANIFEST = ".paperradar-site.json"
 STATIC_FILES = ("style.css", "search.js", "site.js", "favicon.svg")
 SEARCH_GLOBAL = "PAPERRADAR_SEARCH"
 
-_SITE_LABELS: dict[str, dict[str, str]] = {
-    "zh": {
-        "lang_name": "中文",
-        "latest": "最新",
-        "archive": "归档",
-        "tags": "标签",
-        "companies": "公司",
-        "search": "搜索",
-        "search_placeholder": "搜索标题、摘要、总结…",
-        "search_button": "搜索",
-        "search_loading": "正在加载索引…",
-        "search_empty": "输入关键词开始搜索",
-        "search_none": "没有找到结果",
-        "search_count": "{n} 条结果",
-        "search_noscript": "搜索需要启用 JavaScript。",
-        "comment": "备注",
-        "journal": "期刊",
-        "papers_n": "{n} 篇",
-        "day_feature": "{theme}专题",
-        "all_days": "全部日期",
-        "more_days": "更早的日期见归档",
-        "details": "详情",
-        "abstract": "原文摘要",
-        "appeared": "出现日期",
-        "categories": "分类",
-        "rank": "第 {rank} 名",
-        "tag_title": "标签：{name}",
-        "company_title": "公司：{name}",
-        "language_note": "（{lang}）",
-        "style_highlight": "亮点",
-        "style_review": "点评",
-        "style_dialogue": "对话",
-        "feeds": "订阅",
-        "data_as_of": "数据截至 {day}",
-        "empty_site": "还没有已排序的论文。先运行 paperradar run。",
-        "language": "语言",
-    },
-    "ja": {
-        "lang_name": "日本語",
-        "latest": "最新",
-        "archive": "アーカイブ",
-        "tags": "タグ",
-        "companies": "企業",
-        "search": "検索",
-        "search_placeholder": "タイトル・アブストラクト・要約を検索…",
-        "search_button": "検索",
-        "search_loading": "索引を読み込み中…",
-        "search_empty": "キーワードを入力してください",
-        "search_none": "該当する論文はありません",
-        "search_count": "{n} 件",
-        "search_noscript": "検索には JavaScript が必要です。",
-        "comment": "コメント",
-        "journal": "掲載誌",
-        "papers_n": "{n} 件",
-        "day_feature": "{theme}特集",
-        "all_days": "すべての日付",
-        "more_days": "それ以前はアーカイブへ",
-        "details": "詳細",
-        "abstract": "アブストラクト（原文）",
-        "appeared": "掲載日",
-        "categories": "カテゴリ",
-        "rank": "{rank} 位",
-        "tag_title": "タグ：{name}",
-        "company_title": "企業：{name}",
-        "language_note": "（{lang}）",
-        "style_highlight": "ハイライト",
-        "style_review": "レビュー",
-        "style_dialogue": "対話",
-        "feeds": "フィード",
-        "data_as_of": "{day} 時点のデータ",
-        "empty_site": "ランキング済みの論文はまだありません。paperradar run を実行してください。",
-        "language": "言語",
-    },
-    "en": {
-        "lang_name": "English",
-        "latest": "Latest",
-        "archive": "Archive",
-        "tags": "Tags",
-        "companies": "Companies",
-        "search": "Search",
-        "search_placeholder": "Search titles, abstracts, summaries…",
-        "search_button": "Search",
-        "search_loading": "Loading the index…",
-        "search_empty": "Type words to search",
-        "search_none": "No paper matches",
-        "search_count": "{n} results",
-        "search_noscript": "Search needs JavaScript.",
-        "comment": "Comment",
-        "journal": "Journal",
-        "papers_n": "{n} papers",
-        "day_feature": "Featuring {theme}",
-        "all_days": "All days",
-        "more_days": "Older days are in the archive",
-        "details": "Details",
-        "abstract": "Abstract (original)",
-        "appeared": "Listed on",
-        "categories": "Categories",
-        "rank": "#{rank}",
-        "tag_title": "Tag: {name}",
-        "company_title": "Company: {name}",
-        "language_note": "({lang})",
-        "style_highlight": "Highlight",
-        "style_review": "Review",
-        "style_dialogue": "Dialogue",
-        "feeds": "Feeds",
-        "data_as_of": "Data as of {day}",
-        "empty_site": "No ranked papers yet. Run paperradar run first.",
-        "language": "Language",
-    },
-}
 
-
-def site_labels(language: str) -> dict[str, str]:
-    """The digest's labels (seed 002 field names) plus the site's own, for one language."""
-    return {**labels(language), **_SITE_LABELS[language]}
+def site_labels(language: str) -> Mapping[str, str]:
+    """The site's labels for one language: the one catalog (text/labels.py) the digest uses too."""
+    return labels(language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,16 +119,102 @@ def _environment() -> Environment:
     )
 
 
+Values = Mapping[str, object]
+
+
 class _Helpers:
-    """Template functions: formatting and the choice of text per language, kept out of the templates."""
+    """Template functions: formatting and the choice of text per language, kept out of the templates.
+
+    Every language is in every page: text that depends on the language is one <span class="l l-xx"> per
+    language (the CSS switch shows one); attributes (placeholder, aria-label, title) hold the primary
+    language and a data-i18n table that site.js applies when the reader switches."""
 
     def __init__(self, data: SiteData, tz: tzinfo):
         self.data = data
         self.tz = tz
+        self.langs = data.languages
         self.primary = data.languages[0]
         self.tag_slugs = {f.key: f.slug for f in data.tags}
         self.company_slugs = {f.key: f.slug for f in data.companies}
+        self._fixed: dict[str, Markup] = {}
+        self._fixed_attrs: dict[str, Markup] = {}
 
+    # -- per-language text and attributes ------------------------------------------------------------
+    def label(self, language: str, key: str, values: Values | None = None) -> str:
+        """One label in `language`; a value given per language ({lang: text}) takes that language's."""
+        template = labels(language)[key]
+        if not values:
+            return template
+        own = {k: (v.get(language, "") if isinstance(v, Mapping) else v) for k, v in values.items()}
+        return template.format(**own)
+
+    def each(self, texts: Mapping[str, str]) -> Markup:
+        """{lang: text} as one span per distinct text, classed with every language that says it ("l l-zh
+        l-ja" for a label zh and ja share): the CSS switch shows a span when its classes name the chosen
+        language. Plain text when every language says the same."""
+        return self._spans([(lang, texts[lang], lang) for lang in self.langs])
+
+    def _spans(self, items: Sequence[tuple[str, str, str]]) -> Markup:
+        """(language, text, lang attribute) per language → the fewest spans that show each its own. A span
+        shared by languages whose lang attributes differ has none (the page's lang, which site.js sets to
+        the chosen language, applies)."""
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for lang, text, attr in items:
+            groups.setdefault(text, []).append((lang, attr))
+        if len(groups) == 1:
+            ((text, members),) = groups.items()
+            attrs = {attr for _, attr in members}
+            return (
+                escape(text)
+                if len(attrs) > 1
+                else Markup(f'<span lang="{attrs.pop()}">{escape(text)}</span>')
+            )
+        # Language codes are ours (LANGUAGES); only the text needs escaping. Plain concatenation: this
+        # runs for every label of every page, and Markup.format is several times slower.
+        parts = []
+        for text, members in groups.items():
+            classes = " ".join(f"l-{lang}" for lang, _ in members)
+            attrs = {attr for _, attr in members}
+            lang_attr = f' lang="{attrs.pop()}"' if len(attrs) == 1 else ""
+            parts.append(f'<span class="l {classes}"{lang_attr}>{escape(text)}</span>')
+        return Markup("".join(parts))
+
+    def text_i18n(self, texts: Mapping[str, str]) -> Markup:
+        """A data-i18n attribute that makes site.js replace an element's text (the page <title>)."""
+        if len(self.langs) == 1:
+            return Markup("")
+        data = json.dumps({"text": dict(texts)}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return Markup(' data-i18n="{}"').format(data)
+
+    def t(self, key: str, **values: object) -> Markup:
+        if not values:  # the same navigation and field labels on every page: made once
+            cached = self._fixed.get(key)
+            if cached is None:
+                cached = self._fixed[key] = self.each({lang: self.label(lang, key) for lang in self.langs})
+            return cached
+        return self.each({lang: self.label(lang, key, values) for lang in self.langs})
+
+    def attrs(self, **spec: str | tuple[str, Values]) -> Markup:
+        """HTML attributes in the primary language plus their table per language for site.js:
+        attrs(placeholder="search_placeholder", title=("stars", {"score": 4}))."""
+        key = repr(sorted(spec.items()))  # the same few attributes on every page and card: made once
+        cached = self._fixed_attrs.get(key)
+        if cached is not None:
+            return cached
+        table: dict[str, dict[str, str]] = {}
+        for attr, label in spec.items():
+            name = attr.replace("_", "-")
+            label_key, values = (label, None) if isinstance(label, str) else label
+            table[name] = {lang: self.label(lang, label_key, values) for lang in self.langs}
+        html = " ".join(f'{name}="{escape(texts[self.primary])}"' for name, texts in table.items())
+        if len(self.langs) > 1:
+            data = json.dumps(table, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            html += f' data-i18n="{escape(data)}"'
+        # attribute names are ours; every value went through escape()
+        cached = self._fixed_attrs[key] = Markup(html)
+        return cached
+
+    # -- fields --------------------------------------------------------------------------------------
     def title_in(self, view: PaperView, language: str) -> tuple[str, bool]:
         """(title to show, whether it is a translation)."""
         text = view.titles.get(language)
@@ -232,36 +222,122 @@ class _Helpers:
             return " ".join(text.content.split()), True
         return " ".join(view.paper.title.split()), False
 
+    def titles(self, view: PaperView) -> Markup:
+        """The title in every language: a translation where there is one (lang set), else the original."""
+        items = []
+        for lang in self.langs:
+            title, translated = self.title_in(view, lang)
+            items.append((lang, title, lang if translated else "en"))
+        return self._spans(items)
+
+    def translated_classes(self, view: PaperView) -> str:
+        """The languages whose title is a translation ("l-zh l-ja"), where the original is shown under it
+        (an English reader's title is the original already); "" when none."""
+        return " ".join(f"l-{lang}" for lang in self.langs if self.title_in(view, lang)[1])
+
+    def theme_names(self, theme: Theme) -> dict[str, str]:
+        return {lang: theme.names.get(lang) or theme.names.get("en") or theme.key for lang in self.langs}
+
     def theme_name(self, theme: Theme, language: str) -> str:
-        return theme.names.get(language) or theme.names.get(self.primary) or next(iter(theme.names.values()))
+        return self.theme_names(theme)[language]
 
-    def mode_label(self, text: TextView | None, language: str, kind: str) -> str:
+    def company(self, hit: CompanyHit) -> Markup:
+        return self.each(company_names(hit, self.langs))
+
+    def authors(self, view: PaperView) -> Markup:
+        """Authors joined the reader's way (、 in zh/ja, ", " in English)."""
+        names = view.paper.authors
+        return self.each(
+            {lang: (labels(lang)["list_sep"].join(names) or labels(lang)["unknown"]) for lang in self.langs}
+        )
+
+    def rank_names(self, rank: int) -> dict[str, str]:
+        return {lang: labels(lang)["rank"].format(rank=rank) for lang in self.langs}
+
+    def facet_names(self, facet: Facet) -> dict[str, str]:
+        return {lang: facet.name_in(lang) for lang in self.langs}
+
+    def facet_heading(self, facet: Facet, key: str) -> Markup:
+        return self.each({lang: self.label(lang, key, {"name": facet.name_in(lang)}) for lang in self.langs})
+
+    def stars_labels(self) -> str:
+        """The stars' label per language ({score} left in), for site.js (JSON; Jinja escapes it)."""
+        table = {lang: labels(lang)["stars"] for lang in self.langs}
+        return json.dumps(table, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+    def search_labels(self) -> str:
+        """search.js's status lines per language (JSON for a data- attribute; Jinja escapes it)."""
+        keys = {
+            "empty": "search_empty",
+            "none": "search_none",
+            "count": "search_count",
+            "loading": "search_loading",
+        }
+        table = {lang: {k: labels(lang)[v] for k, v in keys.items()} for lang in self.langs}
+        return json.dumps(table, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+    def reason_lang(self, item: DayItem, language: str) -> str:
+        """The language the interest reason shown to a `language` reader is written in."""
+        interest = item.interest
+        if language in interest.reasons or interest.mode == "heuristic":
+            return language
+        return next(iter(interest.reasons), language)
+
+    def kind(self, kind: str) -> dict[str, str]:
+        key = "kind_" + kind.replace("-", "_")
+        return {lang: labels(lang).get(key, kind) for lang in self.langs}
+
+    def shown(self, view: PaperView, kind: str, language: str) -> Shown:
+        return view.shown(kind, language)
+
+    def maker(self, view: PaperView, shown: Shown, language: str) -> str:
+        return maker(shown, language, view.rule.top_n)
+
+    def field_line(self, view: PaperView, kind: str, shown: Shown, language: str) -> str:
+        """One field of a paper page and who made it: "Summary: LLM m"."""
         lab = labels(language)
-        if text is None:
-            return ""
-        if text.mode == "extractive":
-            return lab["extractive_label"] if kind == "summary" else lab["mode_extractive"]
-        return lab["mode_model"].format(model=text.mode)
+        made = self.maker(view, shown, language)
+        notes = style_notes(shown.text, kind, language)
+        return lab["prov_group"].format(
+            fields=field_name(kind, language), maker=lab["prov_sep"].join([made, *notes])
+        )
 
-    def interest_label(self, item: DayItem, language: str) -> str:
-        lab = labels(language)
-        if item.interest.mode == "heuristic":
-            return lab["heuristic_label"]
-        return lab["mode_model"].format(model=item.interest.mode)
+    def head_provenance(self, view: PaperView, language: str) -> str:
+        """Under a paper page's title: who made the title, and the summary too when there is none to show
+        (one line says why both are missing: "Title, summary: not written (ranked below …)")."""
+        top_n = view.rule.top_n
+        fields = []
+        if language != "en":
+            fields.append(("title", maker(view.shown("title", language), language, top_n)))
+        summary = view.shown("summary", language)
+        if summary.text is None:
+            fields.append(("summary", maker(summary, language, top_n)))
+        return provenance_line(fields, language)
 
-    def language_note(self, text: TextView | None, language: str) -> str:
-        """Says so when a text is shown in another language than the tab's (a fallback)."""
-        if text is None or text.language == language or text.language not in _SITE_LABELS:
-            return ""
-        return _SITE_LABELS[language]["language_note"].format(lang=_SITE_LABELS[text.language]["lang_name"])
+    def card_body(self, view: PaperView, language: str) -> tuple[str, Shown]:
+        return card_body(view, language)
+
+    def card_provenance(self, item: DayItem, language: str) -> str:
+        return provenance_line(card_fields(item, language), language)
+
+    def interest_maker(self, item: DayItem, language: str) -> str:
+        return interest_maker(item.interest, language)
+
+    def reason(self, item: DayItem, language: str) -> tuple[str, str]:
+        return reason(item, language)
+
+    def text_lang(self, text: TextView) -> str:
+        """The language a text is written in: an extractive text is sentences of the English abstract."""
+        return text.language if text.by_model else "en"
 
     def card_highlight(self, text: TextView) -> Markup:
-        """A highlight on a card, without its first heading: the card's own heading already shows it."""
-        _, _, body = parse_highlight(text.content)
+        """A highlight on a card: rendered for embedding (no heading, id or footer: the card has them).
+        A highlight stored as Markdown by an older version loses its own first heading instead."""
+        body = parse_highlight(text.content)[2]
         lines = body.splitlines()
-        if lines and lines[0].lstrip().startswith("#"):
-            lines = lines[1:]
-        return render_markdown("\n".join(lines))
+        if text.topic is None and lines and lines[0].lstrip().startswith("#"):
+            body = "\n".join(lines[1:])
+        return render_markdown(body)
 
     def style_markdown(self, text: TextView) -> Markup:
         return render_markdown(parse_highlight(text.content)[2])
@@ -297,6 +373,9 @@ class _Helpers:
     def company_url(self, company: str) -> str:
         return f"companies/{self.company_slugs[company]}.html"
 
+    def feed_url(self, language: str, kind: str) -> str:
+        return feed_name(kind, language, self.primary)
+
     def arxiv_url(self, view: PaperView) -> str:
         # Ids are checked by safe_filename already; quoting keeps even an odd one inside the attribute.
         return quote(view.paper.abs_url, safe=":/")
@@ -313,15 +392,19 @@ def build_site(
     index_days: int = 7,
     feed_items: int = 50,
     force: bool = False,
+    top_n: int | None = None,
+    give_up_after: int | None = None,
 ) -> SiteReport:
     """Render the whole site from the store into `out_dir`; returns pages rendered and seconds taken.
-    `force`: write into a non-empty folder paperradar did not create, overwriting files it needs."""
+    `force`: write into a non-empty folder paperradar did not create, overwriting files it needs.
+    `top_n` ([output].top_n) and `give_up_after` ([llm].give_up_after) let the site say truthfully why a
+    field has no model text: below the day's top N, or given up after repeated failures."""
     start = time.perf_counter()
     languages = list(dict.fromkeys(languages)) or ["en"]
     unknown = [lang for lang in languages if lang not in LANGUAGES]
     if unknown:
         raise ValueError(f"no site labels for {', '.join(unknown)}; use {', '.join(LANGUAGES)}")
-    data = collect_site_data(store, languages)
+    data = collect_site_data(store, languages, rule=FieldRule(top_n, give_up_after))
     files = render_site(data, site_title, base_url, tz=tz, index_days=index_days, feed_items=feed_items)
     changed, removed = write_files(Path(out_dir), files, force=force)
     pages = sum(1 for name in files if name.endswith(".html"))
@@ -354,30 +437,63 @@ def render_site(
     }
     files: dict[str, bytes] = {}
 
-    def page(path: str, template: str, **context: Any) -> None:
+    def page(path: str, template: str, heading: Mapping[str, str] | None = None, **context: Any) -> None:
+        """One page; `heading` is its name per language, shown before the site's title in <title>."""
         root = "../" * path.count("/")
-        html = env.get_template(template).render(common, root=root, path=path, **context)
+        titles = {
+            lang: f"{heading[lang]} · {site_title}" if heading else site_title for lang in data.languages
+        }
+        html = env.get_template(template).render(common, root=root, path=path, titles=titles, **context)
         files[path] = html.encode("utf-8")
 
+    def named(key: str, **values: object) -> dict[str, str]:
+        return {lang: helpers.label(lang, key, values) for lang in data.languages}
+
     page("index.html", "index.html.j2", days=data.days[:index_days], more=len(data.days) > index_days)
-    page("archive.html", "archive.html.j2", days=data.days)
-    page("search.html", "search.html.j2")
-    page("tags.html", "tags.html.j2", tags=data.tags, companies=data.companies)
+    page("archive.html", "archive.html.j2", named("archive"), days=data.days)
+    page("search.html", "search.html.j2", named("search"))
+    page("tags.html", "tags.html.j2", named("tags"), tags=data.tags, companies=data.companies)
     for day in data.days:
-        page(helpers.day_url(day.day), "day.html.j2", day=day)
+        page(
+            helpers.day_url(day.day),
+            "day.html.j2",
+            dict.fromkeys(data.languages, day.day.isoformat()),
+            day=day,
+        )
     for view in data.papers.values():
-        page(helpers.paper_url(view), "paper.html.j2", view=view, item=view.latest)
+        titles = {lang: helpers.title_in(view, lang)[0] for lang in data.languages}
+        page(helpers.paper_url(view), "paper.html.j2", titles, view=view, item=view.latest)
     for facet in data.tags:
-        page(helpers.tag_url(facet.key), "facet.html.j2", facet=facet, heading="tag_title")
+        page(
+            helpers.tag_url(facet.key),
+            "facet.html.j2",
+            named("tag_title", name=facet.name),
+            facet=facet,
+            key="tag_title",
+        )
     for facet in data.companies:
-        page(helpers.company_url(facet.key), "facet.html.j2", facet=facet, heading="company_title")
+        page(
+            helpers.company_url(facet.key),
+            "facet.html.j2",
+            {
+                lang: helpers.label(lang, "company_title", {"name": facet.name_in(lang)})
+                for lang in data.languages
+            },
+            facet=facet,
+            key="company_title",
+        )
 
     index = search_index(data, helpers)
     files["search-index.json"] = index.encode("utf-8")
     files["search-index.js"] = f"window.{SEARCH_GLOBAL} = {_js_safe(index)};\n".encode()
-    rss, atom = render_feeds(data, site_title, base_url, limit=feed_items, title_of=helpers.title_in)
-    files["feed.xml"] = rss
-    files["atom.xml"] = atom
+    # One RSS and one Atom feed per language (feed.xml / atom.xml in the primary one): a feed reader has
+    # no language switch, so each subscriber picks the feed of their language.
+    for lang in data.languages:
+        rss, atom = render_feeds(
+            data, site_title, base_url, limit=feed_items, title_of=helpers.title_in, language=lang
+        )
+        files[feed_name("rss", lang, primary)] = rss
+        files[feed_name("atom", lang, primary)] = atom
     static = resources.files("paperradar.publish").joinpath("site_static")
     for name in STATIC_FILES:
         files[f"static/{name}"] = static.joinpath(name).read_bytes()

@@ -3,6 +3,13 @@
 Pages are rendered from these plain objects only, so templates never touch SQLite and a test can build a
 SiteData by hand. Every collection is ordered explicitly (days newest first, papers by rank, tags and
 companies by name) so identical stores give identical sites, byte for byte.
+
+What a reader of one language sees for a field follows the digest's rule (write/digest_texts.py):
+a model's text in the reader's language; else the same kind of model text in English, labelled with its
+language and why the reader's own is missing; else the extractive one, labelled with why; else nothing,
+with why (`PaperView.shown`). Why comes from the store's recorded declines (failed, invalid, budget,
+refused, given up), from the day's top N (papers below it get no title or summary by design), or is "no
+model" when nothing was asked.
 """
 
 from __future__ import annotations
@@ -14,18 +21,34 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from functools import lru_cache
+from typing import Any, Literal
 
 from paperradar.models import CompanyHit, Interest, KeywordHit, Paper, Ranked
 from paperradar.publish.style_render import StyleMeta, render_style
+from paperradar.rank.companies import Gazetteer
 from paperradar.sources.ids import safe_filename
 from paperradar.store import Store
-from paperradar.store.views import good_texts
+from paperradar.store.views import good_texts, text_declines
+from paperradar.text.labels import LANGUAGES
+from paperradar.text.style_labels import TOPICS, topic_of
 from paperradar.write.styles.config import STYLES
+from paperradar.write.styles.extractive import extractive_highlight
 
 STYLE_PREFIX = "style:"
 # Styles in the order a paper page shows them; any other style follows, alphabetically.
 STYLE_ORDER = ("highlight", "review", "dialogue")
+
+# Why a field shows no model text in the reader's language: models.MissingReason, plus "not_asked" (a
+# model wrote this field in other languages but was never asked in this one) and "outside_top" (the paper
+# ranked below the digest's top N, which alone gets titles and summaries).
+Why = Literal[
+    "no_model", "failed", "invalid", "budget", "refused", "given_up", "offline", "not_asked", "outside_top"
+]
+
+
+# The whys of a model asked in this language without a usable answer.
+_DECLINED: frozenset[Why] = frozenset({"failed", "invalid", "budget", "refused", "given_up"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,50 +59,85 @@ class TextView:
     mode: str
     language: str
     version: int | None = None  # the paper version it was written for (None: not recorded)
+    # Style texts only, from their stored JSON: the highlight's topic key and emoji, what the model read
+    # (html, pdf, abstract) and how many of its numbers or names the paper does not contain.
+    topic: str | None = None
+    emoji: str | None = None
+    source: str | None = None
+    unverified: int = 0
+
+    @property
+    def by_model(self) -> bool:
+        return self.mode != "extractive"
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """What a reader of `language` sees for one field of one paper (PaperView.shown)."""
+
+    language: str
+    text: TextView | None  # None: nothing to show (a title then shows the original)
+    why: Why | None  # why the reader's language has no model text; None when it has one (or needs none)
+
+    @property
+    def stands_in(self) -> bool:
+        """Another language's model text or an extractive text is shown in place of the reader's own."""
+        return self.text is not None and self.why is not None
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRule:
+    """What the site needs from the config to say why a field is missing."""
+
+    top_n: int | None = None  # the digest's top N: papers below it get no title or summary by design
+    give_up_after: int | None = None  # failed this often: no longer asked (until --refresh)
 
 
 @dataclass(frozen=True, slots=True)
 class Theme:
-    """A themed section of a day (seed 000's "### 🔍 …" groups). `names` is per language."""
+    """A themed section of a day (seed 000's "### 🔍 …" groups): one of the highlight's topics
+    (text/style_labels.TOPICS), so the site and the Markdown highlight page name a theme the same way."""
 
     key: str
     emoji: str
     names: dict[str, str]
 
 
-# Keyword → theme. A paper joins the theme most of its keyword hits point at; keywords not listed here
-# become a theme of their own (named after the keyword) so a custom config still gets sections.
-_THEMES: tuple[tuple[Theme, frozenset[str]], ...] = (
+def topic_theme(key: str) -> Theme:
+    entry = TOPICS.get(key, TOPICS["other"])
+    return Theme(key if key in TOPICS else "other", entry["emoji"], {lang: entry[lang] for lang in LANGUAGES})
+
+
+THEME_OTHER = topic_theme("other")
+
+# Keyword → topic, for papers without a highlight: a paper joins the topic most of its keyword hits point
+# at. Keywords not listed here do not vote; a paper none of whose keywords vote gets the topic the
+# extractive highlight would give it (topic_of: the same rules on its title and abstract).
+_KEYWORD_TOPICS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("search", frozenset({"retrieval", "relevance", "search", "dense retrieval", "query"})),
+    ("rerank", frozenset({"ranking", "rerank", "re-ranking", "learning to rank"})),
     (
-        Theme("search", "🔍", {"zh": "检索与相关性", "ja": "検索・マッチング", "en": "Search & retrieval"}),
-        frozenset({"retrieval", "relevance", "search", "rag", "dense retrieval", "query"}),
-    ),
-    (
-        Theme(
-            "ranking",
-            "📊",
-            {"zh": "排序与重排", "ja": "ランキング・リランキング", "en": "Ranking & re-ranking"},
-        ),
-        frozenset({"ranking", "rerank", "re-ranking", "learning to rank"}),
-    ),
-    (
-        Theme("recsys", "🎯", {"zh": "推荐系统", "ja": "推薦システム", "en": "Recommendation"}),
+        "recsys",
         frozenset({"recommendation", "cold-start", "diversity", "serendipity", "explore", "recommender"}),
     ),
-    (
-        Theme("ads", "📈", {"zh": "广告与增长", "ja": "広告・グロース", "en": "Ads & growth"}),
-        frozenset({"ctr", "cvr", "advertising", "uplift", "ltv", "dau"}),
-    ),
-    (
-        Theme(
-            "causal", "⚖️", {"zh": "因果与去偏", "ja": "因果推論・バイアス補正", "en": "Causal & debiasing"}
-        ),
-        frozenset({"causal", "debias"}),
-    ),
+    ("rag", frozenset({"rag", "llm", "llms", "large language model", "retrieval-augmented generation"})),
+    ("ads", frozenset({"ctr", "cvr", "advertising", "uplift", "ltv", "dau"})),
+    ("multimodal", frozenset({"multimodal", "multi-modal"})),
+    ("eval", frozenset({"benchmark", "dataset", "evaluation"})),
 )
-THEME_INDUSTRY = Theme("industry", "🏭", {"zh": "工业界", "ja": "産業界", "en": "Industry"})
-THEME_OTHER = Theme("other", "📄", {"zh": "其他", "ja": "その他", "en": "Other"})
-KEYWORD_EMOJI = "🏷️"
+
+
+@lru_cache(maxsize=1)
+def _gazetteer() -> Gazetteer:
+    return Gazetteer.load()
+
+
+def company_names(hit: CompanyHit, languages: Sequence[str]) -> dict[str, str]:
+    """A company chip's name per language: the gazetteer's display name; a company a model named (not in
+    the gazetteer) keeps the name the model gave."""
+    if hit.field == "llm" or hit.company not in _gazetteer().companies:
+        return dict.fromkeys(languages, hit.name)
+    return {lang: _gazetteer().display_name(hit.company, lang) for lang in languages}
 
 
 @dataclass(slots=True)
@@ -106,25 +164,97 @@ class PaperView:
     summaries: dict[str, TextView] = field(default_factory=dict)  # language -> summary
     styles: dict[str, dict[str, TextView]] = field(default_factory=dict)  # style -> language -> text
     appearances: list[DayItem] = field(default_factory=list)  # newest day first
+    # (task, language) -> (reason, failed attempts) of texts asked of a model without a usable answer
+    declines: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
+    rule: FieldRule = field(default_factory=FieldRule)
+    _extractive: dict[str, TextView] = field(default_factory=dict, repr=False)
 
     @property
     def latest(self) -> DayItem:
         return self.appearances[0]
 
+    @property
+    def in_top(self) -> bool:
+        """Ranked within the digest's top N on some day it appeared (unknown N: assumed so)."""
+        top_n = self.rule.top_n
+        return top_n is None or not self.appearances or any(a.rank <= top_n for a in self.appearances)
+
+    def _texts(self, kind: str) -> dict[str, TextView]:
+        if kind == "title":
+            return self.titles
+        return self.summaries if kind == "summary" else self.styles.get(kind, {})
+
+    def missing(self, kind: str, language: str) -> Why:
+        """Why `kind` has no model text in `language`."""
+        task = kind if kind in ("title", "summary") else STYLE_PREFIX + kind
+        declined = self.declines.get((task, language))
+        if declined is not None:
+            reason, attempts = declined
+            limit = self.rule.give_up_after
+            if reason in ("failed", "invalid") and limit is not None and attempts >= limit:
+                return "given_up"
+            return reason  # type: ignore[return-value]  # a DeclineReason, which Why contains
+        if kind in ("title", "summary") and not self.in_top:
+            return "outside_top"
+        if any(text.by_model for text in self._texts(kind).values()):
+            return "not_asked"
+        return "no_model"
+
+    def shown(self, kind: str, language: str) -> Shown:
+        """The one fallback rule (see the module docstring) for a title, summary or style."""
+        texts = self._texts(kind)
+        own = texts.get(language)
+        if own is not None and own.by_model:
+            return Shown(language, own, None)
+        if kind == "title":  # no stand-in for a title: the original is shown, and needs no label in English
+            return Shown(language, None, None if language == "en" else self.missing(kind, language))
+        why = self.missing(kind, language)
+        english = texts.get("en")
+        if language != "en" and english is not None and english.by_model:
+            return Shown(language, english, why)
+        if own is not None:
+            return Shown(language, own, why)
+        extractive = next((t for _, t in sorted(texts.items()) if not t.by_model), None)
+        if extractive is None and kind == "highlight" and why in _DECLINED:
+            # The model was asked in this language and gave nothing usable: the extractive highlight the
+            # Markdown highlight page shows in its place (made only here: it summarizes the abstract).
+            extractive = self._extractive_highlight(language)
+        return Shown(language, extractive, why)
+
     def text_for(self, kind: str, language: str) -> TextView | None:
-        """The text in `language`, else the same text in another language (English first): a reader is
-        better served by an English summary than by none, and the page labels its language."""
-        texts = self.summaries if kind == "summary" else self.styles.get(kind, {})
-        if language in texts:
-            return texts[language]
-        for other in ("en", *sorted(texts)):
-            if other in texts:
-                return texts[other]
-        return None
+        return self.shown(kind, language).text
+
+    def asked(self, style: str) -> bool:
+        """A model was asked for this style in some language (it wrote it, or its failure is recorded)."""
+        task = STYLE_PREFIX + style
+        return style in self.styles or any(t == task for t, _ in self.declines)
 
     def style_names(self) -> list[str]:
-        known = [s for s in STYLE_ORDER if s in self.styles]
-        return known + sorted(s for s in self.styles if s not in STYLE_ORDER)
+        """Styles a model was asked for, in page order: each gets a section, with a note when missing."""
+        asked = set(self.styles) | {
+            t[len(STYLE_PREFIX) :] for t, _ in self.declines if t.startswith(STYLE_PREFIX)
+        }
+        known = [s for s in STYLE_ORDER if s in asked]
+        return known + sorted(s for s in asked if s not in STYLE_ORDER)
+
+    def _extractive_highlight(self, language: str) -> TextView:
+        """The highlight the Markdown highlight page shows when the model's failed: copied sentences."""
+        if language not in self._extractive:
+            stored = extractive_highlight(self.paper)
+            markdown = render_style(
+                "highlight", self.paper, stored, language, StyleMeta(mode="extractive", embed=True)
+            )
+            data = stored.get("data", {})
+            self._extractive[language] = TextView(
+                markdown,
+                "extractive",
+                language,
+                self.paper.version,
+                topic=str(data.get("topic") or "other"),
+                emoji=str(data.get("emoji") or ""),
+                source="abstract",
+            )
+        return self._extractive[language]
 
 
 @dataclass(slots=True)
@@ -149,6 +279,10 @@ class Facet:
     name: str
     group: str  # keyword group, or "company"
     papers: list[PaperView]
+    names: dict[str, str] = field(default_factory=dict)  # per language (companies); else `name` everywhere
+
+    def name_in(self, language: str) -> str:
+        return self.names.get(language, self.name)
 
 
 @dataclass(slots=True)
@@ -200,49 +334,72 @@ def parse_highlight(content: str) -> tuple[str | None, str | None, str]:
     return topic, emoji, body
 
 
-def theme_for(hits: Sequence[KeywordHit], companies: Sequence[CompanyHit]) -> Theme:
-    """The theme most of the paper's keyword hits point at; ties go to the keyword found in more forms
-    (a paper saying recommend/recommendation/recommended is about recommendation), then table order."""
+def theme_for(hits: Sequence[KeywordHit], paper: Paper) -> Theme:
+    """The topic most of the paper's keyword hits point at; ties go to the keyword found in more forms
+    (a paper saying recommend/recommendation/recommended is about recommendation), then table order.
+    Without a voting keyword: the topic the extractive highlight gives the paper."""
     scores: dict[str, tuple[int, int, int]] = {}
-    themes: dict[str, Theme] = {}
     for hit in hits:
         if hit.group == "company":
             continue
-        theme, order = _lookup_theme(hit.keyword)
-        themes[theme.key] = theme
-        count, forms, _ = scores.get(theme.key, (0, 0, order))
-        scores[theme.key] = (count + 1, forms + len(hit.forms), order)
+        found = _lookup_topic(hit.keyword)
+        if found is None:
+            continue
+        key, order = found
+        count, forms, _ = scores.get(key, (0, 0, order))
+        scores[key] = (count + 1, forms + len(hit.forms), order)
     if not scores:
-        return THEME_INDUSTRY if (companies or hits) else THEME_OTHER
+        return topic_theme(topic_of(paper))
     best = max(scores, key=lambda k: (scores[k][0], scores[k][1], -scores[k][2], k))
-    return themes[best]
+    return topic_theme(best)
 
 
-def _lookup_theme(keyword: str) -> tuple[Theme, int]:
-    for order, (theme, words) in enumerate(_THEMES):
+def _lookup_topic(keyword: str) -> tuple[str, int] | None:
+    for order, (key, words) in enumerate(_KEYWORD_TOPICS):
         if keyword.lower() in words:
-            return theme, order
-    name = {lang: keyword for lang in ("zh", "ja", "en")}
-    return Theme(f"kw:{keyword}", KEYWORD_EMOJI, name), len(_THEMES)
+            return key, order
+    return None
 
 
 def _render_style_text(style: str, paper: Paper, text: TextView) -> TextView:
     """Style texts are stored as validated JSON; the site shows them through the same templates as the
-    Markdown pages (publish/style_templates), then markdown-it renders that with raw HTML off."""
+    Markdown pages (publish/style_templates) without the page's own header and footer (the site's card
+    or paper page already shows title, id and who wrote it), then markdown-it renders that with raw HTML
+    off."""
     try:
-        data = json.loads(text.content)
+        stored = json.loads(text.content)
     except ValueError:
         return text  # already Markdown (e.g. written by an older version)
-    if style not in STYLES or not isinstance(data, dict):
+    if style not in STYLES or not isinstance(stored, dict):
         return text
-    markdown = render_style(style, paper, data, text.language, StyleMeta(mode=text.mode))
-    return TextView(markdown, text.mode, text.language, text.version)
+    markdown = render_style(style, paper, stored, text.language, StyleMeta(mode=text.mode, embed=True))
+    data = stored.get("data")
+    answer: dict[str, Any] = data if isinstance(data, dict) else stored
+    report = stored.get("faithful")
+    faithful: dict[str, Any] = report if isinstance(report, dict) else {}
+    return TextView(
+        markdown,
+        text.mode,
+        text.language,
+        text.version,
+        topic=str(answer["topic"]) if style == "highlight" and answer.get("topic") else None,
+        emoji=str(answer["emoji"]) if style == "highlight" and answer.get("emoji") else None,
+        source=str(stored["source"]) if "data" in stored and stored.get("source") else None,
+        unverified=len(faithful.get("unverified") or []),
+    )
 
 
-def collect_site_data(store: Store, languages: Sequence[str], days: Iterable[date] | None = None) -> SiteData:
-    """Read every ranked day (or just `days`) with its papers' texts. Days without a ranking are skipped:
-    the site shows what was ranked, as the digest does."""
+def collect_site_data(
+    store: Store,
+    languages: Sequence[str],
+    days: Iterable[date] | None = None,
+    *,
+    rule: FieldRule | None = None,
+) -> SiteData:
+    """Read every ranked day (or just `days`) with its papers' texts and recorded declines. Days without a
+    ranking are skipped: the site shows what was ranked, as the digest does."""
     languages = list(dict.fromkeys(languages))
+    rule = rule or FieldRule()
     wanted = sorted(set(days) if days is not None else set(store.announcement_days()), reverse=True)
     ranked_days: list[tuple[date, list[Ranked]]] = []
     for day in wanted:
@@ -253,14 +410,16 @@ def collect_site_data(store: Store, languages: Sequence[str], days: Iterable[dat
     for _, ranked in ranked_days:
         for item in ranked:
             if item.paper.arxiv_id not in papers:
-                papers[item.paper.arxiv_id] = PaperView(item.paper, safe_filename(item.paper.arxiv_id))
+                papers[item.paper.arxiv_id] = PaperView(
+                    item.paper, safe_filename(item.paper.arxiv_id), rule=rule
+                )
     _attach_texts(store, papers)
     primary = languages[0] if languages else "en"
     day_views = [
         _day_view(day, ranked, papers, primary) for day, ranked in ranked_days
     ]  # newest first, so each paper's appearances end up newest first too
     ordered = {k: papers[k] for k in sorted(papers)}
-    tags, companies = _facets(day_views)
+    tags, companies = _facets(day_views, languages)
     return SiteData(languages, day_views, ordered, tags, companies)
 
 
@@ -275,14 +434,14 @@ def _day_view(day: date, ranked: list[Ranked], papers: dict[str, PaperView], pri
     items: list[DayItem] = []
     for position, r in enumerate(sorted(ranked, key=lambda r: (r.rank, r.paper.arxiv_id)), 1):
         view = papers[r.paper.arxiv_id]
-        theme = theme_for(r.keyword_hits, r.companies)
-        emoji = theme.emoji
+        # The highlight's own topic when it has one (model or extractive), so the site groups a paper
+        # where the Markdown highlight page does; else the keywords' topic.
         highlight = view.text_for("highlight", primary)
+        topic = highlight.topic if highlight is not None else None
+        theme = topic_theme(topic) if topic else theme_for(r.keyword_hits, r.paper)
+        own_emoji = None
         if highlight is not None:
-            topic, own_emoji, _ = parse_highlight(highlight.content)
-            emoji = own_emoji or emoji
-            if topic:
-                theme = Theme(f"topic:{topic.lower()}", own_emoji or theme.emoji, {primary: topic})
+            own_emoji = highlight.emoji or parse_highlight(highlight.content)[1]
         companies: list[CompanyHit] = []
         for hit in r.companies:  # one entry per company: the gazetteer may find it in title and abstract
             if all(c.company != hit.company for c in companies):
@@ -297,7 +456,7 @@ def _day_view(day: date, ranked: list[Ranked], papers: dict[str, PaperView], pri
             companies,
             r.interest,
             theme,
-            emoji,
+            own_emoji or theme.emoji,
         )
         view.appearances.append(item)
         items.append(item)
@@ -307,7 +466,7 @@ def _day_view(day: date, ranked: list[Ranked], papers: dict[str, PaperView], pri
     return DayView(day, items, list(groups.values()))
 
 
-def _facets(days: list[DayView]) -> tuple[list[Facet], list[Facet]]:
+def _facets(days: list[DayView], languages: Sequence[str]) -> tuple[list[Facet], list[Facet]]:
     tags: dict[str, Facet] = {}
     companies: dict[str, Facet] = {}
     seen: set[tuple[str, str, str]] = set()
@@ -324,7 +483,8 @@ def _facets(days: list[DayView]) -> tuple[list[Facet], list[Facet]]:
                 if ("co", co.company, pid) not in seen:
                     seen.add(("co", co.company, pid))
                     companies.setdefault(
-                        co.company, Facet(co.company, "", co.name, "company", [])
+                        co.company,
+                        Facet(co.company, "", co.name, "company", [], company_names(co, languages)),
                     ).papers.append(item.paper)
     taken: set[str] = set()
     tag_list = [tags[k] for k in sorted(tags)]
@@ -370,3 +530,6 @@ def _attach_texts(store: Store, papers: dict[str, PaperView]) -> None:
         else:
             style = task[len(STYLE_PREFIX) :]
             view.styles.setdefault(style, {})[language] = _render_style_text(style, view.paper, text)
+    for (arxiv_id, task, language), declined in sorted(text_declines(store, list(papers)).items()):
+        if task in ("title", "summary") or task.startswith(STYLE_PREFIX):
+            papers[arxiv_id].declines[(task, language)] = declined

@@ -38,6 +38,7 @@ def write_style_pages(
             affiliations=list(source.affiliations) if source else [],
             templates_dir=templates_dir,
             max_authors=max_authors,
+            missing=item.missing,  # a failed model text says why, not "needs an LLM"
         )
         page = render_style(item.style, item.paper, item.data, item.language, meta)
         write_if_changed(pages / f"{safe_filename(pid)}.{item.style}.{item.language}.md", page)

@@ -32,6 +32,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, S
 
 from paperradar.llm.seam import Backend, Declined, WriteRequest
 from paperradar.models import GeneratedText, Paper, SourceText
+from paperradar.text.labels import labels
 from paperradar.text.markdown import escape_markdown
 from paperradar.text.style_labels import TOPICS, text, topic_name
 from paperradar.write.checks.faithful import mark_unverified
@@ -52,6 +53,10 @@ class StyleMeta:
     templates_dir: Path | None = None
     max_authors: int = 4
     note: str | None = None  # shown instead of the body (skipped / declined)
+    missing: str | None = None  # why there is no model text (models.MissingReason); None: there is one
+    # For embedding in a page that shows the paper already (the site's card and paper page): no page
+    # header (title, arXiv id, basic information) and no footer (the page credits the writer itself).
+    embed: bool = False
 
 
 def _meta(meta: StyleMeta | Mapping[str, Any] | None) -> StyleMeta:
@@ -152,7 +157,11 @@ def render_style(
     extractive = bool(env and env.get("extractive"))
     unverified = len(report.get("unverified") or [])
     model = m.mode or str((env or {}).get("model") or "?")
-    footer = [text(lang, "extractive") if extractive else text(lang, "made_by", model=model)]
+    why = _why(lang, m.missing)
+    if extractive:
+        footer = [text(lang, "extractive_why", why=why) if why else text(lang, "extractive")]
+    else:
+        footer = [text(lang, "made_by", model=model)]
     if env and not extractive and style in FULLTEXT_STYLES:
         origin = env.get("source", "abstract")
         footer.append(
@@ -181,7 +190,8 @@ def render_style(
         "date": when.date().isoformat() if when else text(lang, "unknown"),
         "categories": ", ".join(paper.categories) or text(lang, "unknown"),
         "venue": escape_markdown(venue_from_comment(paper.comment) or "") or None,
-        "note": None if env is not None else (m.note or text(lang, "skipped")),  # our own words
+        "note": None if env is not None else (m.note or _missing_note(lang, why)),  # our own words
+        "embed": m.embed,
         "footer": " ｜ ".join(footer) if lang != "en" else " | ".join(footer),
         "extractive": extractive,
         "a": answer,
@@ -195,6 +205,18 @@ def render_style(
         body = "\n".join(_plain_texts((env or {}).get("data", {})))
         ctx["reading"] = text(lang, "reading_time", n=reading_minutes(body)) if env is not None else ""
     return _render(f"{style}.{lang}.md.j2", m.templates_dir, ctx)
+
+
+def _why(lang: str, missing: str | None) -> str | None:
+    """Why a model's text is missing, in the digest's words (text/labels.py); None for "no model", which
+    the skipped/extractive notes say already."""
+    if missing is None or missing == "no_model":
+        return None
+    return labels(lang)[f"why_{missing}"]
+
+
+def _missing_note(lang: str, why: str | None) -> str:
+    return text(lang, "not_written", why=why) if why else text(lang, "skipped")
 
 
 def _plain_texts(value: Any) -> list[str]:

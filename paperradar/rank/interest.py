@@ -26,14 +26,12 @@ cs.IR listings (7.6k papers, 422 daily pools) with the template's profile: about
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable
 
-import numpy as np
-
 from paperradar.models import CompanyHit, Interest, KeywordHit, Paper
 from paperradar.rank.keywords import norm_key
+from paperradar.text.tfidf import ENGLISH_STOP_WORDS, Tfidf, add, dot, norm
 
 COMPANY_GROUPS = frozenset(("company", "companies"))
 MAX_TECHNICAL = 4
@@ -91,12 +89,8 @@ _TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-@functools.cache
 def _stop_words() -> frozenset[str]:
-    # scikit-learn is imported on first use: it costs ~1 s of start-up that `import` or `search` never need.
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS)
+    return ENGLISH_STOP_WORDS
 
 
 def _analyzer(text: str) -> list[str]:
@@ -129,25 +123,24 @@ class HeuristicInterest:
         """tf-idf cosine between each paper (title + abstract, normalized separately) and the profile."""
         if not self.profile or not papers:
             return {}
-        titles = [p.title or "" for p in papers]
-        abstracts = [p.abstract or "" for p in papers]
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        vectorizer = TfidfVectorizer(analyzer=_analyzer, sublinear_tf=True)
+        titles = [_analyzer(p.title or "") for p in papers]
+        abstracts = [_analyzer(p.abstract or "") for p in papers]
+        profile = _analyzer(self.profile)
         try:
-            vectorizer.fit([*(f"{t}\n{a}" for t, a in zip(titles, abstracts, strict=True)), self.profile])
+            model = Tfidf(
+                [*(t + a for t, a in zip(titles, abstracts, strict=True)), profile], sublinear_tf=True
+            )
         except ValueError:  # empty vocabulary: nothing but stop words anywhere
             return {p.arxiv_id: 0.0 for p in papers}
-        # TfidfVectorizer rows are L2-normalized, so title and abstract count equally.
-        t = vectorizer.transform(titles)
-        a = vectorizer.transform(abstracts)
-        prof = vectorizer.transform([self.profile])
-        docs = (t + a).toarray()
-        norms = np.linalg.norm(docs, axis=1)
-        p = prof.toarray()[0]
-        p_norm = np.linalg.norm(p)
-        sims = docs @ p / np.where(norms * p_norm > 0, norms * p_norm, 1.0)
-        return {paper.arxiv_id: float(s) for paper, s in zip(papers, sims, strict=True)}
+        # Rows are L2-normalized, so title and abstract count equally.
+        prof = model.vector(profile)
+        p_norm = norm(prof)
+        out: dict[str, float] = {}
+        for paper, t, a in zip(papers, titles, abstracts, strict=True):
+            doc = add(model.vector(t), model.vector(a))
+            denominator = norm(doc) * p_norm
+            out[paper.arxiv_id] = dot(doc, prof) / denominator if denominator > 0 else 0.0
+        return out
 
     def score(
         self,

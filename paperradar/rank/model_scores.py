@@ -14,35 +14,42 @@ from paperradar.models import CompanyHit, Interest, Paper, Ranked, RunStats
 from paperradar.rank.affiliations import academic_only
 
 
-def llm_interests(
-    texts: TextService,
-    pool: list[Paper],
-    heuristic: dict[str, Interest],
-    lang: str,
-    stats: RunStats,
-    profile: InterestProfile | None = None,
-) -> dict[str, Interest]:
-    """Model scores for the day's pool, where the backend can give them. A paper whose answer failed,
-    was refused or was cut by the budget keeps its heuristic score, marked with why. `profile`: the
-    reader they score for when several share the archive (None: the backend's own interests text)."""
+def interest_requests(
+    texts: TextService, pool: list[Paper], lang: str, profile: InterestProfile | None = None
+) -> list[WriteRequest]:
+    """The interest question for the day's pool, where the backend can answer it (else the heuristic
+    score stands, as it says). `profile`: the reader they score for when several share the archive (None:
+    the backend's own interests text)."""
     if not pool or not texts.backend.supports("interest", lang):
-        return {}
-    batch = texts.ask(pool, ["interest"], lang, profile)
-    stats.interest = batch.counts
+        return []
+    return [WriteRequest(paper, "interest", lang, profile) for paper in pool]
+
+
+def interests_from(
+    batch: ManyBatch, pool: list[Paper], heuristic: dict[str, Interest], lang: str, stats: RunStats
+) -> dict[str, Interest]:
+    """Model scores out of the answers. A paper whose answer failed, was refused or was cut by the budget
+    keeps its heuristic score, marked with why."""
+    got = batch.in_language(lang, ["interest"])
+    if "interest" in batch.counts:
+        stats.interest = batch.counts_of(["interest"])
     out = {}
-    for arxiv_id, by_task in batch.texts.items():
-        answer = json.loads(by_task["interest"].content)
-        evidence = {"heuristic_score": heuristic[arxiv_id].score, **heuristic[arxiv_id].evidence}
-        out[arxiv_id] = Interest(
+    for paper in pool:
+        text = got.texts.get(paper.arxiv_id, {}).get("interest")
+        if text is None:
+            why = got.missing.get(paper.arxiv_id, {}).get("interest")
+            if why is not None and paper.arxiv_id in heuristic:
+                heuristic[paper.arxiv_id].missing = why
+            continue
+        answer = json.loads(text.content)
+        evidence = {"heuristic_score": heuristic[paper.arxiv_id].score, **heuristic[paper.arxiv_id].evidence}
+        out[paper.arxiv_id] = Interest(
             int(answer["score"]),
             answer["reason"],
-            by_task["interest"].mode,
+            text.mode,
             evidence,
             reasons=dict(answer.get("reasons") or {lang: answer["reason"]}),
         )
-    for arxiv_id, why in batch.missing.items():
-        if "interest" in why and arxiv_id in heuristic:
-            heuristic[arxiv_id].missing = why["interest"]
     return out
 
 

@@ -7,6 +7,7 @@ the last tie-break is arxiv_id ascending, so the output never depends on the ord
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -74,3 +75,23 @@ def order_ranked(items: list[Ranked], keys: list[str]) -> list[Ranked]:
             "published": published.isoformat() if published else None,
         }
     return ordered
+
+
+def worst_positions(items: list[Ranked], keys: list[str]) -> dict[str, int]:
+    """The lowest 1-based position each item can end at, whatever the interest scores still to come turn
+    out to be (model answers, failures included). The keys before "interest" are known now: an item can
+    only be passed by one whose known keys are as good as its own. Without an "interest" key every place
+    is known. (Read by the pipeline to start the texts of papers certain to be in the top early.)"""
+    if "interest" not in keys:
+        return {item.paper.arxiv_id: rank for rank, item in enumerate(order_ranked(items, keys), start=1)}
+    known = [_KEYS[k] for k in keys[: keys.index("interest")]]
+
+    def prefix(item: Ranked) -> tuple[float, ...]:
+        return tuple(part for f in known for part in f(item))
+
+    prefixes = sorted(prefix(item) for item in items)
+    out: dict[str, int] = {}
+    for item in items:
+        # Every item whose known keys are not worse may end above it (ties go to the unknown scores).
+        out[item.paper.arxiv_id] = bisect.bisect_right(prefixes, prefix(item))
+    return out

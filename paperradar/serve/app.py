@@ -37,6 +37,7 @@ from paperradar.config import Config, default_config
 from paperradar.errors import DataError, PaperradarError
 from paperradar.publish.site import render_markdown
 from paperradar.publish.site_data import paper_view
+from paperradar.rank.search import IndexCache, search_archive
 from paperradar.serve.zotero_button import zotero_context, zotero_route
 from paperradar.sources.ids import parse_arxiv_id
 from paperradar.store import Store
@@ -160,6 +161,7 @@ class _UI:
         self.env = _make_env()
         # One token per server process: a page from before a restart gets a 403 that says "reload".
         self.token = secrets.token_urlsafe(32)
+        self.vectors = IndexCache(store_path, config.personal)  # the search index, loaded once
 
     @contextmanager
     def store(self) -> Iterator[Store]:
@@ -228,18 +230,37 @@ class _UI:
 
     def search(self, request: Request) -> Response:
         query = request.query_params.get("q", "").strip()[:300]
+        exact = request.query_params.get("exact", "") in ("1", "on", "true")
         results: list[dict[str, Any]] = []
         error = None
+        result = None
         if query:
             with self.store() as store:
                 try:
-                    found = store.search(query, limit=_SEARCH_LIMIT)
+                    index = None if exact else self.vectors.get()
+                    result = search_archive(store, query, _SEARCH_LIMIT, exact=exact, index=index)
                 except sqlite3.OperationalError as exc:  # FTS refused the query despite the escaping
-                    found, error = [], str(exc)
+                    error = str(exc)
+                except PaperradarError as exc:  # an unreadable index: say so, search by words
+                    result = search_archive(store, query, _SEARCH_LIMIT, exact=True)
+                    result.notes.append(exc.message)
                 ratings = store.current_ratings()
-            results = [{"paper": p, "score": s, "rating": ratings.get(p.arxiv_id, 0)} for p, s in found]
+            hits = result.hits if result else []
+            results = [
+                {"hit": h, "paper": h.paper, "score": h.score, "rating": ratings.get(h.paper.arxiv_id, 0)}
+                for h in hits
+            ]
         return self.render(
-            request, "search.html.j2", search_query=query, results=results, error=error, limit=_SEARCH_LIMIT
+            request,
+            "search.html.j2",
+            search_query=query,
+            results=results,
+            error=error,
+            limit=_SEARCH_LIMIT,
+            exact=exact,
+            mode=result.mode if result else ("exact" if exact else "hybrid"),
+            how=result.how if result else "",
+            notes=result.notes if result else [],
         )
 
     def paper(self, request: Request) -> Response:

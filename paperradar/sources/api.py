@@ -30,10 +30,16 @@ class ArxivAPI:
         self.client = client
         self.base_url = base_url
         self.batch_size = batch_size
+        self.skipped: list[str] = []  # malformed entries left out, over all pages, with their reasons
 
     def _page(self, params: dict[str, Any]) -> AtomPage:
         try:
-            response = self.client.get(self.base_url, params=params)
+            response = self.client.get(
+                self.base_url,
+                params=params,
+                max_bytes=self.client.limits.api,
+                limit_key="[sources].max_api_bytes",
+            )
         except HTTPStatusError as exc:
             # The API reports bad input (e.g. a malformed id) as an Atom error feed with HTTP 400.
             # That is a data problem with a precise message, not a network failure.
@@ -45,7 +51,11 @@ class ArxivAPI:
                 except DataError:
                     pass  # not a parseable error feed: report the HTTP failure as it was
             raise
-        return parse_atom(response.content, source=str(response.url))
+        page = parse_atom(
+            response.content, source=str(response.url), max_field_chars=self.client.limits.field_chars
+        )
+        self.skipped += page.skipped
+        return page
 
     def lookup(self, ids: list[str]) -> tuple[list[Paper], list[str]]:
         """Latest metadata for `ids` (any accepted id form; versions are dropped so the latest comes back).
@@ -78,7 +88,9 @@ class ArxivAPI:
 
         Pages with start/max_results until totalResults is reached. A page that comes back empty
         before the end is asked again EMPTY_PAGE_RETRIES times, then the search ends with a warning
-        (a partial result beats an endless loop). Papers are yielded once even if pages overlap.
+        (a partial result beats an endless loop). Papers are yielded once even if pages overlap, and a
+        page that brings nothing new ends the search too: an API that keeps reporting 10^9 results while
+        serving the same entries would otherwise be paged forever.
         """
         if not categories:
             raise UsageError("a search needs at least one category")
@@ -122,10 +134,19 @@ class ArxivAPI:
                 return
             empty_in_a_row = 0
             start += len(page.papers)
-            for paper in page.papers:
-                if paper.arxiv_id not in seen:
-                    seen.add(paper.arxiv_id)
-                    yield paper
+            new = [paper for paper in page.papers if paper.arxiv_id not in seen]
+            if not new:
+                log.warning(
+                    "arXiv API page at %d of %s results for %r brought no new paper; the search ends with %d",
+                    start - len(page.papers),
+                    total if total is not None else "?",
+                    query,
+                    len(seen),
+                )
+                return
+            for paper in new:
+                seen.add(paper.arxiv_id)
+                yield paper
             # No opensearch count (never seen from arXiv, but do not loop on it): a short page is the end.
             if total is None and len(page.papers) < page_size:
                 return

@@ -10,7 +10,8 @@ declared, expanded or fetched.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 from xml.sax import SAXException
@@ -21,6 +22,8 @@ import defusedxml.ElementTree
 from paperradar.errors import DataError
 from paperradar.models import Paper
 from paperradar.sources.ids import parse_arxiv_id
+
+log = logging.getLogger(__name__)
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
@@ -43,12 +46,35 @@ class ArxivApiError(DataError):
         self.api_message = api_message
 
 
+MAX_FIELD_CHARS = 256 * 1024  # [sources].max_field_chars: real abstracts are under 2,000 characters
+
+
 @dataclass
 class AtomPage:
     papers: list[Paper]
     total_results: int | None
     start_index: int | None
     items_per_page: int | None
+    skipped: list[str] = field(default_factory=list)  # why each malformed entry was left out
+
+
+def oversized_field(paper: Paper, limit: int) -> str | None:
+    """Why `paper` is too big to store (a text field, or the author list, over `limit` characters)."""
+    fields = {
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "comment": paper.comment or "",
+        "journal_ref": paper.journal_ref or "",
+        "doi": paper.doi or "",
+        "authors": paper.authors,
+        "affiliations": paper.affiliations,
+        "categories": paper.categories,
+    }
+    for name, value in fields.items():
+        size = len(value) if isinstance(value, str) else sum(len(v) + 2 for v in value)
+        if size > limit:
+            return f"its {name} is {size:,} characters long, more than [sources].max_field_chars = {limit:,}"
+    return None
 
 
 def _text(el: ET.Element | None) -> str | None:
@@ -174,10 +200,14 @@ def refuse_dtd(xml: bytes, *, what: str, source: str, hint: str) -> None:
         return
 
 
-def parse_atom(xml: bytes | str, *, source: str = "input") -> AtomPage:
+def parse_atom(
+    xml: bytes | str, *, source: str = "input", max_field_chars: int = MAX_FIELD_CHARS
+) -> AtomPage:
     """Parse one API response page. ArxivApiError for the API's error feed, DataError for broken XML.
 
-    `source` only names where the bytes came from in error messages (a URL or a file).
+    An entry that cannot be read (a malformed id or date, a field past `max_field_chars`) is left out and
+    its reason kept in `skipped`: one bad entry does not cost the others. `source` only names where the
+    bytes came from in error messages (a URL or a file).
     """
     if not xml.strip():
         raise DataError(
@@ -207,9 +237,24 @@ def parse_atom(xml: bytes | str, *, source: str = "input") -> AtomPage:
         if "api/errors" in entry_id:
             message = _text(entry.find(f"{ATOM}summary")) or entry_id.rpartition("#")[2].replace("_", " ")
             raise ArxivApiError(message)
+    papers: list[Paper] = []
+    skipped: list[str] = []
+    for number, entry in enumerate(entries, 1):
+        try:
+            paper = _entry(entry, source)
+        except DataError as exc:
+            skipped.append(f"entry {number}: {exc.message}")
+            continue
+        if (why := oversized_field(paper, max_field_chars)) is not None:
+            skipped.append(f"entry {number} ({paper.arxiv_id}): {why}")
+            continue
+        papers.append(paper)
+    for reason in skipped[:20]:
+        log.warning("Atom feed from %s: skipped %s", source, reason)
     return AtomPage(
-        papers=[_entry(e, source) for e in entries],
+        papers=papers,
         total_results=_int(root.find(f"{OPENSEARCH}totalResults")),
         start_index=_int(root.find(f"{OPENSEARCH}startIndex")),
         items_per_page=_int(root.find(f"{OPENSEARCH}itemsPerPage")),
+        skipped=skipped,
     )

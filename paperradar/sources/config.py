@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 # (IR, CO) except for physics archives whose subclasses are lower case words (cond-mat.str-el, physics.optics).
 _CATEGORY_RE = re.compile(r"^[a-z][a-z-]*(\.([A-Z]{2}|[a-z][a-z-]*))?$")
 _KNOWN_UPPER_ARCHIVES = ("cs", "math", "stat", "eess", "econ", "q-bio", "q-fin", "astro-ph")
+MIB = 1 << 20
 
 
 class _Section(BaseModel):
@@ -32,6 +33,16 @@ class SourcesConfig(_Section):
     timeout: float = Field(30.0, gt=0)
     max_retries: int = Field(4, ge=0, le=20)
     batch_size: int = Field(200, ge=1, le=2000)
+    # Limits (issue 12): what arrives is bounded in size, and nothing waits forever. Defaults are far above
+    # real data: the cs.IR feed is ~1 MB, a 200-id API page ~1 MB, a PDF rarely over 30 MB.
+    max_retry_after: float = Field(300.0, ge=0, le=86400)  # a longer Retry-After: give up (exit 3)
+    request_deadline: float = Field(120.0, gt=0, le=3600)  # one request, all its bytes
+    stage_deadline: float = Field(1800.0, gt=0, le=86400)  # intake (feed + look-ups), full text: each
+    max_feed_bytes: int = Field(64 * MIB, ge=64 * 1024)  # the RSS feed, decompressed
+    max_api_bytes: int = Field(64 * MIB, ge=64 * 1024)  # one API page, decompressed
+    max_fulltext_bytes: int = Field(128 * MIB, ge=64 * 1024)  # one HTML or PDF rendering, decompressed
+    max_line_bytes: int = Field(16 * MIB, ge=4096)  # one JSON line of an imported file
+    max_field_chars: int = Field(256 * 1024, ge=1024)  # one stored text field (title, abstract, authors...)
 
     @field_validator("categories")
     @classmethod

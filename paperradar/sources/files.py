@@ -26,7 +26,7 @@ import orjson
 
 from paperradar.errors import DataError
 from paperradar.models import Announcement, Paper
-from paperradar.sources.atom import parse_atom
+from paperradar.sources.atom import MAX_FIELD_CHARS, oversized_field, parse_atom
 from paperradar.sources.ids import parse_arxiv_id
 from paperradar.sources.rss import split_authors
 
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_KEPT_ERRORS = 20  # messages kept in ReadStats.errors and logged one by one; the rest are counted
+MAX_LINE_BYTES = 16 << 20  # [sources].max_line_bytes: Kaggle's longest real line is a few hundred kB
 _CATEGORY_RE = re.compile(r"[a-z][a-z-]*(?:\.[A-Za-z][A-Za-z-]*)?", re.ASCII)
 _category_ok: dict[str, bool] = {}  # categories repeat endlessly: check each distinct string once
 # Signs that a "\x00"-joined author list needs cleaning: runs of blanks, line breaks, blank-edged or empty names.
@@ -313,11 +314,20 @@ def parse_record(d: Any) -> tuple[Paper, list[Announcement]]:
 class JsonlReader(Iterator[tuple[Paper, list[Announcement]]]):
     """What read_jsonl returns: iterate it for (paper, announcements); `stats` counts as it goes."""
 
-    def __init__(self, path: Path, errors: Literal["raise", "skip"] = "raise") -> None:
+    def __init__(
+        self,
+        path: Path,
+        errors: Literal["raise", "skip"] = "raise",
+        *,
+        max_line_bytes: int = MAX_LINE_BYTES,
+        max_field_chars: int = MAX_FIELD_CHARS,
+    ) -> None:
         if errors not in ("raise", "skip"):
             raise ValueError(f"errors must be 'raise' or 'skip', not {errors!r}")
         self.path = Path(path)
         self.errors = errors
+        self.max_line_bytes = max_line_bytes
+        self.max_field_chars = max_field_chars
         self.stats = ReadStats()
         self._stream = _open(self.path)  # fail now (missing file), not at the first next()
         self._records = self._read()
@@ -347,14 +357,33 @@ class JsonlReader(Iterator[tuple[Paper, list[Announcement]]]):
             self.stats.errors.append(message)
             log.warning("skipped %s", message)
 
+    def _lines(self, stream: BinaryIO) -> Iterator[bytes | None]:
+        """The file's lines, each at most max_line_bytes: a longer one (a one-line gzip bomb, a 200 MB
+        abstract) is read past in bounded pieces and given as None, never held in memory whole."""
+        cap = self.max_line_bytes
+        while line := stream.readline(cap + 1):
+            if len(line) <= cap or line.endswith(b"\n"):
+                yield line
+                continue
+            yield None  # said at once: errors="raise" stops here without reading the rest of the line
+            while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+
     def _read(self) -> Iterator[tuple[Paper, list[Announcement]]]:
         stats = self.stats
         number = 0
         loads = orjson.loads
+        limit = self.max_field_chars
         try:
             with self._stream as stream:
-                for number, line in enumerate(stream, 1):
+                for number, line in enumerate(self._lines(stream), 1):
                     stats.lines = number
+                    if line is None:
+                        self._bad(
+                            number,
+                            f"longer than {self.max_line_bytes:,} bytes ([sources].max_line_bytes); not read",
+                        )
+                        continue
                     if number == 1 and line.startswith(b"\xef\xbb\xbf"):  # a UTF-8 BOM (Windows editors)
                         line = line[3:]
                     if len(line) < 3 and not line.strip():
@@ -372,6 +401,9 @@ class JsonlReader(Iterator[tuple[Paper, list[Announcement]]]):
                         # date or number out of range (OverflowError, found by fuzzing).
                         self._bad(number, f"unexpected value ({type(exc).__name__}: {exc})")
                         continue
+                    if len(line) > limit and (why := oversized_field(record[0], limit)) is not None:
+                        self._bad(number, f"{record[0].arxiv_id}: {why}")
+                        continue
                     stats.records += 1
                     yield record
         except (OSError, EOFError, zlib.error) as exc:
@@ -385,13 +417,20 @@ class JsonlReader(Iterator[tuple[Paper, list[Announcement]]]):
             log.warning("%s: skipped %d bad lines in all", self.path, stats.skipped)
 
 
-def read_jsonl(path: Path, errors: Literal["raise", "skip"] = "raise") -> JsonlReader:
+def read_jsonl(
+    path: Path,
+    errors: Literal["raise", "skip"] = "raise",
+    *,
+    max_line_bytes: int = MAX_LINE_BYTES,
+    max_field_chars: int = MAX_FIELD_CHARS,
+) -> JsonlReader:
     """Iterate (paper, announcements) over a JSON-lines file, gzip or plain.
 
     errors="raise": the first bad line raises DataError naming the file and line ("line 17: no 'id'").
     errors="skip": bad lines are logged and counted in the returned reader's `stats` (a ReadStats).
+    A line longer than `max_line_bytes`, or a paper with a field over `max_field_chars`, is a bad line.
     """
-    return JsonlReader(path, errors)
+    return JsonlReader(path, errors, max_line_bytes=max_line_bytes, max_field_chars=max_field_chars)
 
 
 def _head(path: Path, size: int = 4096) -> bytes:
@@ -416,15 +455,28 @@ def detect_format(path: Path) -> Literal["jsonl", "atom"]:
     )
 
 
-def read_atom_file(path: Path) -> list[Paper]:
-    """Papers from a saved arXiv API response (plain or gzip); source is "atom-file"."""
+def read_atom_file(
+    path: Path, *, max_bytes: int = 64 << 20, max_field_chars: int = MAX_FIELD_CHARS
+) -> list[Paper]:
+    """Papers from a saved arXiv API response (plain or gzip, at most `max_bytes` decompressed); source is
+    "atom-file". Malformed entries are left out (logged)."""
     path = Path(path)
     with _open(path) as stream:
         try:
-            data = stream.read()
+            # In pieces: read(max_bytes + 1) would allocate the whole cap up front for a 2 kB file.
+            chunks, size = [], 0
+            while size <= max_bytes and (chunk := stream.read(1 << 20)):
+                chunks.append(chunk)
+                size += len(chunk)
+            data = b"".join(chunks)
         except (OSError, EOFError, zlib.error) as exc:
             raise DataError(f"{path}: the compressed data is corrupt ({exc})") from None
-    papers = parse_atom(data, source=str(path)).papers
+    if len(data) > max_bytes:
+        raise DataError(
+            f"{path} is larger than {max_bytes:,} bytes once decompressed; refused",
+            hint="an API response is a few MB; if this one is real, raise [sources].max_api_bytes",
+        )
+    papers = parse_atom(data, source=str(path), max_field_chars=max_field_chars).papers
     for paper in papers:
         paper.source = "atom-file"
     return papers

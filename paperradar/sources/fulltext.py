@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -126,7 +127,10 @@ def fetch_fulltext(
     for label, base_url, parse in renderings:
         url = f"{base_url.rstrip('/')}/{vid}"
         try:
-            result = parse(client.get(url), url)
+            response = client.get(
+                url, max_bytes=client.limits.fulltext, limit_key="[sources].max_fulltext_bytes"
+            )
+            result = parse(response, url)
             break
         except HTTPStatusError as exc:
             if exc.status >= 500:
@@ -351,27 +355,37 @@ def prepare_sources(
     """Full texts for `papers` (one HTML or PDF fetch each, cached on disk), fitted to `max_tokens`.
     A paper whose full text cannot be had gets the abstract (SourceText()), with the reason logged."""
     out: dict[str, SourceText] = {}
-    for paper in papers:
-        try:
-            full = fetch_fulltext(
-                paper.arxiv_id,
-                paper.version,
-                client,
-                cache_dir=cache_dir,
-                html_base=html_base or HTML_BASE,
-                pdf_base=pdf_base or PDF_BASE,
-            )
-        except PaperradarError as exc:
-            log.warning("full text of %s unavailable (%s); using the abstract", paper.versioned_id, exc)
-            out[paper.arxiv_id] = SourceText()
-            continue
-        out[paper.arxiv_id] = SourceText(
-            text=fit_to_budget(full, max_tokens),
-            origin=full.source,
-            checks=tuple(full.check_texts()),
-            affiliations=tuple(full.affiliations),
-        )
+    bases = {k: v for k, v in (("html_base", html_base), ("pdf_base", pdf_base)) if v}
+    with client.stage("the full texts"):  # one deadline for all papers: past it, abstracts
+        for paper in papers:
+            out[paper.arxiv_id] = _source_text(paper, client, cache_dir, max_tokens, bases)
     return out
+
+
+def _source_text(
+    paper: Paper, client: PoliteClient, cache_dir: Path | None, max_tokens: int, bases: dict[str, str]
+) -> SourceText:
+    try:
+        full = fetch_fulltext(paper.arxiv_id, paper.version, client, cache_dir=cache_dir, **bases)
+    except PaperradarError as exc:
+        log.warning("full text of %s unavailable (%s); using the abstract", paper.versioned_id, exc)
+        return SourceText()
+    return _fitted(full, max_tokens)
+
+
+def _fitted(full: FullText, max_tokens: int) -> SourceText:
+    return SourceText(
+        text=fit_to_budget(full, max_tokens),
+        origin=full.source,
+        checks=tuple(full.check_texts()),
+        affiliations=tuple(full.affiliations),
+    )
+
+
+def cached_source(paper: Paper, cache_dir: Path | None, max_tokens: int) -> SourceText | None:
+    """A paper's full text as a style prompt had it, from the cache only (None: never fetched)."""
+    full = cached_fulltext(paper.arxiv_id, paper.version, cache_dir)
+    return _fitted(full, max_tokens) if full is not None else None
 
 
 class FullTextFetcher:
@@ -395,6 +409,7 @@ class FullTextFetcher:
         self.html_base, self.pdf_base = html_base, pdf_base
         self.fetched: dict[str, SourceText] = {}
         self._lock: asyncio.Lock | None = None  # made on first use: a lock belongs to one event loop
+        self._ends: float | None = None  # monotonic time the full-text stage ends, from the first fetch
 
     async def get(self, paper: Paper) -> SourceText | None:
         if paper.arxiv_id not in self.wanted:
@@ -406,12 +421,33 @@ class FullTextFetcher:
                 self.fetched.update(await asyncio.to_thread(self._fetch, paper))
         return self.fetched.get(paper.arxiv_id)
 
+    def sources_for(self, papers: Iterable[Paper]) -> dict[str, SourceText]:
+        """The full texts the pages of `papers` were written from: fetched in this run, or (a text already
+        stored by an earlier run, no fetch needed now) read from the cache, so a resumed run writes the
+        same pages as an uninterrupted one."""
+        out: dict[str, SourceText] = {}
+        for paper in papers:
+            found = self.fetched.get(paper.arxiv_id) or cached_source(paper, self.cache_dir, self.max_tokens)
+            if found is not None:
+                out[paper.arxiv_id] = found
+        return out
+
+    async def exclusive(self, work: Callable[[], None]) -> None:
+        """Run `work` (blocking, using the same polite client: the author blocks) in a worker thread, never
+        beside a full-text fetch, so the event loop keeps every model call going meanwhile."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            await asyncio.to_thread(work)
+
     def _fetch(self, paper: Paper) -> dict[str, SourceText]:
-        return prepare_sources(
-            [paper],
-            self.client,
-            cache_dir=self.cache_dir,
-            max_tokens=self.max_tokens,
-            html_base=self.html_base,
-            pdf_base=self.pdf_base,
-        )
+        bases = {k: v for k, v in (("html_base", self.html_base), ("pdf_base", self.pdf_base)) if v}
+        # One deadline for all the day's full texts, as prepare_sources has: past it, abstracts.
+        if self._ends is None:
+            self._ends = time.monotonic() + self.client.limits.stage_deadline
+        left = self._ends - time.monotonic()
+        if left <= 0:
+            log.warning("full text of %s not fetched: the full-text deadline passed", paper.versioned_id)
+            return {paper.arxiv_id: SourceText()}
+        with self.client.stage("the full texts", seconds=left):
+            return {paper.arxiv_id: _source_text(paper, self.client, self.cache_dir, self.max_tokens, bases)}

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -48,6 +48,17 @@ BUSY_HINT = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one arXiv document may weigh, decompressed ([sources].max_*), and each stage's deadline."""
+
+    feed: int = 64 * resilience.MIB
+    api: int = 64 * resilience.MIB
+    fulltext: int = 128 * resilience.MIB
+    field_chars: int = 256 * 1024
+    stage_deadline: float | None = None
+
+
 class HTTPStatusError(NetworkError):
     """A 4xx answer that retrying will not fix. Carries the response: the arXiv API sends its error
     feed with HTTP 400, and api.py turns that into a DataError with the API's own message."""
@@ -66,7 +77,8 @@ def user_agent(contact: str = "") -> str:
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), capped at MAX_WAIT."""
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), capped at MAX_WAIT.
+    (The client itself uses resilience.parse_retry_after: a longer wait than allowed is given up on.)"""
     seconds = resilience.parse_retry_after(value, now)
     return None if seconds is None else min(seconds, MAX_WAIT)
 
@@ -96,12 +108,16 @@ class PoliteClient:
         clock: Callable[[], float] = time.monotonic,
         backoff: float = 2.0,
         request_deadline: float | None = None,
+        max_retry_after: float = MAX_WAIT,
+        limits: Limits | None = None,
     ) -> None:
         self.delay = max(0.0, float(delay))
         self.timeout = float(timeout)
         self.max_retries = max(0, int(max_retries))
         self.backoff = max(1.0, float(backoff))
         self.request_deadline = request_deadline
+        self.max_retry_after = max_retry_after
+        self.limits = limits or Limits()
         self.user_agent = user_agent(contact)
         # 3 s, 6 s, 12 s, ... with the default 3 s delay: exponential, never below arXiv's spacing.
         self.policy = RetryPolicy(
@@ -110,7 +126,7 @@ class PoliteClient:
             multiplier=self.backoff,
             max_backoff=MAX_WAIT,
             floor=self.delay,
-            max_retry_after=None,
+            max_retry_after=max_retry_after,  # past it: give up with a clear message, never sleep for days
         )
         self._sleep = sleep
         self._clock = clock
@@ -133,19 +149,28 @@ class PoliteClient:
 
     @contextlib.contextmanager
     def stage(
-        self, what: str, seconds: float | None, key: str = "[sources].stage_deadline"
+        self, what: str, seconds: float | None = None, key: str = "[sources].stage_deadline"
     ) -> Iterator[None]:
-        """Requests inside share one deadline of `seconds` (a NetworkError naming `what` past it)."""
-        outer, outer_key = self._stage, self._stage_key
-        self._stage, self._stage_key = Deadline(seconds, what, self._clock), key
+        """Requests inside share one deadline of `seconds` (default: limits.stage_deadline); past it a
+        NetworkError names `what`. A stage inside another keeps the outer one's deadline."""
+        if self._stage is not None:
+            yield
+            return
+        self._stage = Deadline(self.limits.stage_deadline if seconds is None else seconds, what, self._clock)
+        self._stage_key = key
         try:
             yield
         finally:
-            self._stage, self._stage_key = outer, outer_key
+            self._stage = None
 
     # -- requests ---------------------------------------------------------------------------------
     def get(
-        self, url: str, params: Mapping[str, Any] | None = None, *, max_bytes: int | None = None
+        self,
+        url: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        max_bytes: int | None = None,
+        limit_key: str = "[sources].max_api_bytes",
     ) -> httpx.Response:
         """GET with retries; NetworkError (HTTPStatusError for a 4xx) when it cannot succeed, DataError
         when the body is larger than `max_bytes` decompressed or not the gzip it claims."""
@@ -189,9 +214,7 @@ class PoliteClient:
                 offline = False
                 return Attempt(Outcome.RETRY, detail=f"{type(exc).__name__}: {exc}")
             except TooLarge as exc:
-                raise resilience.too_large(
-                    "the response", shown, exc.limit, "[sources].max_response_bytes"
-                ) from None
+                raise resilience.too_large("the response", shown, exc.limit, limit_key) from None
             except BadBody as exc:
                 raise DataError(
                     f"GET {shown}: {exc}",
@@ -204,7 +227,7 @@ class PoliteClient:
             offline = False
             if status not in RETRY_STATUSES:
                 raise _status_error(status, reason, shown, response)
-            wait = parse_retry_after(response.headers.get("Retry-After"))
+            wait = resilience.parse_retry_after(response.headers.get("Retry-After"))
             return Attempt(Outcome.RETRY, detail=f"HTTP {status} {reason}".rstrip(), retry_after=wait)
 
         def on_retry(failed: Attempt[httpx.Response], number: int, wait: float) -> None:
@@ -221,6 +244,12 @@ class PoliteClient:
         result = policy.run(attempt, sleep=self._sleep, clock=self._clock, on_retry=on_retry)
         if result.last.outcome is Outcome.OK and result.last.value is not None:
             return result.last.value
+        if result.gave_up is GaveUp.RETRY_AFTER:
+            raise NetworkError(
+                f"GET {shown}: {result.last.detail}, and the server asks to wait {result.wait:.0f} s before "
+                f"trying again, more than [sources].max_retry_after = {self.max_retry_after:g} s; gave up",
+                hint="what was stored so far is kept; run again later",
+            )
         if result.gave_up is GaveUp.DEADLINE and stage is not None:
             raise resilience.deadline_passed(stage.what, stage.seconds or 0.0, self._stage_key)
         tries = f"{result.attempts} attempt{'s' if result.attempts != 1 else ''}"

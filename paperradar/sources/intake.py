@@ -31,7 +31,7 @@ from paperradar.models import (
 from paperradar.sources.api import ArxivAPI
 from paperradar.sources.config import SourcesConfig
 from paperradar.sources.files import detect_format, read_atom_file, read_jsonl
-from paperradar.sources.http import PoliteClient
+from paperradar.sources.http import Limits, PoliteClient
 from paperradar.sources.rss import fetch_feed
 from paperradar.store import Store
 
@@ -48,7 +48,19 @@ def sample_path() -> Path:
 
 def polite_client(src: SourcesConfig) -> PoliteClient:
     return PoliteClient(
-        delay=src.request_delay, timeout=src.timeout, max_retries=src.max_retries, contact=src.contact
+        delay=src.request_delay,
+        timeout=src.timeout,
+        max_retries=src.max_retries,
+        contact=src.contact,
+        request_deadline=src.request_deadline,
+        max_retry_after=src.max_retry_after,
+        limits=Limits(
+            feed=src.max_feed_bytes,
+            api=src.max_api_bytes,
+            fulltext=src.max_fulltext_bytes,
+            field_chars=src.max_field_chars,
+            stage_deadline=src.stage_deadline,
+        ),
     )
 
 
@@ -76,20 +88,26 @@ def import_file(
     errors: Literal["raise", "skip"] = "raise",
     batch_size: int = 5000,
     progress: Progress = no_progress,
+    src: SourcesConfig | None = None,
 ) -> ImportCounts:
-    """JSONL (Kaggle snapshot or paperradar's listing formats, gzip or not) or saved API Atom XML."""
+    """JSONL (Kaggle snapshot or paperradar's listing formats, gzip or not) or saved API Atom XML, within the
+    limits of `src` ([sources].max_line_bytes, max_field_chars, max_api_bytes; defaults when None)."""
     if not path.exists():
         raise DataError(f"{path} does not exist", hint="check the path")
+    src = src or SourcesConfig.model_validate({})  # the defaults
     counts = ImportCounts()
     if detect_format(path) == "atom":
-        papers = read_atom_file(path)
+        papers = read_atom_file(path, max_bytes=src.max_api_bytes, max_field_chars=src.max_field_chars)
         stats = store.save_papers(papers)
         counts.papers, counts.inserted, counts.updated = len(papers), stats.inserted, stats.updated
         return counts
     # Decoding runs in a thread while SQLite writes the previous batch (sqlite3 releases the GIL while
     # it works), so a bulk import costs little more than its slower half. A bad line raises here after
     # every batch before it was stored.
-    for batch in _batches_in_background(read_jsonl(path, errors=errors), batch_size):
+    reader = read_jsonl(
+        path, errors=errors, max_line_bytes=src.max_line_bytes, max_field_chars=src.max_field_chars
+    )
+    for batch in _batches_in_background(reader, batch_size):
         papers = [paper for paper, _ in batch]
         if source:
             for paper in papers:
@@ -114,15 +132,18 @@ def intake_sample(store: Store, categories: Iterable[str]) -> list[date]:
 def intake_feed(
     store: Store, src: SourcesConfig, client: PoliteClient, stats: RunStats, progress: Progress = no_progress
 ) -> FeedDay:
-    """Today's announcements from the RSS feed, completed by batched API look-ups."""
-    feed = fetch_feed(client, src.rss_url, src.categories)
-    progress("fetch", 1, None)
-    if feed.papers:
-        store.save_papers(feed.papers)
-    if feed.announcements:
-        store.save_announcements(feed.announcements)
-    stats.feed_items = len(feed.announcements)
-    complete_metadata(store, src, client, (a.arxiv_id for a in feed.announcements), stats, progress)
+    """Today's announcements from the RSS feed, completed by batched API look-ups; one stage deadline for
+    both. Malformed items are left out and listed in stats.feed_skipped (the digest says so)."""
+    with client.stage("the day's intake from arXiv"):
+        feed = fetch_feed(client, src.rss_url, src.categories)
+        progress("fetch", 1, None)
+        if feed.papers:
+            store.save_papers(feed.papers)
+        if feed.announcements:
+            store.save_announcements(feed.announcements)
+        stats.feed_items = len(feed.announcements)
+        stats.feed_skipped += feed.skipped
+        complete_metadata(store, src, client, (a.arxiv_id for a in feed.announcements), stats, progress)
     return feed
 
 
@@ -142,7 +163,9 @@ def complete_metadata(
     if not need:
         return
     api = ArxivAPI(client, src.api_url, src.batch_size)
-    papers, missing = api.lookup(need)
+    with client.stage("the day's intake from arXiv"):
+        papers, missing = api.lookup(need)
+    stats.feed_skipped += api.skipped
     store.save_papers(papers)
     progress("complete", len(papers), len(need))
     if missing:
@@ -169,21 +192,24 @@ def intake_range(
     count = 0
     papers: list[Paper] = []
     anns: list[Announcement] = []
-    for paper in api.search(src.categories, date_from, date_to):
-        papers.append(paper)
-        count += 1
-        progress("fetch", count, None)
-        if paper.published is None:
-            continue
-        day = estimated_announce_day(paper.published)
-        for cat in paper.categories:
-            if cat in cats:
-                kind: AnnounceKind = "new" if cat == paper.primary_category else "cross"
-                anns.append(Announcement(paper.arxiv_id, day, cat, kind, paper.version))
-    store.save_papers(papers)
-    # Never overwrite a real listing with an estimate.
-    real = {(a.arxiv_id, a.category) for d in {a.day for a in anns} for a in store.announcements(d)}
-    store.save_announcements(a for a in anns if (a.arxiv_id, a.category) not in real)
+    try:
+        with client.stage(f"the backfill {date_from} … {date_to}"):
+            for paper in api.search(src.categories, date_from, date_to):
+                papers.append(paper)
+                count += 1
+                progress("fetch", count, None)
+                if paper.published is None:
+                    continue
+                day = estimated_announce_day(paper.published)
+                for cat in paper.categories:
+                    if cat in cats:
+                        kind: AnnounceKind = "new" if cat == paper.primary_category else "cross"
+                        anns.append(Announcement(paper.arxiv_id, day, cat, kind, paper.version))
+    finally:  # a deadline or a network failure half-way keeps what was fetched until then
+        store.save_papers(papers)
+        # Never overwrite a real listing with an estimate.
+        real = {(a.arxiv_id, a.category) for d in {a.day for a in anns} for a in store.announcements(d)}
+        store.save_announcements(a for a in anns if (a.arxiv_id, a.category) not in real)
     return count
 
 

@@ -25,6 +25,7 @@ both blocking and asyncio code, is maintained, and is what stamina itself depend
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
 import math
@@ -32,11 +33,11 @@ import random
 import re
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import httpx
 import orjson
@@ -228,7 +229,8 @@ class RetryPolicy:
             if seconds > 0:
                 sleep(seconds)
 
-        return tenacity.Retrying(sleep=nap, **state.kwargs())(state.wrap(attempt))  # type: ignore[no-any-return]
+        result: RetryResult[T] = tenacity.Retrying(sleep=nap, **state.kwargs())(state.wrap(attempt))
+        return result
 
     async def arun(
         self,
@@ -250,7 +252,8 @@ class RetryPolicy:
             result = await attempt()
             return state.record(result)
 
-        return await tenacity.AsyncRetrying(sleep=nap, **state.kwargs())(call)  # type: ignore[no-any-return]
+        result: RetryResult[T] = await tenacity.AsyncRetrying(sleep=nap, **state.kwargs())(call)
+        return result
 
 
 OnRetry = Callable[[Attempt[T], int, float], None]  # (failed attempt, retry number 1.., wait in seconds)
@@ -428,8 +431,11 @@ async def send(
                 body = _Body(response.headers.get("content-encoding", ""), max_bytes)
                 if body.coding is None and length.isdigit() and int(length) > max_bytes:
                     raise TooLarge(max_bytes)
-                async for chunk in response.aiter_raw():
-                    body.feed(chunk)
+                # aclosing: a refused body closes its generator now, not when a later loop finalizes it.
+                raw = cast(AsyncGenerator[bytes, None], response.aiter_raw())  # httpx's is a generator
+                async with contextlib.aclosing(raw) as chunks:
+                    async for chunk in chunks:
+                        body.feed(chunk)
                 content = body.finish()
             finally:
                 await response.aclose()
@@ -495,6 +501,7 @@ class BlockingClient:
     def close(self) -> None:
         if not self._loop.is_closed():
             self._loop.run_until_complete(self._client.aclose())
+            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
             self._loop.close()
 
 

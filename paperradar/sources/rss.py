@@ -19,7 +19,7 @@ import feedparser
 
 from paperradar.errors import DataError
 from paperradar.models import ANNOUNCE_KINDS, Announcement, FeedDay, Paper
-from paperradar.sources.atom import refuse_dtd
+from paperradar.sources.atom import MAX_FIELD_CHARS, oversized_field, refuse_dtd
 from paperradar.sources.http import PoliteClient
 from paperradar.sources.ids import parse_arxiv_id
 
@@ -145,11 +145,19 @@ def _authors(entry: Any) -> list[str]:
     return names
 
 
-def parse_rss(xml: bytes | str, *, source: str = "input", categories: list[str] | None = None) -> FeedDay:
+def parse_rss(
+    xml: bytes | str,
+    *,
+    source: str = "input",
+    categories: list[str] | None = None,
+    max_field_chars: int = MAX_FIELD_CHARS,
+) -> FeedDay:
     """Parse an rss.arxiv.org feed into the day, its announcements and the papers as the feed tells them.
 
     `source` only names where the bytes came from in error messages (a URL or a file). `categories` are the
-    feed's categories: each announcement is filed under the one the paper was listed in.
+    feed's categories: each announcement is filed under the one the paper was listed in. An item that
+    cannot be read (no arXiv id, a field past `max_field_chars`) is left out with its reason in `skipped`;
+    the rest of the day is kept (a document that is not an RSS feed at all is still a DataError).
     """
     watched = set(categories or ())
     if not xml.strip():
@@ -170,39 +178,48 @@ def parse_rss(xml: bytes | str, *, source: str = "input", categories: list[str] 
 
     announcements: list[Announcement] = []
     papers: list[Paper] = []
+    skipped: list[str] = []
     seen: set[str] = set()
     for entry in entries:
-        arxiv_id, version = _item_id(entry)
+        try:
+            arxiv_id, version = _item_id(entry)
+            head_id, head_kind = _desc_head(entry)
+            if version is None and head_id:
+                version = parse_arxiv_id(head_id)[1]
+        except DataError as exc:
+            skipped.append(exc.message)
+            continue
         if arxiv_id in seen:  # a multi-category feed lists each paper once; stay safe if it does not
             continue
-        head_id, head_kind = _desc_head(entry)
-        if version is None and head_id:
-            version = parse_arxiv_id(head_id)[1]
         kind = str(entry.get("arxiv_announce_type") or head_kind or "new").strip().lower()
         if kind not in ANNOUNCE_KINDS:
-            log.warning("RSS item %s has unknown announce type %r; skipped", arxiv_id, kind)
+            skipped.append(f"RSS item {arxiv_id}: unknown announce type {kind[:40]!r}")
             continue
         categories = list(dict.fromkeys(t["term"] for t in entry.get("tags") or [] if t.get("term")))
+        paper = Paper(
+            arxiv_id=arxiv_id,
+            title=collapse(entry.get("title")),
+            authors=_authors(entry),
+            abstract=_abstract(entry.get("summary") or ""),
+            version=version or 1,
+            categories=categories,
+            journal_ref=collapse(entry.get("arxiv_journal_reference")) or None,
+            doi=collapse(entry.get("arxiv_doi")) or None,
+            source="rss",
+        )
+        if (why := oversized_field(paper, max_field_chars)) is not None:
+            skipped.append(f"RSS item {arxiv_id}: {why}")
+            continue
         seen.add(arxiv_id)
         # File the announcement under the watched category it was listed in: for a cross-list the item's
         # first category is the paper's primary, which is outside the feed's categories.
         listed_in = [c for c in categories if c in watched] if watched else []
         category = listed_in[0] if listed_in else (categories[0] if categories else "")
         announcements.append(Announcement(arxiv_id, day, category, kind, version))
-        papers.append(
-            Paper(
-                arxiv_id=arxiv_id,
-                title=collapse(entry.get("title")),
-                authors=_authors(entry),
-                abstract=_abstract(entry.get("summary") or ""),
-                version=version or 1,
-                categories=categories,
-                journal_ref=collapse(entry.get("arxiv_journal_reference")) or None,
-                doi=collapse(entry.get("arxiv_doi")) or None,
-                source="rss",
-            )
-        )
-    return FeedDay(day=day, announcements=announcements, papers=papers)
+        papers.append(paper)
+    for reason in skipped[:20]:
+        log.warning("%s: skipped a malformed item: %s", source, reason)
+    return FeedDay(day=day, announcements=announcements, papers=papers, skipped=skipped)
 
 
 def feed_url(rss_url: str, categories: list[str]) -> str:
@@ -215,5 +232,6 @@ def feed_url(rss_url: str, categories: list[str]) -> str:
 def fetch_feed(client: PoliteClient, rss_url: str, categories: list[str]) -> FeedDay:
     """GET the combined feed for `categories` and parse it; errors name the URL."""
     url = feed_url(rss_url, categories)
-    response = client.get(url)
-    return parse_rss(response.content, source=url, categories=categories)
+    limits = client.limits
+    response = client.get(url, max_bytes=limits.feed, limit_key="[sources].max_feed_bytes")
+    return parse_rss(response.content, source=url, categories=categories, max_field_chars=limits.field_chars)

@@ -16,11 +16,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 
-from paperradar.errors import DataError
+from paperradar.errors import DataError, StorageError, environment_error
 from paperradar.models import (
     DEFAULT_READER,
     Announcement,
@@ -107,16 +107,28 @@ class Store:
     the library, digest records and Zotero sync state are that reader's; papers, announcements, texts,
     embeddings and runs are shared by every reader of the archive."""
 
+    last_path: ClassVar[Path | None] = None  # the archive last opened: errors from SQLite name it
+
     def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False):
         """`read_only`: SQLite itself refuses every write (the file is opened mode=ro), nothing is migrated
-        and no lock is taken; a database of another schema is refused with the command that fixes it."""
+        and no lock is taken; a database of another schema is refused with the command that fixes it. A
+        database this user cannot write (or in a folder it cannot write, where SQLite could not make its
+        -wal/-shm files) is opened read-only too: search, show and export work; a write says "read-only"
+        (exit 7)."""
         self.path = Path(path)
-        self.read_only = read_only
+        Store.last_path = self.path
+        cannot_write = self.path.exists() and not (
+            os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
+        )
+        self.read_only = read_only or cannot_write
         self.reader = DEFAULT_READER
         self._root: Store | None = None  # set on a reader's view: the store that owns the connection
         self._lock: RunLock | None = None
-        if read_only:
-            self._conn = open_read_only(self.path)
+        if self.read_only:
+            # No write access to the folder: nothing (not even SQLite's -shm) may be made beside the file.
+            self._conn = open_read_only(
+                self.path, immutable=cannot_write and not os.access(self.path.parent, os.W_OK)
+            )
         else:
             if str(self.path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,6 +143,9 @@ class Store:
                 )  # 64 MB page cache: bulk imports touch big indexes
                 migrate(self._conn)
             except sqlite3.DatabaseError as exc:
+                expected = environment_error(exc, self.path)
+                if isinstance(expected, StorageError):
+                    raise expected from None  # the machine (disk full, read-only), not the file's content
                 raise DataError(
                     f"{self.path} is not a usable paperradar database: {exc}",
                     hint="point [store].path at another file, or move this one away",

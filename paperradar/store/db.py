@@ -22,7 +22,10 @@ class Database:
         try:
             yield self._conn
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            # After SQLITE_FULL or an I/O error SQLite has already rolled back: a second ROLLBACK would
+            # replace the real error by "cannot rollback - no transaction is active".
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
             raise
         self._conn.execute("COMMIT")
 

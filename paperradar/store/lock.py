@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from paperradar.errors import BusyError, DataError
+from paperradar.errors import BusyError, StorageError
 
 log = logging.getLogger(__name__)
 LOCK_WAIT = 7200.0  # the longest `--wait` queues behind another run, unless [store].lock_wait says otherwise
@@ -57,9 +57,10 @@ class RunLock:
                         hint="if that process hangs, stop it (kill PID); [store].lock_wait sets how long to wait",
                     ) from None
         except OSError as exc:
-            raise DataError(
+            raise StorageError(
                 f"cannot create the lock file {self.path}: {exc.strerror or exc}",
-                hint="the folder of [store].path must be writable by this user",
+                hint="commands that write need the folder of [store].path writable by this user "
+                "(search and show work without it)",
             ) from None
         stale = read_holder(self.path)
         if stale is not None and stale.get("pid") != os.getpid():

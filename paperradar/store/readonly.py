@@ -14,7 +14,8 @@ from paperradar.errors import DataError
 from paperradar.store.migrations import SCHEMA_VERSION
 
 
-def open_read_only(path: Path) -> sqlite3.Connection:
+def open_read_only(path: Path, *, immutable: bool = False) -> sqlite3.Connection:
+    """`immutable`: the folder is not writable either, so SQLite must not even try to make its -shm file."""
     if not path.exists():
         raise DataError(
             f"no paperradar database at {path}",
@@ -22,7 +23,10 @@ def open_read_only(path: Path) -> sqlite3.Connection:
         )
     try:
         conn = sqlite3.connect(
-            f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, isolation_level=None, timeout=30.0
+            f"file:{quote(str(path.resolve()))}?mode=ro{'&immutable=1' if immutable else ''}",
+            uri=True,
+            isolation_level=None,
+            timeout=30.0,
         )
         conn.row_factory = sqlite3.Row
         schema = int(conn.execute("PRAGMA user_version").fetchone()[0])

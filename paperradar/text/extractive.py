@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from paperradar.text.tfidf import Vector, add, dot, fit_vectors, norm
+
 # Bump whenever split_sentences or the scoring changes: the write stage caches by this string.
 EXTRACTIVE_VERSION = "extractive-1"
 
@@ -142,17 +144,19 @@ _MAX_CHARS = 900  # a third sentence is added only while the summary stays reada
 def _centroid_scores(sentences: list[str]) -> list[float]:
     """Cosine similarity of each sentence's tf-idf vector to the abstract's centroid: how central it is."""
     try:
-        from sklearn.feature_extraction.text import TfidfVectorizer  # lazy: keeps CLI start-up fast
-
-        matrix = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(sentences)
+        rows = fit_vectors(
+            sentences, sublinear_tf=True
+        )  # TfidfVectorizer(stop_words="english", sublinear_tf=True)
     except ValueError:  # empty vocabulary: only stop words or symbols
         return [0.0] * len(sentences)
-    centroid = matrix.mean(axis=0).A1
-    norm = float((centroid**2).sum()) ** 0.5
-    if norm == 0.0:
+    centroid: Vector = {}
+    for row in rows:
+        centroid = add(centroid, row)
+    size = norm(centroid)  # the mean's direction is the sum's: the count divides out of the cosine
+    if size == 0.0:
         return [0.0] * len(sentences)
-    # Rows are L2-normalized by the vectorizer, so the dot product with the unit centroid is the cosine.
-    return [float(v) for v in matrix.dot(centroid / norm)]
+    # Rows are unit length, so the dot product with the unit centroid is the cosine.
+    return [dot(row, centroid) / size for row in rows]
 
 
 def _score(sentence: str, centrality: float) -> float:

@@ -1,8 +1,10 @@
-"""Every fixed string of the digest, per output language (zh, ja, en).
+"""Every fixed string of the digest, the static site and its feeds, per output language (zh, ja, en): one
+catalog, so the Markdown digest and the site word a field, a fallback and a reason the same way.
 
 The zh field labels are exactly those of the reference digest (seed 002). Strings with `{...}` are
-`str.format` templates; markdown.py fills them. Keeping all wording here means a translation fix never
-touches the template, and a test can check that every language defines every key.
+`str.format` templates; markdown.py and the site fill them. Keeping all wording here means a translation
+fix never touches a template, and a test checks that every language defines every key. (The style pages'
+own strings and the topic names are in style_labels.py.)
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from collections.abc import Mapping
 from datetime import date
 from types import MappingProxyType
 from typing import Literal
+
+from paperradar.models import Interest
 
 _ZH: dict[str, str] = {
     # header
@@ -72,10 +76,11 @@ _ZH: dict[str, str] = {
     "why_failed": "大模型调用失败，下次运行重试",
     "why_invalid": "大模型的回答未通过校验，下次运行重试",
     "why_budget": "已达本次运行的大模型预算，下次运行重试",
-    "why_refused": "大模型拒绝回答（内容过滤）",
+    "why_refused": "大模型的内容过滤拒绝了回答",
     "why_given_up": "大模型多次失败，已不再请求（--refresh 可重试）",
     "why_offline": "离线运行，未调用大模型",
     "by_model": "（{model} 生成）",
+    "other_language_label": "（{model} 生成的{lang}版本；中文版本未生成：{why}）",
     "reason_language": "（理由为{lang}）",
     "lang_zh": "中文",
     "lang_ja": "日文",
@@ -89,6 +94,9 @@ _ZH: dict[str, str] = {
     "reason_sample_range": "内置样本只包含 {first} 至 {last} 的公布日",
     "reason_none_stored": "所关注的分类在这一天没有公布记录",
     "reason_feed_empty": "arXiv 今天没有公布新论文（周末和节假日不公布）",
+    # a partial day: malformed feed items left out
+    "skipped": "已跳过",
+    "skipped_value": "{n} 条格式有误的记录（{reasons}）",
 }
 
 _JA: dict[str, str] = {
@@ -146,10 +154,11 @@ _JA: dict[str, str] = {
     "why_failed": "LLM の呼び出しに失敗、次回の実行で再試行",
     "why_invalid": "LLM の回答が検証を通らず、次回の実行で再試行",
     "why_budget": "今回の実行の LLM 予算に達したため、次回の実行で再試行",
-    "why_refused": "LLM が回答を拒否（コンテンツフィルタ）",
+    "why_refused": "LLM のコンテンツフィルタが回答を拒否",
     "why_given_up": "LLM が繰り返し失敗したため再試行を停止（--refresh で再試行）",
     "why_offline": "オフライン実行のため LLM は未使用",
     "by_model": "（{model} が生成）",
+    "other_language_label": "（{model} による{lang}版；日本語版は未生成：{why}）",
     "reason_language": "（理由は{lang}）",
     "lang_zh": "中国語",
     "lang_ja": "日本語",
@@ -162,6 +171,8 @@ _JA: dict[str, str] = {
     "reason_sample_range": "同梱サンプルは {first} から {last} までの公開日のみです",
     "reason_none_stored": "対象カテゴリにはこの日の公開記録がありません",
     "reason_feed_empty": "arXiv は本日新しい論文を公開していません（週末と祝日は公開なし）",
+    "skipped": "スキップ",
+    "skipped_value": "形式が不正な項目 {n} 件（{reasons}）",
 }
 
 _EN: dict[str, str] = {
@@ -219,10 +230,11 @@ _EN: dict[str, str] = {
     "why_failed": "the LLM call failed, retried next run",
     "why_invalid": "the LLM's answer failed validation, retried next run",
     "why_budget": "this run's LLM budget was reached, retried next run",
-    "why_refused": "the LLM refused (content filter)",
+    "why_refused": "the LLM's content filter refused",
     "why_given_up": "the LLM failed repeatedly and is no longer asked (--refresh retries)",
     "why_offline": "offline run, no LLM call",
     "by_model": "(by {model})",
+    "other_language_label": "({lang} version by {model}; none in English: {why})",
     "reason_language": "(reason in {lang})",
     "lang_zh": "Chinese",
     "lang_ja": "Japanese",
@@ -235,12 +247,196 @@ _EN: dict[str, str] = {
     "reason_sample_range": "the bundled sample covers the listing days {first} to {last} only",
     "reason_none_stored": "no announcements for this day in the watched categories",
     "reason_feed_empty": "arXiv announced nothing today (no announcements on weekends and holidays)",
+    "skipped": "Skipped",
+    "skipped_value": "{n} malformed item(s) of the feed ({reasons})",
+}
+
+# The static site (publish/site*.py, site_templates/) and its feeds.
+_SITE_ZH: dict[str, str] = {
+    "lang_name": "中文",
+    "latest": "最新",
+    "archive": "归档",
+    "tags": "标签",
+    "companies": "公司",
+    "nav": "站点导航",
+    "search": "搜索",
+    "search_placeholder": "搜索标题、摘要、总结…",
+    "search_button": "搜索",
+    "search_loading": "正在加载索引…",
+    "search_empty": "输入关键词开始搜索",
+    "search_none": "没有找到结果",
+    "search_count": "{n} 条结果",
+    "search_noscript": "搜索需要启用 JavaScript。",
+    "comment": "备注",
+    "journal": "期刊",
+    "papers_n": "{n} 篇",
+    "day_feature": "{theme}专题",
+    "all_days": "全部日期：{n}",
+    "more_days": "更早的日期见归档",
+    "abstract": "原文摘要",
+    "appeared": "出现日期",
+    "categories": "分类",
+    "rank": "第 {rank} 名",
+    "appearance": "（{rank}，{kind}）",
+    "kind_new": "新提交",
+    "kind_cross": "交叉列出",
+    "kind_replace": "新版本",
+    "kind_replace_cross": "新版本（交叉列出）",
+    "stars": "感兴趣评分 {score}/5",
+    "tag_title": "标签：{name}",
+    "company_title": "公司：{name}",
+    "style_highlight": "亮点",
+    "style_review": "点评",
+    "style_dialogue": "对话",
+    "feeds": "订阅：",
+    "feed_title": "{title}（{lang}）",
+    "data_as_of": "数据截至 {day}",
+    "empty_site": "还没有已排序的论文。先运行 paperradar run。",
+    "language": "语言",
+    # Who made a field (the card's line and each field of a paper page): "标题、摘要：大模型 m".
+    "field_title": "标题",
+    "field_summary": "摘要",
+    "field_score": "评分",
+    "prov_group": "{fields}：{maker}",
+    "prov_sep": "；",
+    "prov_field_sep": "、",
+    "prov_extractive": "抽取式",
+    "prov_heuristic": "启发式",
+    "prov_missing": "未生成",
+    "prov_why": "{maker}（{why}）",
+    "prov_other_language": "{maker} 的{lang}版（中文版：{why}）",
+    "prov_unverified": "{n} 处数字或名称未能在原文中找到（已标出）",
+    "prov_from_fulltext": "依据全文（{source}）",
+    "prov_from_abstract": "仅依据摘要",
+    "why_no_model": "未配置大模型",
+    "why_not_asked": "没有为这种语言请求大模型",
+    "why_outside_top": "排名在当日前 {top_n} 篇之外，只为前 {top_n} 篇生成",
+}
+
+_SITE_JA: dict[str, str] = {
+    "lang_name": "日本語",
+    "latest": "最新",
+    "archive": "アーカイブ",
+    "tags": "タグ",
+    "companies": "企業",
+    "nav": "サイトナビゲーション",
+    "search": "検索",
+    "search_placeholder": "タイトル・要旨・要約を検索…",
+    "search_button": "検索",
+    "search_loading": "索引を読み込み中…",
+    "search_empty": "キーワードを入力してください",
+    "search_none": "該当する論文はありません",
+    "search_count": "{n} 件",
+    "search_noscript": "検索には JavaScript が必要です。",
+    "comment": "コメント",
+    "journal": "掲載誌",
+    "papers_n": "{n} 件",
+    "day_feature": "{theme}特集",
+    "all_days": "すべての日付：{n}",
+    "more_days": "それ以前はアーカイブへ",
+    "abstract": "アブストラクト（原文）",
+    "appeared": "掲載日",
+    "categories": "カテゴリ",
+    "rank": "{rank} 位",
+    "appearance": "（{rank}、{kind}）",
+    "kind_new": "新規",
+    "kind_cross": "クロスリスト",
+    "kind_replace": "改訂版",
+    "kind_replace_cross": "改訂版（クロスリスト）",
+    "stars": "興味スコア {score}/5",
+    "tag_title": "タグ：{name}",
+    "company_title": "企業：{name}",
+    "style_highlight": "ハイライト",
+    "style_review": "レビュー",
+    "style_dialogue": "対話",
+    "feeds": "フィード：",
+    "feed_title": "{title}（{lang}）",
+    "data_as_of": "{day} 時点のデータ",
+    "empty_site": "ランキング済みの論文はまだありません。paperradar run を実行してください。",
+    "language": "言語",
+    "field_title": "タイトル",
+    "field_summary": "要約",
+    "field_score": "スコア",
+    "prov_group": "{fields}：{maker}",
+    "prov_sep": "；",
+    "prov_field_sep": "・",
+    "prov_extractive": "抽出型",
+    "prov_heuristic": "ヒューリスティック",
+    "prov_missing": "未生成",
+    "prov_why": "{maker}（{why}）",
+    "prov_other_language": "{maker} の{lang}版（日本語版：{why}）",
+    "prov_unverified": "原文で確認できない数値・名称 {n} 件（印付き）",
+    "prov_from_fulltext": "本文（{source}）に基づく",
+    "prov_from_abstract": "アブストラクトのみに基づく",
+    "why_no_model": "LLM未設定",
+    "why_not_asked": "この言語では LLM に依頼していない",
+    "why_outside_top": "当日の上位 {top_n} 件外、生成は上位 {top_n} 件のみ",
+}
+
+_SITE_EN: dict[str, str] = {
+    "lang_name": "English",
+    "latest": "Latest",
+    "archive": "Archive",
+    "tags": "Tags",
+    "companies": "Companies",
+    "nav": "Site navigation",
+    "search": "Search",
+    "search_placeholder": "Search titles, abstracts, summaries…",
+    "search_button": "Search",
+    "search_loading": "Loading the index…",
+    "search_empty": "Type words to search",
+    "search_none": "No paper matches",
+    "search_count": "{n} results",
+    "search_noscript": "Search needs JavaScript.",
+    "comment": "Comment",
+    "journal": "Journal",
+    "papers_n": "{n} papers",
+    "day_feature": "Featuring {theme}",
+    "all_days": "All days: {n}",
+    "more_days": "Older days are in the archive",
+    "abstract": "Abstract (original)",
+    "appeared": "Listed on",
+    "categories": "Categories",
+    "rank": "#{rank}",
+    "appearance": " ({rank}, {kind})",
+    "kind_new": "new",
+    "kind_cross": "cross-list",
+    "kind_replace": "new version",
+    "kind_replace_cross": "new version, cross-list",
+    "stars": "Interest score {score}/5",
+    "tag_title": "Tag: {name}",
+    "company_title": "Company: {name}",
+    "style_highlight": "Highlight",
+    "style_review": "Review",
+    "style_dialogue": "Dialogue",
+    "feeds": "Feeds:",
+    "feed_title": "{title} ({lang})",
+    "data_as_of": "Data as of {day}",
+    "empty_site": "No ranked papers yet. Run paperradar run first.",
+    "language": "Language",
+    "field_title": "Title",
+    "field_summary": "Summary",
+    "field_score": "Score",
+    "prov_group": "{fields}: {maker}",
+    "prov_sep": "; ",
+    "prov_field_sep": ", ",
+    "prov_extractive": "extractive",
+    "prov_heuristic": "heuristic",
+    "prov_missing": "not written",
+    "prov_why": "{maker} ({why})",
+    "prov_other_language": "{maker}, in {lang} (none in English: {why})",
+    "prov_unverified": "{n} number(s) or name(s) not found in the paper (marked)",
+    "prov_from_fulltext": "from the full text ({source})",
+    "prov_from_abstract": "from the abstract only",
+    "why_no_model": "no LLM configured",
+    "why_not_asked": "the LLM was not asked in this language",
+    "why_outside_top": "ranked below the day's top {top_n}; only the top {top_n} get one",
 }
 
 _ALL: dict[str, Mapping[str, str]] = {
-    "zh": MappingProxyType(_ZH),
-    "ja": MappingProxyType(_JA),
-    "en": MappingProxyType(_EN),
+    "zh": MappingProxyType({**_ZH, **_SITE_ZH}),
+    "ja": MappingProxyType({**_JA, **_SITE_JA}),
+    "en": MappingProxyType({**_EN, **_SITE_EN}),
 }
 LANGUAGES: tuple[str, ...] = tuple(_ALL)
 
@@ -266,12 +462,36 @@ def format_date(day: date, language: str) -> str:
     return day.strftime("%Y年%m月%d日" if language in ("zh", "ja") else "%Y-%m-%d")
 
 
+def why_text(language: str, why: str, *, top_n: int | None = None) -> str:
+    """Why a field has no model text, in words: one of models.MissingReason, "not_asked" or
+    "outside_top" (which names the digest's top N)."""
+    return labels(language)[f"why_{why}"].format(top_n=top_n if top_n is not None else "N")
+
+
 def fallback_label(
-    language: str, kind: Literal["extractive", "untranslated", "heuristic"], why: str | None
+    language: str,
+    kind: Literal["extractive", "untranslated", "heuristic"],
+    why: str | None,
+    *,
+    top_n: int | None = None,
 ) -> str:
     """The label of a field made without a model: why there is no model text (no model configured when
     `why` is None or "no_model")."""
     lab = labels(language)
     if why is None or why == "no_model":
         return lab[f"{kind}_label"]
-    return lab[f"{kind}_label_model"].format(why=lab[f"why_{why}"])
+    return lab[f"{kind}_label_model"].format(why=why_text(language, why, top_n=top_n))
+
+
+def interest_reason(interest: Interest, language: str) -> tuple[str, str]:
+    """(reason, note) of an interest score for a reader of `language`: the reason in that language when
+    there is one; else the ranking language's, with a note naming its language ("(reason in Chinese)")
+    rather than passing it off as a translation. Heuristic reasons exist in every language."""
+    reason, found = interest.reason_in(language)
+    if found is not None or interest.mode == "heuristic":
+        return reason, ""
+    known = next(iter(interest.reasons), None)
+    if known not in _ALL:
+        return reason, ""
+    lab = labels(language)
+    return reason, lab["reason_language"].format(lang=lab[f"lang_{known}"])

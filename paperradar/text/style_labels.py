@@ -9,8 +9,9 @@ import re
 
 from paperradar.models import Paper
 
-# Topic groups of the highlight page (seed 000 groups a day's papers under themed headings). The model
-# picks one key; the names are ours, so every paper in a group gets the same heading.
+# The one topic taxonomy: the highlight page's groups (seed 000 groups a day's papers under themed
+# headings) and the static site's themed sections. The model picks one key; the names are ours, so every
+# paper in a group gets the same heading, on the Markdown page and on the site alike.
 TOPICS: dict[str, dict[str, str]] = {
     "search": {"emoji": "🔍", "zh": "检索与匹配", "ja": "検索・マッチング", "en": "Search & matching"},
     "rerank": {
@@ -32,6 +33,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "zh": {
         "skipped": "已跳过：需要大模型（请设置 [llm] backend）",
         "declined": "未生成：大模型没有给出可用的回答（{detail}），下次运行时重试",
+        "not_written": "未生成：{why}",
+        "extractive_why": "抽取式：说明摘自英文摘要原文，关键结果为摘要中数字最突出的一句；{why}",
         "extractive": "抽取式（无大模型）：说明摘自英文摘要原文，关键结果为摘要中数字最突出的一句",
         "made_by": "生成：{model}",
         "from_fulltext": "依据：全文（{source}）",
@@ -50,6 +53,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "ja": {
         "skipped": "スキップ：LLM が必要です（[llm] backend を設定してください）",
         "declined": "未生成：LLM から有効な回答が得られませんでした（{detail}）。次回の実行で再試行します",
+        "not_written": "未生成：{why}",
+        "extractive_why": "抽出型：説明は英語アブストラクトからの抜粋、主要な結果は数値が最も目立つ一文；{why}",
         "extractive": "抽出型（LLM未使用）：説明は英語アブストラクトからの抜粋、主要な結果は数値が最も目立つ一文",
         "made_by": "生成：{model}",
         "from_fulltext": "根拠：本文（{source}）",
@@ -68,6 +73,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "en": {
         "skipped": "skipped: needs an LLM (set [llm] backend)",
         "declined": "not written: the model gave no usable answer ({detail}); tried again on the next run",
+        "not_written": "not written: {why}",
+        "extractive_why": "extractive: the explanation is copied from the abstract; the key result is its "
+        "sentence with the strongest number; {why}",
         "extractive": "extractive (no LLM): the explanation is copied from the abstract; the key result is its "
         "sentence with the strongest number",
         "made_by": "written by {model}",

@@ -50,6 +50,7 @@ from paperradar.sources.resilience import (
     GaveUp,
     Outcome,
     TooLarge,
+    register_secret,
     retry_after,
 )
 
@@ -492,6 +493,7 @@ def send_chat(
     if isinstance(section, WebhookConfig):
         if section.url:
             redactor.add(section.url)
+            register_secret(section.url)
         url = section.url or _url_from_env(env, section.url_env or "", channel, redactor)
         headers |= section.headers
         for name, var in section.headers_env.items():

@@ -70,17 +70,25 @@
     return checked ? checked.value : document.documentElement.lang;
   }
 
+  // The status line's words in that language (data-labels: {lang: {empty, none, count, loading}}).
+  var LABELS = {};
+  try { LABELS = JSON.parse(status.getAttribute("data-labels") || "{}"); } catch (e) { LABELS = {}; }
+  function label(key) {
+    var table = LABELS[language()] || LABELS[Object.keys(LABELS)[0]] || {};
+    return table[key] || "";
+  }
+
   function render(query) {
     var terms = norm(query).split(/\s+/).filter(Boolean);
     while (list.firstChild) { list.removeChild(list.firstChild); }
-    if (!terms.length) { status.textContent = status.dataset.empty; return; }
+    if (!terms.length) { status.textContent = label("empty"); return; }
     var hits = [];
     for (var i = 0; i < docs.length; i++) {
       var s = score(docs[i], terms);
       if (s > 0) { hits.push([s, i]); }
     }
     hits.sort(function (x, y) { return y[0] - x[0] || x[1] - y[1]; });
-    status.textContent = hits.length ? status.dataset.count.replace("{n}", String(hits.length)) : status.dataset.none;
+    status.textContent = hits.length ? label("count").replace("{n}", String(hits.length)) : label("none");
     hits.slice(0, MAX_RESULTS).forEach(function (hit) {
       var d = docs[hit[1]].d;
       var li = document.createElement("li");
@@ -101,7 +109,7 @@
 
   var params = new URLSearchParams(window.location.search);
   input.value = params.get("q") || "";
-  status.textContent = status.dataset.loading;
+  status.textContent = label("loading");
   load().then(function (raw) {
     docs = prepare(raw);
     render(input.value);
@@ -110,7 +118,7 @@
       radio.addEventListener("change", function () { render(input.value); });
     });
   }).catch(function () {
-    status.textContent = status.dataset.none;
+    status.textContent = label("none");
   });
   document.getElementById("search-form").addEventListener("submit", function (event) {
     event.preventDefault();

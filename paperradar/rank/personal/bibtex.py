@@ -6,6 +6,12 @@ dependency to pin for ~150 lines of parsing.
 
 from __future__ import annotations
 
+from paperradar.errors import DataError
+
+# One field's value after @string macro expansion. Real fields are under a few kB; macros that reference
+# each other (a = b # b, b = c # c, ...) double with each level: an 812-byte file reached 2^31 characters.
+MAX_VALUE_CHARS = 1 << 20
+
 _MONTHS = {
     m: str(i)
     for i, m in enumerate(
@@ -102,9 +108,18 @@ class _BibParser:
             return "", ""
         self.i += 1
         parts = []
+        size = 0
         while True:
             self._ws()
             parts.append(self._value())
+            size += len(parts[-1])
+            if size > MAX_VALUE_CHARS:
+                line = self.s.count("\n", 0, self.i) + 1
+                raise DataError(
+                    f"BibTeX field {name!r} near line {line} expands past {MAX_VALUE_CHARS:,} characters "
+                    "(@string macros that double each other); refused",
+                    hint="export the library again from Zotero/Mendeley/JabRef; real exports never do this",
+                )
             self._ws()
             if self.i < len(self.s) and self.s[self.i] == "#":
                 self.i += 1

@@ -83,6 +83,15 @@ def _background(store: Store, day: date, categories: Sequence[str]) -> list[Any]
     return [papers[i] for i in sorted(papers)]
 
 
+def personal_history_exists(store: Store, pcfg: PersonalConfig, categories: Sequence[str], day: date) -> bool:
+    """Whether personal_rerank will re-order `day` (it does when anything is known about the reader)."""
+    if not pcfg.enabled:
+        return False
+    if pcfg.followed_authors or store.library.count():
+        return True
+    return bool(store.rating_history(datetime.now(UTC)))
+
+
 def personal_rerank(
     store: Store,
     pcfg: PersonalConfig,

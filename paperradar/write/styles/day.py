@@ -99,6 +99,22 @@ def style_requests(ranked: list[Ranked], cfg: StyleConfig, default_language: str
     ]
 
 
+def style_requests_at(
+    places: Mapping[str, int], papers: Mapping[str, Paper], cfg: StyleConfig, default_language: str
+) -> list[WriteRequest]:
+    """The style texts of papers whose place is already certain (`places`: arxiv_id -> the lowest place
+    the paper can end at): each band the paper is sure to be in, every style language."""
+    languages: list[str] = list(cfg.languages) or [default_language]
+    return [
+        WriteRequest(papers[pid], style_task(band.style), lang)
+        for band in cfg.bands
+        if band.style != "digest"
+        for pid, place in places.items()
+        if place <= band.top
+        for lang in languages
+    ]
+
+
 def assemble_styles(
     batch: ManyBatch,
     ranked: list[Ranked],

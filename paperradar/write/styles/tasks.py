@@ -34,10 +34,12 @@ from paperradar.llm.seam import (
     Backend,
     CallProgress,
     Declined,
+    FollowUp,
     InterestProfile,
     WriteRequest,
     WriteResult,
 )
+from paperradar.llm.texts import write_then
 from paperradar.models import GeneratedText, Paper, SourceProvider, SourceText, Usage
 from paperradar.text.style_labels import TOPIC_KEYS
 from paperradar.text.tokens import estimate_tokens
@@ -65,6 +67,11 @@ _env = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined, ke
 @cache
 def prompt_source(name: str) -> str:
     return resources.files("paperradar.write.styles").joinpath("prompt_templates", name).read_text("utf-8")
+
+
+@cache
+def _compiled(name: str) -> jinja2.Template:
+    return _env.from_string(prompt_source(name))  # compiling costs ~10 ms: once per template per process
 
 
 def _defuse_lines(text: str) -> str:
@@ -95,8 +102,8 @@ def render_prompt(style: str, paper: Paper, language: str, source: SourceText | 
         "limits": LIMITS,  # the validator's limits, stated in the prompt in words
         "p": data,
     }
-    system = _env.from_string(prompt_source(f"{style}.system.j2")).render(ctx).strip()
-    user = _env.from_string(prompt_source("paper.user.j2")).render(ctx).strip()
+    system = _compiled(f"{style}.system.j2").render(ctx).strip()
+    user = _compiled("paper.user.j2").render(ctx).strip()
     messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
     return Prompt(messages, [pid], estimate_tokens(system) + estimate_tokens(user) + 8)
 
@@ -199,6 +206,18 @@ class StyleBackend:
             for i, result in zip(others, answered, strict=True):
                 results[i] = result
         return results
+
+    def write_staged(
+        self,
+        requests: list[WriteRequest],
+        on_result: Callable[[int, WriteResult], None] | None,
+        follow: FollowUp,
+    ) -> list[WriteResult]:
+        chat = self.chat
+        if chat is None:
+            return write_then(self, requests, on_result, follow)
+        handlers = {task: partial(self._one, chat) for task in STYLE_TASKS}
+        return chat.write_staged(requests, on_result, follow, handlers)
 
     # -- the calls ------------------------------------------------------------------------------------
     async def _source(self, paper: Paper) -> SourceText | None:
