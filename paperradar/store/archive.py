@@ -109,7 +109,9 @@ class Store:
 
     last_path: ClassVar[Path | None] = None  # the archive last opened: errors from SQLite name it
 
-    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False):
+    def __init__(
+        self, path: str | os.PathLike[str], *, read_only: bool = False, reader: str = DEFAULT_READER
+    ):
         """`read_only`: SQLite itself refuses every write (the file is opened mode=ro), nothing is migrated
         and no lock is taken; a database of another schema is refused with the command that fixes it. A
         database this user cannot write (or in a folder it cannot write, where SQLite could not make its
@@ -121,7 +123,7 @@ class Store:
             os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
         )
         self.read_only = read_only or cannot_write
-        self.reader = DEFAULT_READER
+        self.reader = reader  # whose ranks, ratings, library and sync state this store reads and writes
         self._root: Store | None = None  # set on a reader's view: the store that owns the connection
         self._lock: RunLock | None = None
         if self.read_only:
@@ -151,9 +153,9 @@ class Store:
                     hint="point [store].path at another file, or move this one away",
                 ) from None
         self._db = Database(self._conn)
-        self.library = LibraryTable(self._db)
+        self.library = LibraryTable(self._db, reader)
         self.embeddings = EmbeddingTable(self._db)
-        self.zotero = ZoteroTable(self._db)
+        self.zotero = ZoteroTable(self._db, reader)
 
     def for_reader(self, name: str) -> Store:
         """The same archive (one connection, one run lock) seen as reader `name`. The view never closes
