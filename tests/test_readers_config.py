@@ -124,7 +124,9 @@ def test_the_muted_line_is_in_the_readers_language_every_word():
     summary = MutedSummary(3, "drop", (("term", "recommendation", 2), ("category", "cs.CV", 1)))
     zh, ja, en = (muted_text(summary, lang) for lang in ("zh", "ja", "en"))
     assert zh == "3 篇论文已按屏蔽设置略去（词语「recommendation」：2 篇；分类 cs.CV：1 篇）"
-    assert ja == "ミュート設定により 3 件の論文を除外しました（語句「recommendation」：2 件、分類 cs.CV：1 件）"
+    assert (
+        ja == "ミュート設定により 3 件の論文を除外しました（語句「recommendation」：2 件、分類 cs.CV：1 件）"
+    )
     assert en == '3 paper(s) left out by your mutes (term "recommendation": 2; category cs.CV: 1)'
     # no English word but the configured entries themselves in the zh and ja lines
     for line in (zh, ja):

@@ -67,9 +67,9 @@ class Pipeline:
         self.cfg = cfg
         # The store as this config's reader sees it ("default" for a config without [[readers]]).
         self.store = store.for_reader(cfg.reader_name)
-        self._root: Pipeline | None = (
-            None  # a reader's pipeline: the run's pipeline it shares everything with
-        )
+        # A reader's pipeline: the run's pipeline it shares everything with (None: this is the run's).
+        self._root: Pipeline | None = None
+        self._readers: dict[str, Pipeline] = {}  # the pipelines of this config's readers, made once each
         self.progress = progress or no_progress
         self._client = client
         self._own_client = client is None
@@ -100,7 +100,9 @@ class Pipeline:
         cfg = self.cfg.for_reader(name)
         if cfg is self.cfg:
             return self
-        child = Pipeline(cfg, self.store, self.progress)
+        if name in self._readers:  # one pipeline per reader for the whole run: its last digest is delivered
+            return self._readers[name]
+        child = self._readers[name] = Pipeline(cfg, self.store, self.progress)
         child._root = self
         child.stats = self.stats
         child.offline = self.offline
