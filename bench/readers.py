@@ -133,6 +133,8 @@ def bench_readers(latency: float = LATENCY) -> dict[str, Any]:
     return {
         "one_reader_calls": one["calls"],
         "one_reader_tokens_in": one["tokens_in"],
+        "one_trilingual_reader_calls": trilingual["calls"],
+        "one_trilingual_reader_tokens_in": trilingual["tokens_in"],
         "twenty_readers_calls": many["calls"],
         "twenty_readers_interest_calls": many["interest_calls"],
         "twenty_readers_tokens_in": many["tokens_in"],
