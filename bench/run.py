@@ -13,6 +13,8 @@ bench/results.json. Not part of `make test`.
   P7 search by meaning: `paperradar index` of the 155k archive, exact vs hybrid p50/p95, and the relevance
      check on the reader's picks (exact words vs hybrid, MRR / recall@10).
   Also `paperradar run --sample` wall time and the static site build for a 1,000-paper archive.
+  P3 DAY (bench/day_queue.py) a whole 3-language day with style bands in one queue, vs ceil(calls/C)*L.
+  ANSWER QUALITY (bench/answer_quality.py) realistic answers accepted; precision/recall of the ⚠ mark.
   RELIABILITY (bench/reliability.py): peak RSS under feed/LLM/JSONL bombs, the longest hang against
      trickling servers, internal errors over a set of environment faults.
 """
@@ -285,6 +287,42 @@ def bench_reliability() -> dict[str, object]:
     return flat
 
 
+def _flat(figures: dict[str, object], prefix: str = "") -> dict[str, object]:
+    """Nested figures as one level ("C16.wall_s"), for the printed table and results.json."""
+    out: dict[str, object] = {}
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def bench_day_queue_3_languages() -> dict[str, object]:
+    """P3 for a whole day (issue 11 D8): zh + ja + en with the default style bands, against ceil(calls/C)*L."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from day_queue import bench_day_queue
+
+    return _flat(bench_day_queue())
+
+
+def bench_answer_quality() -> dict[str, object]:
+    """Issue 15: realistic answers accepted, and the precision/recall of the faithfulness mark."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from answer_quality import measure
+
+    result = measure()
+    corpus, faithful = result["corpus"], result["faithfulness"]
+    return {
+        "accepted": f"{corpus['accepted']}/{corpus['total']}",
+        "repairs_needed": corpus["repairs_needed"],
+        "mark_precision": faithful["precision"],
+        "mark_recall_planted": faithful["recall_planted"],
+        "mark_recall_all_wrong": faithful["recall_all_wrong"],
+        "tricky_right_marked": f"{faithful['tricky_right_marked']}/{faithful['tricky_right_claims']}",
+    }
+
+
 def main() -> None:
     results = {
         "machine": {
@@ -296,6 +334,8 @@ def main() -> None:
         "p1_intake_500": bench_intake(),
         "run_sample": bench_sample(),
         "p2_p3_llm_200": bench_llm(),
+        "p3_day_3_languages": bench_day_queue_3_languages(),
+        "answer_quality": bench_answer_quality(),
         "p5_eval": bench_eval_table(),
         "p6_search_155k": bench_search_155k(),
         "p7_hybrid_search_155k": bench_hybrid_155k(),

@@ -18,10 +18,10 @@ from paperradar.publish.deliver import (
     deliver_all,
     from_digest,
     from_records,
-    safe_link,
 )
 from paperradar.publish.deliver.config import TEMPLATE
 from paperradar.publish.deliver.mail import build_email
+from paperradar.publish.deliver.message import safe_link
 from tests.deliver_servers import hostile_digest, message_for, zh_message
 from tests.publish_fixtures import SMES, build_digest
 

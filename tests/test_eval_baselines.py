@@ -6,6 +6,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,10 +14,12 @@ import pytest
 from paperradar.evaluate import evaluate, history_until, read_picks, read_pools
 from paperradar.evaluate.baselines import ArxivSanityLiteRanker, ZoteroArxivDailyRanker, asl_text
 from paperradar.models import Paper
-from paperradar.rank.personal.scoring import History, Positive
+from paperradar.rank.personal.history import History, Positive
 from paperradar.sources import read_jsonl
 from paperradar.store import Store
-from tests.test_eval_run import FIX, LISTINGS
+
+FIX = Path(__file__).parent / "fixtures" / "personal"
+LISTINGS = FIX / "listings-cs-ir-sample.jsonl.gz"
 
 CUTOFF = date(2026, 2, 27)
 

@@ -13,7 +13,7 @@ from tests.arxiv_server import fixture_bytes
 
 def test_2026_old_style_id_with_affiliations() -> None:
     page = parse_atom(fixture_bytes("api_2026/id_astro-ph_0601001_s0_m100_3150dca9dc76.xml"))
-    assert (page.total_results, page.start_index, page.items_per_page) == (1, 0, 100)
+    assert page.total_results == 1
     [paper] = page.papers
     assert paper.arxiv_id == "astro-ph/0601001" and paper.version == 1
     assert paper.title.startswith("Frequency of Hot Jupiters and Very Hot Jupiters")
@@ -38,7 +38,7 @@ def test_2026_versioned_id() -> None:
 
 def test_2026_page_with_doi_and_replaced_versions() -> None:
     page = parse_atom(fixture_bytes("api_2026/q_testing_s10_m10_34e56e15aaac.xml"))
-    assert (page.total_results, page.start_index, page.items_per_page) == (214881, 10, 10)
+    assert page.total_results == 214881
     assert len(page.papers) == 10
     first = page.papers[0]
     assert (first.arxiv_id, first.version) == ("2403.16981", 2)
@@ -62,7 +62,7 @@ def test_primary_category_comes_first_even_when_listed_later() -> None:
 
 def test_2016_format() -> None:
     page = parse_atom(fixture_bytes("api_2016/id_list=1111.2011v2.xml"))
-    assert (page.total_results, page.start_index, page.items_per_page) == (1, 0, 10)
+    assert page.total_results == 1
     [paper] = page.papers
     assert (paper.arxiv_id, paper.version) == ("1111.2011", 2)
     # arXiv wraps titles and abstracts; whitespace is collapsed to single spaces.

@@ -46,7 +46,7 @@ import numpy as np
 from paperradar.errors import ConfigError
 from paperradar.models import Paper
 from paperradar.rank.personal.embeddings import Embedder, MiniLMEmbedder, TfidfEmbedder, cosine
-from paperradar.rank.personal.scoring import History, Positive
+from paperradar.rank.personal.history import History, Positive
 
 SHORTCUT_SHARE = 0.02  # a day's papers up to this share of the database do not refit the tf-idf
 ASL_TOKEN_PATTERN = r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b"
@@ -197,8 +197,8 @@ class ZoteroArxivDailyRanker:
             if not corpus:
                 self._fitted = (key, None, None)
             elif self.embedder is None:
-                tfidf = TfidfEmbedder().fit(texts + [p.abstract for p in history.background])
-                self._fitted = (key, tfidf, tfidf.embed(texts))
+                fitted = TfidfEmbedder().fit(texts + [p.abstract for p in history.background])
+                self._fitted = (key, fitted, fitted.embed(texts))
             else:
                 self._fitted = (key, None, self._embed([f"lib:{p.key}" for p in corpus], texts))
         _, tfidf, corpus_vec = self._fitted

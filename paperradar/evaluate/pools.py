@@ -64,8 +64,8 @@ def build_pools(
     """Pools per site day (see the module docstring) and counts of what was left out and why."""
     listed = listings_jsonl if isinstance(listings_jsonl, dict) else listing_days(listings_jsonl, category)
     by_day: dict[date, list[str]] = defaultdict(list)
-    for arxiv_id, days in listed.items():
-        for day in days:
+    for arxiv_id, listed_days in listed.items():
+        for day in listed_days:
             by_day[day].append(arxiv_id)
     stats: Counter[str] = Counter()
     picks_by_site_day: dict[date, list[Pick]] = defaultdict(list)

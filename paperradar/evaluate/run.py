@@ -41,7 +41,8 @@ from paperradar.evaluate.metrics import METRICS, day_metrics
 from paperradar.models import Paper
 from paperradar.rank.personal.config import PersonalConfig
 from paperradar.rank.personal.embeddings import Embedder, TfidfEmbedder, paper_text
-from paperradar.rank.personal.scoring import History, PersonalRanker, Positive, ordered
+from paperradar.rank.personal.history import History, Positive
+from paperradar.rank.personal.scoring import PersonalRanker, ordered
 from paperradar.store import Store
 from paperradar.store.views import announced_ids
 

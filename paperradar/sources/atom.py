@@ -53,8 +53,6 @@ MAX_FIELD_CHARS = 256 * 1024  # [sources].max_field_chars: real abstracts are un
 class AtomPage:
     papers: list[Paper]
     total_results: int | None
-    start_index: int | None
-    items_per_page: int | None
     skipped: list[str] = field(default_factory=list)  # why each malformed entry was left out
 
 
@@ -254,7 +252,5 @@ def parse_atom(
     return AtomPage(
         papers=papers,
         total_results=_int(root.find(f"{OPENSEARCH}totalResults")),
-        start_index=_int(root.find(f"{OPENSEARCH}startIndex")),
-        items_per_page=_int(root.find(f"{OPENSEARCH}itemsPerPage")),
         skipped=skipped,
     )

@@ -15,7 +15,7 @@ import gzip
 import logging
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
@@ -25,7 +25,7 @@ from typing import Any, BinaryIO, Literal
 import orjson
 
 from paperradar.errors import DataError
-from paperradar.models import Announcement, Paper
+from paperradar.models import AnnounceKind, Announcement, Paper
 from paperradar.sources.atom import MAX_FIELD_CHARS, oversized_field, parse_atom
 from paperradar.sources.ids import parse_arxiv_id
 from paperradar.sources.rss import split_authors
@@ -225,7 +225,9 @@ def _from_listings(d: dict[str, Any], arxiv_id: str) -> tuple[Paper, list[Announ
         for cat in listings:
             # The first listing is the submission: new in the primary, cross elsewhere (new when the
             # primary is unknown). Later listings of the same paper are replacements.
-            kind = "replace" if i else ("cross" if primary is not None and cat != primary else "new")
+            kind: AnnounceKind = (
+                "replace" if i else ("cross" if primary is not None and cat != primary else "new")
+            )
             announcements.append(Announcement(arxiv_id, day, cat, kind))
     # Unknown categories: the listings are all we know (their order does not say which is primary).
     categories = known + [c for c in listings if c not in known] if known else listings
@@ -369,7 +371,7 @@ class JsonlReader(Iterator[tuple[Paper, list[Announcement]]]):
             while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
                 pass
 
-    def _read(self) -> Iterator[tuple[Paper, list[Announcement]]]:
+    def _read(self) -> Generator[tuple[Paper, list[Announcement]], None, None]:
         stats = self.stats
         number = 0
         loads = orjson.loads

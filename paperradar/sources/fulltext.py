@@ -17,6 +17,7 @@ import asyncio
 import io
 import json
 import logging
+import math
 import os
 import re
 import time
@@ -366,7 +367,14 @@ def _source_text(
     paper: Paper, client: PoliteClient, cache_dir: Path | None, max_tokens: int, bases: dict[str, str]
 ) -> SourceText:
     try:
-        full = fetch_fulltext(paper.arxiv_id, paper.version, client, cache_dir=cache_dir, **bases)
+        full = fetch_fulltext(
+            paper.arxiv_id,
+            paper.version,
+            client,
+            cache_dir=cache_dir,
+            html_base=bases.get("html_base", HTML_BASE),
+            pdf_base=bases.get("pdf_base", PDF_BASE),
+        )
     except PaperradarError as exc:
         log.warning("full text of %s unavailable (%s); using the abstract", paper.versioned_id, exc)
         return SourceText()
@@ -444,10 +452,11 @@ class FullTextFetcher:
         bases = {k: v for k, v in (("html_base", self.html_base), ("pdf_base", self.pdf_base)) if v}
         # One deadline for all the day's full texts, as prepare_sources has: past it, abstracts.
         if self._ends is None:
-            self._ends = time.monotonic() + self.client.limits.stage_deadline
+            deadline = self.client.limits.stage_deadline  # None: no deadline
+            self._ends = time.monotonic() + (math.inf if deadline is None else deadline)
         left = self._ends - time.monotonic()
         if left <= 0:
             log.warning("full text of %s not fetched: the full-text deadline passed", paper.versioned_id)
             return {paper.arxiv_id: SourceText()}
-        with self.client.stage("the full texts", seconds=left):
+        with self.client.stage("the full texts", seconds=None if math.isinf(left) else left):
             return {paper.arxiv_id: _source_text(paper, self.client, self.cache_dir, self.max_tokens, bases)}

@@ -79,11 +79,11 @@ def parse_feed_bytes(xml: bytes | str, *, what: str, source: str) -> Any:
             f"{what} from {source} is not valid XML: {type(exc).__name__}: {exc}", hint=_MALFORMED_HINT
         ) from None
     if parsed.get("bozo"):
-        exc = parsed.get("bozo_exception")
+        problem = parsed.get("bozo_exception")
         # An encoding override (declared charset differs from the transport's) is harmless; everything
         # else means the document is broken, and feedparser's "loose" recovery would silently drop items.
-        if not isinstance(exc, feedparser.CharacterEncodingOverride | feedparser.NonXMLContentType):
-            raise DataError(f"{what} from {source} is not valid XML: {exc}", hint=_MALFORMED_HINT)
+        if not isinstance(problem, feedparser.CharacterEncodingOverride | feedparser.NonXMLContentType):
+            raise DataError(f"{what} from {source} is not valid XML: {problem}", hint=_MALFORMED_HINT)
     return parsed
 
 

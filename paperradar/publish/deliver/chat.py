@@ -30,16 +30,15 @@ from urllib.parse import urlsplit
 import httpx
 
 from paperradar import __version__
-from paperradar.publish.deliver import (
+from paperradar.publish.deliver.config import DeliveryConfig, FeishuConfig, WebhookConfig
+from paperradar.publish.deliver.message import (
     DeliveryError,
     DigestMessage,
     MessageItem,
-    Redactor,
     Sleep,
     delivery_policy,
     read_secret,
 )
-from paperradar.publish.deliver.config import DeliveryConfig, FeishuConfig, WebhookConfig
 from paperradar.sources import resilience
 from paperradar.sources.resilience import (
     Attempt,
@@ -49,6 +48,7 @@ from paperradar.sources.resilience import (
     Expired,
     GaveUp,
     Outcome,
+    Redactor,
     TooLarge,
     register_secret,
     retry_after,
@@ -140,7 +140,10 @@ def _item_lines(
 ) -> list[str]:
     """The per-paper lines every markdown-ish channel shows, after the title; labels say what is heuristic.
     Fields are clipped so that the summary, cut last, always has room within a service's limits."""
-    b = lambda s: f"{bold}{esc(s)}{bold}"  # noqa: E731 - a label in bold
+
+    def b(label: str) -> str:  # a label in bold
+        return f"{bold}{esc(label)}{bold}"
+
     lines = []
     if item.translated_title:
         lines.append(f"{b(lab['original_title'])}: {esc(_clip(item.title, 400))}")
@@ -175,7 +178,10 @@ def _slack_item(item: MessageItem, lab: Mapping[str, str]) -> list[Payload]:
         SLACK_MAX_SECTION,
         lambda s: f"*{slack_escape(_summary_label(item, lab))}*\n{slack_escape(s)}",
     )
-    section = lambda t: {"type": "section", "text": {"type": "mrkdwn", "text": t}}  # noqa: E731
+
+    def section(text: str) -> dict[str, Any]:
+        return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
     return [section(text), section(summary), {"type": "divider"}]
 
 
@@ -293,8 +299,8 @@ def _json_bytes(payload: Payload) -> int:
 def feishu_payloads(message: DigestMessage) -> list[Payload]:
     """Interactive cards (unsigned: the signature is added per request, as it must be fresh)."""
     lab = message.labels
-    intro = {"tag": "div", "text": {"tag": "lark_md", "content": lark_escape(message.header_line)}}
-    units = [[_feishu_item(item, lab), {"tag": "hr"}] for item in message.items]
+    intro: Payload = {"tag": "div", "text": {"tag": "lark_md", "content": lark_escape(message.header_line)}}
+    units: list[list[Payload]] = [[_feishu_item(item, lab), {"tag": "hr"}] for item in message.items]
     if not units:
         units = [[{"tag": "div", "text": {"tag": "lark_md", "content": lark_escape(message.empty_text)}}]]
     probe = f"{message.title} (999/999)"
@@ -308,7 +314,7 @@ def feishu_payloads(message: DigestMessage) -> list[Payload]:
     payloads = []
     for i, group in enumerate(groups, 1):
         part = f" ({i}/{len(groups)})" if len(groups) > 1 else ""
-        lead = [intro, {"tag": "hr"}] if i == 1 else []
+        lead: list[Payload] = [intro, {"tag": "hr"}] if i == 1 else []
         payloads.append(_feishu_card(message.title + part, [*lead, *(e for u in group for e in u)]))
     return payloads
 

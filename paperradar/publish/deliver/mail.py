@@ -24,16 +24,15 @@ from email.utils import formatdate, make_msgid, parseaddr
 
 from markdown_it import MarkdownIt
 
-from paperradar.publish.deliver import (
+from paperradar.publish.deliver.config import DeliveryConfig, MailConfig
+from paperradar.publish.deliver.message import (
     DeliveryError,
     DigestMessage,
-    Redactor,
     Sleep,
     delivery_policy,
     read_secret,
 )
-from paperradar.publish.deliver.config import DeliveryConfig, MailConfig
-from paperradar.sources.resilience import Attempt, Deadline, GaveUp, Outcome
+from paperradar.sources.resilience import Attempt, Deadline, GaveUp, Outcome, Redactor
 
 log = logging.getLogger("paperradar.deliver")
 

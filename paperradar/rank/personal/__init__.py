@@ -15,6 +15,7 @@ from paperradar.rank.personal.embeddings import (
     embed_papers,
     get_embedder,
 )
+from paperradar.rank.personal.history import History, Positive
 from paperradar.rank.personal.hook import history_from_store, personal_rerank
 from paperradar.rank.personal.library import (
     ImportReport,
@@ -23,7 +24,7 @@ from paperradar.rank.personal.library import (
     read_library_file,
     resolve_items,
 )
-from paperradar.rank.personal.scoring import History, PersonalRanker, PersonalScore, Positive, ordered
+from paperradar.rank.personal.scoring import PersonalRanker, PersonalScore, ordered
 
 __all__ = [
     "DEFAULT_WEIGHTS",

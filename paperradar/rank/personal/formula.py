@@ -21,19 +21,15 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from paperradar.rank.personal.embeddings import paper_text
-from paperradar.rank.personal.scoring import (
-    History,
-    PersonalRanker,
-    _Fitted,
-    percentile,
-    pool_positions,
-    submission_key,
-)
+from paperradar.rank.personal.history import History, percentile, pool_positions, submission_key
+
+if TYPE_CHECKING:  # the ranker calls learn_weights with itself
+    from paperradar.rank.personal.scoring import PersonalRanker, _Fitted
 
 LEARNED = ("similarity", "model", "recency", "keywords", "team")
 MIN_DAYS = 5

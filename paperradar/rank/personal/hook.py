@@ -15,8 +15,9 @@ from typing import Any
 from paperradar.models import Ranked
 from paperradar.rank.personal.config import PersonalConfig
 from paperradar.rank.personal.embeddings import get_embedder, paper_text
+from paperradar.rank.personal.history import History, Positive
 from paperradar.rank.personal.library import LibraryItem
-from paperradar.rank.personal.scoring import History, PersonalRanker, Positive, ordered
+from paperradar.rank.personal.scoring import PersonalRanker, ordered
 from paperradar.store import Store
 from paperradar.store.views import announced_ids
 

@@ -29,8 +29,7 @@ import random
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -44,56 +43,17 @@ from paperradar.rank.personal.embeddings import (
     embed_papers,
     paper_text,
 )
+from paperradar.rank.personal.formula import learn_weights
+from paperradar.rank.personal.history import (
+    History,
+    Positive,
+    percentile,
+    pool_positions,
+    submission_key,
+)
 from paperradar.store.embeddings import EmbeddingTable
 
 ABSOLUTE_FEATURES = frozenset(("authors", "llm"))
-_NEW_ID_RE = re.compile(r"(\d{2})(\d{2})\.(\d{4,5})")
-
-
-@dataclass(slots=True)
-class Positive:
-    """Something the reader likes: a library item, an up-rating, or (in `eval`) a past pick."""
-
-    key: str
-    title: str
-    text: str
-    added: datetime
-    arxiv_id: str | None = None
-    paper: Paper | None = None  # the store's metadata when the item is an arXiv paper we hold
-    source: str = "library"
-    authors: list[str] = field(default_factory=list)  # for items that are not store papers
-
-
-@dataclass(slots=True)
-class History:
-    """Everything the ranker may know about the reader, all dated on or before `cutoff`."""
-
-    cutoff: date
-    positives: list[Positive]
-    negatives: list[Paper] = field(default_factory=list)  # down-ratings
-    impressions: list[tuple[date, list[Paper]]] = field(
-        default_factory=list
-    )  # days looked at, what was shown
-    background: list[Paper] = field(default_factory=list)  # unlabelled store papers (idf, random negatives)
-
-    def fingerprint(self) -> tuple[Any, ...]:
-        """Equal for equal histories (cheap): what a ranker may cache its fitted parts under."""
-        return (
-            self.cutoff,
-            tuple(p.key for p in self.positives),
-            tuple((d, len(papers)) for d, papers in self.impressions),
-            tuple(p.arxiv_id for p in self.negatives),
-            len(self.background),
-            self.background[0].arxiv_id if self.background else None,
-            self.background[-1].arxiv_id if self.background else None,
-        )
-
-    def check(self) -> None:
-        """Refuse a history holding anything after its cutoff (a leak into a judged day)."""
-        late = [p.key for p in self.positives if p.added.date() > self.cutoff]
-        late += [str(d) for d, _ in self.impressions if d > self.cutoff]
-        if late:
-            raise ValueError(f"history with cutoff {self.cutoff} holds later items: {late[:5]}")
 
 
 @dataclass(slots=True)
@@ -104,34 +64,6 @@ class PersonalScore:
     normalized: dict[str, float]  # what the formula multiplied
     explanation: dict[str, Any]
     rank: int = 0
-
-
-# -- small helpers --------------------------------------------------------------------------------------
-def percentile(values: Sequence[float]) -> np.ndarray:
-    """Average-rank percentile in [0, 1] (ties share a value); 0.5 for a pool of one."""
-    x = np.asarray(values, dtype=np.float64)
-    if len(x) < 2:
-        return np.full(len(x), 0.5)
-    order = x.argsort(kind="stable")
-    ranks = np.empty(len(x))
-    ranks[order] = np.arange(len(x), dtype=np.float64)
-    for value in np.unique(x):  # average ranks over ties
-        same = x == value
-        if same.sum() > 1:
-            ranks[same] = ranks[same].mean()
-    return ranks / (len(x) - 1)
-
-
-def submission_key(paper: Paper) -> float:
-    """Submission order: new-style ids are sequential within a month (YYMM.NNNNN); old ids and unknown
-    shapes fall back to the submission time, else sort first."""
-    m = _NEW_ID_RE.fullmatch(paper.arxiv_id)
-    if m:
-        return (int(m.group(1)) * 12 + int(m.group(2))) * 1e6 + int(m.group(3))
-    if paper.published is not None:
-        ts = paper.published if paper.published.tzinfo else paper.published.replace(tzinfo=UTC)
-        return ts.timestamp() / 1e3  # far below any new-style key: old ids are old
-    return 0.0
 
 
 def _fold(name: str) -> str:
@@ -165,12 +97,6 @@ def _dense_meta(paper: Paper, keyword_count: int, position: float | None) -> lis
     if position is not None:
         meta += [position, position**10]
     return meta
-
-
-def pool_positions(papers: Sequence[Paper]) -> dict[str, float]:
-    """Submission-order percentile of each paper within one pool (1 = the most recently submitted)."""
-    order = percentile([submission_key(p) for p in papers])
-    return {p.arxiv_id: float(v) for p, v in zip(papers, order, strict=True)}
 
 
 @dataclass(slots=True)
@@ -266,7 +192,9 @@ class PersonalRanker:
         if "model" not in raw:  # too little history to learn from: similarity carries the model's weight
             weights_cfg["similarity"] = weights_cfg.get("similarity", 0.0) + weights_cfg.pop("model", 0.0)
         norm = {k: (v if k in ABSOLUTE_FEATURES else percentile(v)) for k, v in raw.items()}
-        total = sum(weights_cfg.get(k, 0.0) * norm[k] for k in norm)
+        total = np.zeros(len(pool))
+        for k in norm:
+            total += weights_cfg.get(k, 0.0) * norm[k]
         shared = self._shared_terms(pool_tf, pos_tf, tfidf)
         out = []
         for i, paper in enumerate(pool):
@@ -348,8 +276,6 @@ class PersonalRanker:
         by_author.pop("", None)
         fitted = _Fitted(tfidf, pos_tf, decay, pos_vec, clf, by_author)
         if self.cfg.learn_weights and clf is not None:
-            from paperradar.rank.personal.formula import learn_weights
-
             fitted.learned = learn_weights(self, history, fitted)
         self._fitted = (key, fitted)
         return fitted

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from paperradar.llm import Backend
 from paperradar.llm.seam import WriteRequest
-from paperradar.llm.texts import ManyBatch, TextService
-from paperradar.models import GeneratedText, MissingReason, Paper, Ranked, RunStats, SourceText, TextCounts
+from paperradar.llm.texts import ManyBatch
+from paperradar.models import GeneratedText, MissingReason, Paper, Ranked, RunStats
 from paperradar.write.styles.config import StyleConfig, plan_styles, style_task
 from paperradar.write.styles.stored import StoredStyle, count_unverified, stored_data
 from paperradar.write.styles.tasks import FULLTEXT_STYLES, STYLE_TASKS, StyleBackend
@@ -48,46 +48,6 @@ def fulltext_wanted(
         {pid for pid, style, _ in style_plan(ranked, cfg, default_language) if style in FULLTEXT_STYLES}
     )
     return [papers[p] for p in ids]
-
-
-def write_day_styles(
-    texts: TextService,
-    ranked: list[Ranked],
-    cfg: StyleConfig,
-    default_language: str,
-    *,
-    sources: Mapping[str, SourceText] | None = None,
-    stats: RunStats | None = None,
-) -> list[StyledText]:
-    """Every planned style text of the day, in plan order (band, rank, language). Without a model,
-    highlights come back empty (publish writes them extractively) and review/dialogue are skipped."""
-    papers = {r.paper.arxiv_id: r.paper for r in ranked}
-    styler = texts.with_backend(
-        StyleBackend(texts.backend, sources=sources or {}, fulltext_tokens=cfg.fulltext_tokens)
-    )
-    groups: dict[tuple[str, str], list[str]] = {}
-    for pid, style, lang in style_plan(ranked, cfg, default_language):
-        groups.setdefault((style, lang), []).append(pid)
-    counts = TextCounts()
-    out: list[StyledText] = []
-    for (style, lang), ids in groups.items():
-        task = style_task(style)
-        batch = styler.ask([papers[p] for p in ids], [task], lang)
-        counts.add(batch.counts)
-        out += [
-            StyledText(
-                papers[pid],
-                style,
-                lang,
-                batch.texts.get(pid, {}).get(task),
-                batch.missing.get(pid, {}).get(task),
-            )
-            for pid in ids
-        ]
-    if stats is not None:
-        stats.styles = counts
-        stats.faithfulness = count_unverified(item.data for item in out)
-    return out
 
 
 def style_requests(ranked: list[Ranked], cfg: StyleConfig, default_language: str) -> list[WriteRequest]:
