@@ -397,7 +397,8 @@ def test_site_pages_have_no_live_markup(radar: Radar) -> None:
             assert tag in allowed, (page.name, tag)
             assert not any(name.startswith("on") for name in attrs), (page.name, tag, attrs)
             if tag == "script":  # only the site's own files: its code and the search index (data)
-                assert re.fullmatch(r"(\.\./)*(static/[\w.-]+|search-index)\.js", attrs.get("src", "")), attrs
+                src = attrs.get("src", "")
+                assert re.fullmatch(r"(\.\./)*(static/[\w.-]+|search-index|search-meaning)\.js", src), attrs
             for name in ("href", "src"):
                 assert not attrs.get(name, "").lower().startswith("javascript:"), (page.name, attrs)
     # the search index is a script: its data must be one JSON value holding the exact text
@@ -428,7 +429,8 @@ def test_site_in_browser_runs_no_hostile_script(radar: Radar) -> None:
                 page.goto(site.resolve().as_uri() + "/" + url)
                 assert page.locator("iframe, img, svg, [onerror], [onload], [onmouseover]").count() == 0, url
                 scripts = page.eval_on_selector_all("script", "els => els.map(e => e.getAttribute('src'))")
-                assert all(s and ("static/" in s or s.endswith("search-index.js")) for s in scripts), scripts
+                data = ("search-index.js", "search-meaning.js")
+                assert all(s and ("static/" in s or s.endswith(data)) for s in scripts), scripts
             page.goto(site.resolve().as_uri() + "/papers/2603.00002.html")
             # The model's title in the heading, the paper's own under it (no longer repeated as the
             # embedded review's own heading): both shown as text.

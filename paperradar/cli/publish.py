@@ -146,6 +146,8 @@ def _build_site(
         out.print(
             f"site: {report.pages} pages ({report.changed} changed) in {report.seconds:.1f}s → {target / 'index.html'}"
         )
+        if report.adopted:
+            out.print(f"site: {target} was built by an older paperradar; adopted (manifest written)")
         if jekyll_dir:
             jekyll = export_jekyll(
                 store,

@@ -17,7 +17,6 @@ A batch whose answer lacks some ids (or has bad items) is completed by asking fo
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +39,15 @@ from paperradar.llm.schemas import (
     parse_answer,
     response_schema,
 )
-from paperradar.llm.seam import CallProgress, Declined, FollowUp, InterestProfile, WriteRequest, WriteResult
+from paperradar.llm.seam import (
+    CallProgress,
+    Declined,
+    FollowUp,
+    InterestProfile,
+    WriteRequest,
+    WriteResult,
+    run_sync,
+)
 from paperradar.models import GeneratedText, Usage
 
 log = logging.getLogger("paperradar.llm")
@@ -75,16 +82,6 @@ _REPAIR = (
 )
 _CUT_OFF = "(an answer of {n} characters, cut off at the length limit; not repeated here)"
 _T = TypeVar("_T")
-
-
-def run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
-    """asyncio.run, also from code that already runs an event loop (a notebook): then in a worker thread."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 class ChatBackend:

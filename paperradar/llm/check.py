@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 
 from paperradar.errors import ConfigError
-from paperradar.llm.chat import run_sync
 from paperradar.llm.client import _error_info, _read_key, is_schema_rejection, redact
 from paperradar.llm.config import LLMConfig
 from paperradar.llm.schemas import AnswerError, extract_json
+from paperradar.llm.seam import run_sync
 from paperradar.sources import resilience
 
 

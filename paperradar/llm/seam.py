@@ -7,9 +7,11 @@ backend's job: `paperradar.llm.write_texts` looks in the store first, so nothing
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from paperradar.llm.config import LLMConfig
 from paperradar.models import DeclineReason, GeneratedText, Paper, TextStatus, Usage, decline_status
@@ -131,3 +133,16 @@ class BackendFactory(Protocol):
     def __call__(
         self, config: LLMConfig, *, interests: str = "", languages: Sequence[str] = ()
     ) -> Backend: ...
+
+
+_T = TypeVar("_T")
+
+
+def run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
+    """asyncio.run, also from code that already runs an event loop (a notebook, a Playwright session): then in a worker thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()

@@ -10,7 +10,6 @@ always breaks the model stops costing money.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -23,6 +22,7 @@ from paperradar.llm.seam import (
     StagedWriter,
     WriteRequest,
     WriteResult,
+    run_sync,
 )
 from paperradar.models import GeneratedText, MissingReason, Paper, TextCounts
 from paperradar.store import Store
@@ -184,7 +184,7 @@ class TextService:
 
         if self.dry:
             self._not_asked(todo, out)
-            asyncio.run(more())
+            run_sync(more())
             return out
         follow = FollowUp(frozenset(i for i, r in enumerate(todo) if gate(r)), more)
         return self._send(todo, out, follow)
@@ -312,7 +312,7 @@ def write_then(
     """A staged write for a backend that cannot add requests to a running write: the first requests, then
     the follow-ups in a second write (their indices after the first's)."""
     results = backend.write(requests, on_result=on_result) if requests else []
-    extra = asyncio.run(follow.more())
+    extra = run_sync(follow.more())
     offset = len(requests)
     report = None if on_result is None else (lambda i, result: on_result(offset + i, result))
     return [*results, *(backend.write(extra, on_result=report) if extra else [])]

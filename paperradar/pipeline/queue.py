@@ -11,7 +11,6 @@ personal ranking (which weighs the scores) nothing is certain and nothing starts
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from dataclasses import dataclass, field
 from paperradar.config import Config
 from paperradar.llm import TASKS
 from paperradar.llm.estimate import expected_output
-from paperradar.llm.seam import Backend, StagedWriter, WriteRequest
+from paperradar.llm.seam import Backend, StagedWriter, WriteRequest, run_sync
 from paperradar.llm.texts import ManyBatch, TextService, batch_language
 from paperradar.models import Ranked, RunStats
 from paperradar.rank.affiliations import AuthorBlockSource
@@ -102,7 +101,7 @@ def run_day_queue(
 
     batch = texts.ask_staged(first, lambda r: r.task == "interest", then)
     if not ran:  # nothing was asked at all (no interest question): the order from what is stored
-        asyncio.run(then(batch))
+        run_sync(then(batch))
     for reader in readers:
         reader.work.batch = batch
     return [reader.work for reader in readers]

@@ -52,6 +52,8 @@ from paperradar.publish.site_fields import (
     reason,
     style_notes,
 )
+from paperradar.publish.site_legacy import is_legacy_site
+from paperradar.publish.site_search import MEANING_GLOBAL, MeaningIndex, build_meaning_index, paper_text
 from paperradar.store import Store
 from paperradar.text.labels import LANGUAGES, labels, muted_text
 
@@ -74,6 +76,7 @@ class SiteReport:
     files: int = 0  # every file of the site (pages, feeds, index, static)
     changed: int = 0  # files whose bytes changed on disk (0 on a rebuild of unchanged data)
     removed: int = 0  # stale pages deleted
+    adopted: bool = False  # the folder was a site of an older paperradar (no manifest): taken over
 
 
 @lru_cache(maxsize=1)
@@ -276,6 +279,10 @@ class _Helpers:
             "none": "search_none",
             "count": "search_count",
             "loading": "search_loading",
+            "how_hybrid": "search_how_hybrid",
+            "how_exact": "search_how_exact",
+            "meaning_missing": "search_meaning_missing",
+            "by_meaning": "search_by_meaning",
         }
         table = {lang: {k: labels(lang)[v] for k, v in keys.items()} for lang in self.langs}
         return json.dumps(table, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -410,9 +417,10 @@ def build_site(
         raise ValueError(f"no site labels for {', '.join(unknown)}; use {', '.join(LANGUAGES)}")
     data = collect_site_data(store, languages, rule=FieldRule(top_n, give_up_after))
     files = render_site(data, site_title, base_url, tz=tz, index_days=index_days, feed_items=feed_items)
-    changed, removed = write_files(Path(out_dir), files, force=force)
+    adopted = not force and is_legacy_site(Path(out_dir), SITE_MANIFEST)
+    changed, removed = write_files(Path(out_dir), files, force=force, adopt=adopted)
     pages = sum(1 for name in files if name.endswith(".html"))
-    return SiteReport(pages, time.perf_counter() - start, len(files), changed, removed)
+    return SiteReport(pages, time.perf_counter() - start, len(files), changed, removed, adopted)
 
 
 def render_site(
@@ -490,6 +498,9 @@ def render_site(
     index = search_index(data, helpers)
     files["search-index.json"] = index.encode("utf-8")
     files["search-index.js"] = f"window.{SEARCH_GLOBAL} = {_js_safe(index)};\n".encode()
+    meaning = meaning_index(data).to_json()
+    files["search-meaning.json"] = meaning.encode("utf-8")
+    files["search-meaning.js"] = f"window.{MEANING_GLOBAL} = {_js_safe(meaning)};\n".encode()
     # One RSS and one Atom feed per language (feed.xml / atom.xml in the primary one): a feed reader has
     # no language switch, so each subscriber picks the feed of their language.
     for lang in data.languages:
@@ -539,6 +550,14 @@ def search_index(data: SiteData, helpers: _Helpers) -> str:
     return json.dumps(docs, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+def meaning_index(data: SiteData) -> MeaningIndex:
+    """Every paper's tf-idf words for search by meaning in the browser (publish/site_search.py)."""
+    return build_meaning_index(
+        (view.paper.arxiv_id, paper_text(view.paper.title, view.paper.abstract))
+        for view in data.papers.values()
+    )
+
+
 def _js_safe(json_text: str) -> str:
     """JSON as a JS expression that is also safe if ever inlined in HTML: no '<', '>' or '&' that could
     close a script element, and no U+2028/2029 line terminators."""
@@ -546,11 +565,22 @@ def _js_safe(json_text: str) -> str:
     return re.sub("[<>&\u2028\u2029]", lambda m: table[m.group(0)], json_text)
 
 
-def write_files(out_dir: Path, files: dict[str, bytes], *, force: bool = False) -> tuple[int, int]:
+def write_files(
+    out_dir: Path, files: dict[str, bytes], *, force: bool = False, adopt: bool = False
+) -> tuple[int, int]:
     """Write changed files, keep unchanged ones untouched (mtimes stay, so syncing a site uploads only
     what changed) and delete the pages an earlier build wrote that this one no longer makes, per the
     manifest; never anything else, never through a symlink out of `out_dir`. Returns (changed, removed).
     Raises OwnershipError (exit 2) for a non-empty folder without a manifest or a file it did not write,
-    unless `force`."""
-    result = write_owned(out_dir, files, manifest=SITE_MANIFEST, generator="paperradar site", force=force)
+    unless `force`. `adopt`: the folder is a site an older paperradar built before manifests
+    (publish/site_legacy.py): its files at the names this build writes are ours to overwrite."""
+    result = write_owned(
+        out_dir,
+        files,
+        manifest=SITE_MANIFEST,
+        generator="paperradar site",
+        force=force,
+        require_manifest=not adopt,
+        legacy_ours=(lambda _path: True) if adopt else None,
+    )
     return result.changed, result.removed

@@ -135,7 +135,12 @@ class Store:
             if str(self.path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             try:
-                self._conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30.0)
+                # One thread at a time, not always the opening one: a day's model work may run its event
+                # loop in a worker thread while the caller waits (llm.seam.run_sync, when the caller
+                # already runs a loop, as under Playwright or in a notebook). SQLite is built serialized.
+                self._conn = sqlite3.connect(
+                    str(self.path), isolation_level=None, timeout=30.0, check_same_thread=False
+                )
                 self._conn.row_factory = sqlite3.Row
                 _journal_mode_wal(self._conn)
                 self._conn.execute("PRAGMA synchronous=NORMAL")

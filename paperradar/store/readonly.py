@@ -27,6 +27,7 @@ def open_read_only(path: Path, *, immutable: bool = False) -> sqlite3.Connection
             uri=True,
             isolation_level=None,
             timeout=30.0,
+            check_same_thread=False,  # as the writable store: one thread at a time (llm.seam.run_sync)
         )
         conn.row_factory = sqlite3.Row
         schema = int(conn.execute("PRAGMA user_version").fetchone()[0])
