@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from paperradar.cli.common import DATE, State, out, pass_state
+from paperradar.cli.common import DATE, State, out, pass_state, reader_option
 from paperradar.errors import DataError, UsageError
 from paperradar.rank.personal.library import import_library
 from paperradar.sources.api import ArxivAPI
@@ -30,6 +30,7 @@ def library() -> None:
 @library.command("import")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--offline", is_flag=True, help="No arXiv API look-up for ids the store does not hold.")
+@reader_option()
 @pass_state
 def library_import(state: State, files: tuple[Path, ...], offline: bool) -> None:
     """Import BibTeX (Zotero, Mendeley, Google Scholar), CSL-JSON (Zotero) or a list of arXiv ids/URLs."""
@@ -58,6 +59,7 @@ def library_import(state: State, files: tuple[Path, ...], offline: bool) -> None
     "--full", is_flag=True, help="Read the whole library again, not only what changed since the last sync."
 )
 @click.option("--offline", is_flag=True, help="No arXiv API look-up for ids the store does not hold.")
+@reader_option()
 @pass_state
 def library_sync(state: State, full: bool, offline: bool) -> None:
     """Read your Zotero library ([zotero] in the config) into the library: what changed since the last sync."""
@@ -91,6 +93,7 @@ def library_sync(state: State, full: bool, offline: bool) -> None:
     type=click.Choice(["zh", "ja", "en"]),
     help="The summary's language (default: [output].language).",
 )
+@reader_option()
 @pass_state
 def library_save(state: State, arxiv_id: str, language: str | None) -> None:
     """Save a paper to Zotero: arXiv metadata and link, paperradar's summary as a note ([zotero].save_collection)."""
@@ -138,6 +141,7 @@ def mcp_cmd(state: State, http: bool, port: int | None) -> None:
 @click.command()
 @click.argument("arxiv_id")
 @click.argument("value", type=click.Choice(["up", "down", "clear"]))
+@reader_option()
 @pass_state
 def rate(state: State, arxiv_id: str, value: str) -> None:
     """Rate a paper: up / down (used by the next ranking), clear (forget the rating)."""
@@ -191,6 +195,7 @@ def rate(state: State, arxiv_id: str, value: str) -> None:
     help="Without --picks: a judged day's history is everything before its week, the day, or the window.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@reader_option()
 @pass_state
 def eval_cmd(
     state: State,
@@ -289,6 +294,7 @@ def _eval_own(state: State, weeks: int, until: date | None, refresh: str, as_jso
 )
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--open", "open_browser", is_flag=True, help="Open the UI in the default browser.")
+@reader_option()
 @pass_state
 def serve_cmd(state: State, host: str, port: int, open_browser: bool) -> None:
     """Local web UI: days, search, paper pages with the why, up/down ratings used by the next run."""

@@ -26,7 +26,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
-from paperradar.models import CompanyHit
+from paperradar.models import CompanyHit, MutedSummary
 from paperradar.publish.feeds import feed_name, render_feeds
 from paperradar.publish.owned_files import write_owned
 from paperradar.publish.site_data import (
@@ -56,7 +56,7 @@ from paperradar.publish.site_fields import (
 from paperradar.publish.site_legacy import is_legacy_site
 from paperradar.publish.site_search import MEANING_GLOBAL, MeaningIndex, build_meaning_index, paper_text
 from paperradar.store import Store
-from paperradar.text.labels import LANGUAGES, labels
+from paperradar.text.labels import LANGUAGES, labels, muted_text
 
 # The list of files the last build wrote (see publish/owned_files.py): the site deletes a file only when
 # this manifest lists it and the new build no longer produces it; nothing else in out_dir is ever touched.
@@ -189,6 +189,10 @@ class _Helpers:
             return Markup("")
         data = json.dumps({"text": dict(texts)}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         return Markup(' data-i18n="{}"').format(data)
+
+    def muted_note(self, summary: MutedSummary) -> Markup:
+        """The day's muted papers, in every language of the site (text/labels.py muted_text)."""
+        return self.each({lang: muted_text(summary, lang) for lang in self.langs})
 
     def t(self, key: str, **values: object) -> Markup:
         if not values:  # the same navigation and field labels on every page: made once

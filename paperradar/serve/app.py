@@ -169,7 +169,7 @@ class _UI:
     def store(self) -> Iterator[Store]:
         # A connection per request: sqlite3 connections belong to the thread that made them, and Starlette
         # runs each request in a pool thread. Opening one is well under a millisecond.
-        store = Store(self.store_path)
+        store = Store(self.store_path, reader=self.config.reader_name)
         try:
             yield store
         finally:
