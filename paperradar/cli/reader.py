@@ -130,6 +130,7 @@ def _zotero(state: State, need_key: bool = False) -> Iterator[ZoteroClient]:
 @click.command("mcp")
 @click.option("--http", "http", is_flag=True, help="Serve streamable HTTP on 127.0.0.1 instead of stdio.")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port for --http (default: [mcp].http_port).")
+@reader_option("The reader whose digests, ratings and library the assistant sees (default: the first).")
 @pass_state
 def mcp_cmd(state: State, http: bool, port: int | None) -> None:
     """The archive for AI assistants (Model Context Protocol): search, digests, papers, ratings."""
