@@ -359,6 +359,7 @@ def main() -> None:
         "p7_hybrid_search_155k": bench_hybrid_155k(),
         "site_1000": bench_site(),
         "reliability": bench_reliability(),
+        "readers_20": __import__("bench.readers", fromlist=["bench_readers"]).bench_readers(),  # issue 13
     }
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"{'benchmark':<28}{'figure':<34}{'value':>14}")

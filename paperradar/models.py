@@ -14,6 +14,10 @@ JSON = str | int | float | bool | None | list["JSON"] | dict[str, "JSON"]
 Language = Literal["zh", "ja", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "ja", "en")
 
+# The one reader of a config without [[readers]], and the owner of every rank, rating, library item and
+# digest record an archive held before readers existed.
+DEFAULT_READER = "default"
+
 # arXiv's RSS announce types. "replace-cross" is a replacement of a cross-listed paper.
 AnnounceKind = Literal["new", "cross", "replace", "replace-cross"]
 ANNOUNCE_KINDS: tuple[AnnounceKind, ...] = ("new", "cross", "replace", "replace-cross")
@@ -210,6 +214,19 @@ class SourceProvider(Protocol):
     async def get(self, paper: Paper) -> SourceText | None: ...
 
 
+MuteKind = Literal["term", "category", "author"]
+
+
+@dataclass(frozen=True, slots=True)
+class MutedSummary:
+    """What a reader's digest says about the day's muted papers: how many, dropped or demoted, and which
+    muted entries matched how many papers (a paper muted by two entries counts under each)."""
+
+    count: int
+    mode: str  # drop | demote | mixed (a day ranked before the reader changed the mode)
+    reasons: tuple[tuple[MuteKind, str, int], ...]  # (kind, entry as configured, papers), most papers first
+
+
 @dataclass(slots=True)
 class Digest:
     """Everything publish needs to render one day's digest in one language."""
@@ -226,6 +243,7 @@ class Digest:
     empty_reason: str | None = None  # set when `items` is empty: why (weekend, holiday, nothing matched)
     missing: dict[str, dict[str, MissingReason]] = field(default_factory=dict)  # arxiv_id -> task -> why
     skipped: tuple[str, ...] = ()  # feed items left out as malformed, with their reasons (a partial day)
+    muted: MutedSummary | None = None  # the reader's muted papers of the day (None: none were muted)
 
 
 # -- run records --------------------------------------------------------------------------------------------

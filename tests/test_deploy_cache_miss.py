@@ -41,8 +41,18 @@ def table(db: Path, name: str) -> set[tuple[object, ...]]:
         conn.close()
 
 
+def column(db: Path, name: str, col: str) -> set[object]:
+    """One column's values by name (the ranks table carries the reader first since several readers
+    share an archive)."""
+    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return {r[0] for r in conn.execute(f"SELECT {col} FROM {name}")}
+    finally:
+        conn.close()
+
+
 def days(db: Path) -> set[str]:
-    return {row[0] for row in table(db, "ranks")}
+    return column(db, "ranks", "day")
 
 
 @pytest.fixture
@@ -109,7 +119,7 @@ def test_a_lost_cache_loses_no_day_rating_or_answer_and_fewer_days_are_never_dep
     (mine / "paperradar.toml").write_text('[store]\npath = "local.db"\n', encoding="utf-8")
     cfg = str(mine / "paperradar.toml")
     assert cli("--config", cfg, "import", "--archive", str(mine / "archive")) == 0
-    rated = sorted({r[1] for r in table(mine / "local.db", "ranks")})[0]
+    rated = sorted(column(mine / "local.db", "ranks", "arxiv_id"))[0]
     assert cli("--config", cfg, "rate", rated, "up") == 0
     assert cli("--config", cfg, "export", "--archive", str(mine / "archive")) == 0
     (mine / "local.db").unlink()
@@ -139,7 +149,7 @@ def test_a_lost_cache_loses_no_day_rating_or_answer_and_fewer_days_are_never_dep
     assert table(after, "ratings") == table(before, "ratings")
     assert table(before, "texts") <= table(after, "texts")  # every answer kept, byte for byte, dates too
     assert table(before, "ranks") <= table(after, "ranks")
-    old_ids = {r[1] for r in table(before, "ranks")}
+    old_ids = column(before, "ranks", "arxiv_id")
     new_calls = fake.chat_calls[calls_before:]
     assert new_calls and not any(f'<paper id="{i}">' in c.text for c in new_calls for i in old_ids)
     deployed = sorted(p.stem for p in (runner.deployed / "days").glob("*.html"))

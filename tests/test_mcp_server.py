@@ -209,3 +209,51 @@ def test_streamable_http_on_loopback(http_server: str) -> None:
     tools, found = anyio.run(main)
     assert "search" in tools and "rate" not in tools
     assert found["count"] == 2
+
+
+def test_each_reader_sees_and_rates_only_their_own(archive: Path) -> None:
+    """`paperradar mcp --reader NAME`: the assistant of one reader rates for that reader only, and the other
+    reader's assistant sees neither the rating nor the first reader's digests."""
+    config = archive.with_name("readers.toml")
+    config.write_text(
+        '[store]\npath = "radar.db"\n[output]\nfolder = "out"\nlanguage = "en"\n[mcp]\nallow_rating = true\n'
+        '[[readers]]\nname = "ana"\n[[readers]]\nname = "ben"\n',
+        encoding="utf-8",
+    )
+    with Store(archive.parent / "radar.db") as store:
+        target = store.ranks(DAY)[0].arxiv_id
+
+    def as_reader(name: str, script: Callable[[Client], Awaitable[Any]]) -> Any:
+        params = StdioServerParameters(
+            command=sys.executable,
+            args=["-m", "paperradar", "--config", str(config), "mcp", "--reader", name],
+            cwd=str(config.parent),
+        )
+
+        async def main() -> Any:
+            async with Client(params, read_timeout_seconds=60) as client:
+                return await script(client)
+
+        return anyio.run(main)
+
+    async def ben(client: Client) -> Any:
+        await client.call_tool("rate", {"arxiv_id": target, "value": "up"})
+        return (await client.call_tool("list_ratings", {})).structured_content
+
+    async def ana(client: Client) -> Any:
+        ratings = (await client.call_tool("list_ratings", {})).structured_content
+        digest = await client.call_tool("get_digest", {})
+        return ratings, digest
+
+    try:
+        assert [r["arxiv_id"] for r in as_reader("ben", ben)["ratings"]] == [target]
+        ratings, digest = as_reader("ana", ana)
+        assert ratings["count"] == 0
+        assert digest.is_error  # ana has no ranked day: the default reader's digest is not hers
+        with Store(archive.parent / "radar.db", reader="ben") as store:
+            assert store.current_ratings() == {target: 1}
+        with Store(archive.parent / "radar.db") as store:
+            assert store.current_ratings() == {}
+    finally:
+        with Store(archive.parent / "radar.db", reader="ben") as store:
+            store.rate(target, 0)

@@ -70,12 +70,17 @@ def full_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 "INSERT INTO embeddings (arxiv_id, version, model, dim, vector) VALUES (?, 1, 'test-model', 4, ?)",
                 ("2602.09386", vector),
             )
-            conn.execute("INSERT INTO zotero_sync VALUES ('users/1', '', 7, '2026-02-01T00:00:00+00:00')")
             conn.execute(
-                "INSERT INTO zotero_items VALUES ('users/1', 'ABCD2345', 7, 'bib:odd', '2602.09386', 1, 0)"
+                "INSERT INTO zotero_sync (library, scope, version, synced_at) "
+                "VALUES ('users/1', '', 7, '2026-02-01T00:00:00+00:00')"
             )
             conn.execute(
-                "INSERT INTO library VALUES (?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO zotero_items (library, item_key, version, library_key, arxiv_id, had_abstract, "
+                "saved_by_paperradar) VALUES ('users/1', 'ABCD2345', 7, 'bib:odd', '2602.09386', 1, 0)"
+            )
+            conn.execute(
+                "INSERT INTO library (key, arxiv_id, title, abstract, authors, added_at, source, resolved_by, "
+                "imported_at) VALUES (?,?,?,?,?,?,?,?,?)",
                 (
                     "bib:odd",
                     "2602.09386",

@@ -193,6 +193,25 @@ def test_an_import_whose_index_builder_cannot_run_indexes_at_the_end(
         assert not Path(f"{store.path}.fts-build").exists()
 
 
+def test_a_readers_view_shares_the_deferred_index_of_its_store(tmp_path: Path, sql: Sql):
+    """Store.for_reader views share the connection: a save through a view inside the store's deferred
+    block is deferred too, and a view made inside the block indexes inline once the block is over."""
+    papers = sample_papers()
+    with Store(tmp_path / "r.db") as store:
+        conn = sql(store)
+        with store.deferred_index(parallel=False):
+            view = store.for_reader("alice")
+            view.save_papers(papers[:10])
+            assert waiting(conn) == 10
+        assert waiting(conn) == 0
+        view.save_papers(papers[10:12])
+        assert waiting(conn) == 0
+        with view.deferred_index(parallel=False):
+            store.save_papers(papers[12:15])
+            assert waiting(conn) == 3
+        index_matches_table(conn)
+
+
 def test_reimport_is_idempotent_and_leaves_the_index_alone(tmp_path: Path, sql: Sql):
     with Store(tmp_path / "r.db") as store:
         import_file(store, sample_path(), batch_size=50)

@@ -69,20 +69,29 @@ class State:
         self.debug = debug
         self.quiet = quiet
         self._cfg: Config | None = None
+        self.reader: str | None = None  # --reader NAME: the verb works for that reader of the config
 
     @property
-    def cfg(self) -> Config:
+    def root_cfg(self) -> Config:
+        """The config file as written: with [[readers]], the defaults every reader inherits."""
         if self._cfg is None:
             self._cfg = load_config(self.config_path)
         return self._cfg
 
+    @property
+    def cfg(self) -> Config:
+        """The config of the reader the verb works for: --reader NAME's, else the file's first reader
+        ("default" for a file without [[readers]], which is the file itself)."""
+        root = self.root_cfg
+        return root.for_reader(self.reader or root.reader_names()[0])
+
     def store(self) -> Store:
-        return Store(self.cfg.db_path)
+        return Store(self.cfg.db_path, reader=self.cfg.reader_name)
 
     def writer(self) -> Store:
         """The store for a command that writes (fetch, import, rank, write, publish, export): it queues behind
         a running `paperradar run` instead of racing it and paying for the same LLM answers twice."""
-        store = Store(self.cfg.db_path)
+        store = Store(self.cfg.db_path, reader=self.cfg.reader_name)
         verb = click.get_current_context().command_path.partition(" ")[2] or "?"
         store.acquire_lock(wait=self.cfg.store.lock_wait, verb=verb)
         return store
@@ -116,6 +125,20 @@ pass_state = click.make_pass_decorator(State)
 
 def date_option(help: str = "Announcement day (default: the latest stored).") -> Callable[[F], F]:
     return click.option("--date", "day", type=DATE, help=help)
+
+
+def reader_option(
+    help: str = "The reader of the config this is for (default: the first).",
+) -> Callable[[F], F]:
+    """--reader NAME: set on the State before the verb runs (an unknown name fails with the known ones)."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+        state = ctx.find_object(State)
+        if value is not None and state is not None:
+            state.reader = value
+        return value
+
+    return click.option("--reader", metavar="NAME", help=help, callback=remember, expose_value=False)
 
 
 def refresh_option(help: str) -> Callable[[F], F]:

@@ -18,6 +18,7 @@ from paperradar.cli.common import (
     out,
     pass_state,
     plain,
+    reader_option,
     refresh_option,
     resolve_day,
 )
@@ -30,7 +31,9 @@ from paperradar.rank.affiliations import describe as describe_author_blocks
 from paperradar.rank.search import load_index, search_archive
 from paperradar.sources.ids import parse_arxiv_id
 from paperradar.sources.intake import import_file, intake_feed, intake_range
+from paperradar.store import Store
 from paperradar.store.views import paper_ranks
+from paperradar.text.labels import muted_text
 
 
 @click.command()
@@ -49,6 +52,7 @@ from paperradar.store.views import paper_ranks
     is_flag=True,
     help="Print the day's model calls, tokens and cost (from [llm.prices]) without calling the model.",
 )
+@reader_option("Run for this reader of the config only (default: every reader, sharing every text).")
 @pass_state
 def run(
     state: State, sample: bool, day: date | None, refresh: tuple[str, ...], wait: bool, estimate: bool
@@ -57,9 +61,19 @@ def run(
     if estimate:
         _estimate(state, sample, day, refresh)
         return
-    with state.store() as store, state.progress() as progress:
+    root = state.root_cfg
+    if state.reader is not None:
+        root.for_reader(state.reader)  # an unknown name stops here (exit 2), before the store is opened
+    with Store(root.db_path) as store, state.progress() as progress:
         result = run_pipeline(
-            state.cfg, store, day=day, sample=sample, refresh=refresh, progress=progress, wait=wait
+            root,
+            store,
+            day=day,
+            sample=sample,
+            refresh=refresh,
+            progress=progress,
+            wait=wait,
+            reader=state.reader,
         )
     _report_day(state, result)
     for d in result.deliveries:
@@ -71,7 +85,8 @@ def run(
     if failed:
         err.print(
             f"hint: the digest is kept at {result.digest_path}; retry with "
-            f"`paperradar publish {failed[0].channel} --date {result.day}`",
+            f"`paperradar publish {failed[0].channel} --date {result.day}`"
+            + (" --reader NAME" if result.per_reader else ""),
             markup=False,
         )
         sys.exit(EXIT_PARTIAL)
@@ -84,7 +99,7 @@ def run(
 def fetch(state: State, date_from: date | None, date_to: date | None) -> None:
     """Fetch today's announcements (RSS + API look-ups), or backfill a date range through the API."""
     with state.writer() as store, state.progress() as progress:
-        pipe = Pipeline(state.cfg, store, progress)
+        pipe = Pipeline(state.root_cfg, store, progress)  # every reader's categories
         try:
             if date_from or date_to:
                 if not (date_from and date_to):
@@ -93,12 +108,14 @@ def fetch(state: State, date_from: date | None, date_to: date | None) -> None:
                     )
                 if date_to < date_from:
                     raise UsageError(f"--to {date_to} is before --from {date_from}", hint="swap them")
-                count = intake_range(store, state.cfg.sources, pipe.client, date_from, date_to, pipe.progress)
+                count = intake_range(
+                    store, state.root_cfg.intake_sources, pipe.client, date_from, date_to, pipe.progress
+                )
                 out.print(
                     f"fetched {count} papers submitted {date_from} … {date_to} (listing days estimated)"
                 )
                 return
-            feed = intake_feed(store, state.cfg.sources, pipe.client, pipe.stats, pipe.progress)
+            feed = intake_feed(store, state.root_cfg.intake_sources, pipe.client, pipe.stats, pipe.progress)
         finally:
             pipe.close()
     if feed.day is None or not feed.announcements:
@@ -279,14 +296,24 @@ def show(state: State, arxiv_id: str) -> None:
 
 
 def _report_day(state: State, result: DayResult) -> None:
-    if result.empty_reason:
-        out.print(f"no new papers announced for {result.day}: {result.empty_reason}")
-    else:
-        out.print(f"{result.day}: {result.announced} papers announced, top {result.listed} in the digest")
+    for one in result.per_reader or [result]:
+        who = f"reader {one.reader}: " if result.per_reader else ""
+        if one.empty_reason:
+            out.print(f"{who}no new papers announced for {one.day}: {one.empty_reason}", markup=False)
+        else:
+            out.print(
+                f"{who}{one.day}: {one.announced} papers announced, top {one.listed} in the digest",
+                markup=False,
+            )
+        if one.muted is not None:
+            out.print(f"{who}muted: {muted_text(one.muted, 'en')}", markup=False)
+        if result.per_reader:
+            out.print(f"{who}digest: {one.digest_path}", markup=False)
     if result.stats.author_blocks is not None and result.stats.author_blocks.papers:
         out.print(f"company from arXiv HTML: {describe_author_blocks(result.stats.author_blocks)}")
     _report_llm(result.stats)
-    out.print(f"digest: {result.digest_path}")
+    if not result.per_reader:
+        out.print(f"digest: {result.digest_path}")
 
 
 def _report_llm(stats: RunStats) -> None:
@@ -320,11 +347,11 @@ def _estimate(state: State, sample: bool, day: date | None, refresh: tuple[str, 
     """`run --estimate`: the day taken in as a run would (the sample, or the feed), ranked without a model
     and not saved, then its model work priced."""
     with state.writer() as store:
-        pipe = Pipeline(state.cfg, store)
+        pipe = Pipeline(state.root_cfg, store)
         pipe.keyless = True
         try:
             when, _ = choose_day(pipe, day, sample)
-            est = estimate_day(pipe, when)
+            est = estimate_day(pipe, when, state.reader)
         finally:
             pipe.close()
     out.print(f"{when}: {est.papers} papers announced; model {est.model} (nothing was asked of it)")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from paperradar.cli.common import DATE, State, out, pass_state
+from paperradar.cli.common import DATE, State, out, pass_state, reader_option
 from paperradar.errors import DataError, UsageError
 from paperradar.rank.personal.library import import_library
 from paperradar.sources.api import ArxivAPI
@@ -30,6 +30,7 @@ def library() -> None:
 @library.command("import")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--offline", is_flag=True, help="No arXiv API look-up for ids the store does not hold.")
+@reader_option()
 @pass_state
 def library_import(state: State, files: tuple[Path, ...], offline: bool) -> None:
     """Import BibTeX (Zotero, Mendeley, Google Scholar), CSL-JSON (Zotero) or a list of arXiv ids/URLs."""
@@ -58,6 +59,7 @@ def library_import(state: State, files: tuple[Path, ...], offline: bool) -> None
     "--full", is_flag=True, help="Read the whole library again, not only what changed since the last sync."
 )
 @click.option("--offline", is_flag=True, help="No arXiv API look-up for ids the store does not hold.")
+@reader_option()
 @pass_state
 def library_sync(state: State, full: bool, offline: bool) -> None:
     """Read your Zotero library ([zotero] in the config) into the library: what changed since the last sync."""
@@ -91,6 +93,7 @@ def library_sync(state: State, full: bool, offline: bool) -> None:
     type=click.Choice(["zh", "ja", "en"]),
     help="The summary's language (default: [output].language).",
 )
+@reader_option()
 @pass_state
 def library_save(state: State, arxiv_id: str, language: str | None) -> None:
     """Save a paper to Zotero: arXiv metadata and link, paperradar's summary as a note ([zotero].save_collection)."""
@@ -127,6 +130,7 @@ def _zotero(state: State, need_key: bool = False) -> Iterator[ZoteroClient]:
 @click.command("mcp")
 @click.option("--http", "http", is_flag=True, help="Serve streamable HTTP on 127.0.0.1 instead of stdio.")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port for --http (default: [mcp].http_port).")
+@reader_option("The reader whose digests, ratings and library the assistant sees (default: the first).")
 @pass_state
 def mcp_cmd(state: State, http: bool, port: int | None) -> None:
     """The archive for AI assistants (Model Context Protocol): search, digests, papers, ratings."""
@@ -138,6 +142,7 @@ def mcp_cmd(state: State, http: bool, port: int | None) -> None:
 @click.command()
 @click.argument("arxiv_id")
 @click.argument("value", type=click.Choice(["up", "down", "clear"]))
+@reader_option()
 @pass_state
 def rate(state: State, arxiv_id: str, value: str) -> None:
     """Rate a paper: up / down (used by the next ranking), clear (forget the rating)."""
@@ -152,7 +157,12 @@ def rate(state: State, arxiv_id: str, value: str) -> None:
 
 
 @click.command("eval")
-@click.option("--picks", "picks_path", required=True, type=click.Path(path_type=Path), help="Picks JSONL.")
+@click.option(
+    "--picks",
+    "picks_path",
+    type=click.Path(path_type=Path),
+    help="Picks JSONL (without it: your own ratings in the archive over the last --weeks weeks).",
+)
 @click.option(
     "--pools", "pools_path", type=click.Path(path_type=Path), help="Pools JSONL (metadata in the store)."
 )
@@ -167,23 +177,55 @@ def rate(state: State, arxiv_id: str, value: str) -> None:
     show_default=True,
     help="With --listings: the category whose days make the pools (repeat for several).",
 )
-@click.option("--train-until", required=True, type=DATE, help="Picks on or before it are the history.")
+@click.option("--train-until", type=DATE, help="With --picks: picks on or before it are the history.")
 @click.option("--judge-until", type=DATE, help="Judge pools up to this day only (validation splits).")
+@click.option(
+    "--weeks",
+    type=click.IntRange(1, 52),
+    default=4,
+    show_default=True,
+    help="Without --picks: judge the days of the last N weeks.",
+)
+@click.option("--until", type=DATE, help="Without --picks: the last day of those weeks (default: today).")
+@click.option(
+    "--history",
+    "refresh",
+    type=click.Choice(["week", "day", "window"]),
+    default="week",
+    show_default=True,
+    help="Without --picks: a judged day's history is everything before its week, the day, or the window.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@reader_option()
 @pass_state
 def eval_cmd(
     state: State,
-    picks_path: Path,
+    picks_path: Path | None,
     pools_path: Path | None,
     listings: Path | None,
     categories: tuple[str, ...],
-    train_until: date,
+    train_until: date | None,
     judge_until: date | None,
+    weeks: int,
+    until: date | None,
+    refresh: str,
     as_json: bool,
 ) -> None:
-    """Replay a reader's picks: rank every judged day's pool with paperradar and the four baselines."""
+    """How well the ranking serves you: with no file, your up-ratings of the last --weeks weeks, each day
+    ranked by paperradar and the four baselines with only what came before it; with --picks, replay a
+    picks file against pools (--pools or --listings) after --train-until."""
     import json
 
+    if picks_path is None:
+        if pools_path or listings or train_until or judge_until:
+            raise UsageError(
+                "--pools, --listings, --train-until and --judge-until go with --picks FILE",
+                hint="without --picks, eval judges your own ratings: paperradar eval [--weeks N] [--until DAY]",
+            )
+        _eval_own(state, weeks, until, refresh, as_json)
+        return
+    if train_until is None:
+        raise UsageError("--picks needs --train-until DAY (picks on or before it are the history)")
     from paperradar.evaluate import (
         build_pools,
         default_rankers,
@@ -222,6 +264,28 @@ def eval_cmd(
         out.print(format_table(report), markup=False)
 
 
+def _eval_own(state: State, weeks: int, until: date | None, refresh: str, as_json: bool) -> None:
+    """`paperradar eval` with no file: the store's ratings (the reader's, when several share it)."""
+    import json
+
+    from paperradar.evaluate.own import evaluate_own, format_own, rankers_for
+
+    cfg = state.cfg
+    with state.store() as store:
+        result = evaluate_own(
+            store,
+            cfg.sources.categories,
+            rankers_for(cfg.personal, cfg.keywords),
+            weeks=weeks,
+            until=until,
+            refresh=refresh,
+        )
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        out.print(format_own(result), markup=False)
+
+
 @click.command("serve")
 @click.option(
     "--host",
@@ -231,6 +295,7 @@ def eval_cmd(
 )
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--open", "open_browser", is_flag=True, help="Open the UI in the default browser.")
+@reader_option()
 @pass_state
 def serve_cmd(state: State, host: str, port: int, open_browser: bool) -> None:
     """Local web UI: days, search, paper pages with the why, up/down ratings used by the next run."""

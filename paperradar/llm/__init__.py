@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from paperradar.llm.config import LLMConfig
 from paperradar.llm.plugins import get_backend
-from paperradar.llm.seam import TASKS, Backend, Declined, WriteRequest, WriteResult
+from paperradar.llm.seam import TASKS, Backend, Declined, InterestProfile, WriteRequest, WriteResult
 from paperradar.llm.texts import write_texts
 
 __all__ = [
     "TASKS",
     "Backend",
     "Declined",
+    "InterestProfile",
     "LLMConfig",
     "WriteRequest",
     "WriteResult",

@@ -39,7 +39,15 @@ from paperradar.llm.schemas import (
     parse_answer,
     response_schema,
 )
-from paperradar.llm.seam import CallProgress, Declined, FollowUp, WriteRequest, WriteResult, run_sync
+from paperradar.llm.seam import (
+    CallProgress,
+    Declined,
+    FollowUp,
+    InterestProfile,
+    WriteRequest,
+    WriteResult,
+    run_sync,
+)
 from paperradar.models import GeneratedText, Usage
 
 log = logging.getLogger("paperradar.llm")
@@ -102,26 +110,33 @@ class ChatBackend:
             return False
         return not (task == "title" and language == "en")  # an English title needs no translation
 
-    def reason_languages(self, language: str) -> list[str]:
-        """The languages an interest answer for `language` gives its reason in: that one first."""
-        return list(dict.fromkeys([language, *self.languages]))
+    def reason_languages(self, language: str, profile: InterestProfile | None = None) -> list[str]:
+        """The languages an interest answer for `language` gives its reason in: that one first, then the
+        reader's other output languages (the profile's, when the request scores for a given reader)."""
+        languages = self.languages if profile is None else profile.languages
+        return list(dict.fromkeys([language, *(lang for lang in languages if lang in LANGUAGE_NAMES)]))
 
-    def text_language(self, task: str, language: str) -> str:
+    def interests_of(self, profile: InterestProfile | None) -> str:
+        return self.interests if profile is None else profile.interests
+
+    def text_language(self, task: str, language: str, profile: InterestProfile | None = None) -> str:
         # An interest answer holds a reason per output language: "zh+ja+en" is its cache key's language.
-        return "+".join(self.reason_languages(language)) if task == "interest" else language
+        return "+".join(self.reason_languages(language, profile)) if task == "interest" else language
 
     def prompt_task(self, task: str, language: str) -> str:
         """The prompt a task is asked with: a title or a summary in Chinese or Japanese comes with the other
         from one "brief" prompt (one call per paper and language for the digest)."""
         return "brief" if task in ("title", "summary") and language != "en" else task
 
-    def template_hash(self, task: str, language: str) -> str:
+    def template_hash(self, task: str, language: str, profile: InterestProfile | None = None) -> str:
         extra: dict[str, Any] = {}
         if task in ("interest", "company"):
             extra["abstract_tokens"] = self.cfg.score_abstract_tokens
         if task == "interest":
-            extra["profile"] = " ".join(self.interests.split())  # new interests: new scores
-            extra["languages"] = self.reason_languages(language)
+            extra["profile"] = " ".join(self.interests_of(profile).split())  # new interests: new scores
+            extra["languages"] = self.reason_languages(language, profile)
+            if profile is not None and profile.reader:
+                extra["reader"] = profile.reader  # two readers never share an interest answer
         if self.prompt_task(task, language) == "brief":
             extra["field"] = task  # title and summary of one brief answer are two texts
         return template_hash(self.prompt_task(task, language), language, self.params, extra)
@@ -230,7 +245,8 @@ class ChatBackend:
         one call each. `paperradar run --estimate` prices the same plan."""
         handlers = handlers or {}
         jobs: list[Job] = []
-        groups: dict[str, dict[str, list[int]]] = {}  # language -> paper id -> request indices
+        # (language, reader profile) -> paper id -> request indices
+        groups: dict[tuple[str, InterestProfile | None], dict[str, list[int]]] = {}
         briefs: dict[tuple[str, str], dict[str, list[int]]] = {}  # (paper, language) -> task -> indices
         for i, req in enumerate(requests):
             if req.task in handlers:
@@ -238,7 +254,9 @@ class ChatBackend:
             elif not self.supports(req.task, req.language):
                 continue
             elif req.task == "interest":
-                groups.setdefault(req.language, {}).setdefault(req.paper.arxiv_id, []).append(i)
+                # One batch asks for one reader's scores in one language.
+                group = groups.setdefault((req.language, req.profile), {})
+                group.setdefault(req.paper.arxiv_id, []).append(i)
             elif self.prompt_task(req.task, req.language) == "brief":
                 briefs.setdefault((req.paper.arxiv_id, req.language), {}).setdefault(req.task, []).append(i)
             else:
@@ -289,8 +307,9 @@ class ChatBackend:
 
     async def _answer_one(self, req: WriteRequest) -> WriteResult:
         task, lang = req.task, req.language
-        reasons = self.reason_languages(lang) if task == "interest" else []
-        prompt = render(task, [req.paper], lang, self.interests, self.cfg.score_abstract_tokens, reasons)
+        reasons = self.reason_languages(lang, req.profile) if task == "interest" else []
+        interests = self.interests_of(req.profile)
+        prompt = render(task, [req.paper], lang, interests, self.cfg.score_abstract_tokens, reasons)
         schema = response_schema(task, prompt.ids, reasons)
         source = req.paper.title if task == "title" else prompt.messages[1]["content"]
 
@@ -349,13 +368,13 @@ class ChatBackend:
             await self._single(requests, owners[0], results)
             return
         first = [requests[o[0]] for o in owners]
-        lang = first[0].language
-        reasons = self.reason_languages(lang)
+        lang, profile = first[0].language, first[0].profile
+        reasons = self.reason_languages(lang, profile)
         prompt = render(
             "interest",
             [r.paper for r in first],
             lang,
-            self.interests,
+            self.interests_of(profile),
             self.cfg.score_abstract_tokens,
             reasons,
         )
@@ -436,10 +455,10 @@ class ChatBackend:
             arxiv_id=req.paper.arxiv_id,
             version=req.paper.version,
             task=req.task,
-            language=self.text_language(req.task, req.language),
+            language=self.text_language(req.task, req.language, req.profile),
             content=content,
             mode=self.name,
-            template_hash=self.template_hash(req.task, req.language),
+            template_hash=self.template_hash(req.task, req.language, req.profile),
             created_at=datetime.now(UTC).replace(microsecond=0),
         )
 

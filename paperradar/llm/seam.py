@@ -21,10 +21,23 @@ TASKS = ("summary", "title")
 
 
 @dataclass(frozen=True, slots=True)
+class InterestProfile:
+    """Whose interest an "interest" request scores, when several readers share one backend and one queue:
+    their interests text and output languages (the reason comes in each). `reader` is part of the cache
+    key, so two readers never share an interest answer; it is "" for the reader named "default", whose
+    answers keep the key they had before readers existed. Every other task is reader-independent."""
+
+    interests: str
+    languages: tuple[str, ...]
+    reader: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class WriteRequest:
     paper: Paper
     task: str
     language: str  # the language the reader asked for
+    profile: InterestProfile | None = None  # "interest" only: the reader it scores for (None: the backend's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +84,15 @@ class Backend(Protocol):
 
     def supports(self, task: str, language: str) -> bool: ...
 
-    def text_language(self, task: str, language: str) -> str:
-        """The language the backend's text for this request is actually in (the cache key uses it)."""
+    def text_language(self, task: str, language: str, profile: InterestProfile | None = None) -> str:
+        """The language the backend's text for this request is actually in (the cache key uses it).
+        `profile`: the reader an interest request scores for (llm/texts.py passes it only for a request
+        that carries one, so a backend that never scores interest may leave the parameter out)."""
         ...
 
-    def template_hash(self, task: str, language: str) -> str:
-        """Changes whenever the prompt, template or algorithm changes, so old cached texts are not reused."""
+    def template_hash(self, task: str, language: str, profile: InterestProfile | None = None) -> str:
+        """Changes whenever the prompt, template or algorithm changes, so old cached texts are not reused;
+        for an interest request, also with the reader's profile (`profile`, as in text_language)."""
         ...
 
     def write(

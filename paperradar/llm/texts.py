@@ -18,6 +18,7 @@ from paperradar.llm.seam import (
     Backend,
     Declined,
     FollowUp,
+    InterestProfile,
     StagedWriter,
     WriteRequest,
     WriteResult,
@@ -28,9 +29,20 @@ from paperradar.store import Store
 
 # arxiv_id -> task -> text: what a batch of papers got in one language.
 Texts = dict[str, dict[str, GeneratedText]]
-# (arxiv_id, task, language): one requested text of a many-language batch.
+# (arxiv_id, task, language): one requested text of a many-language batch. An interest answer for a named
+# reader has "<language>@<reader>" as its language part (see batch_language), so readers never mix.
 TextKey = tuple[str, str, str]
 GIVE_UP_AFTER = 3  # the [llm] give_up_after default
+
+
+def batch_language(language: str, profile: InterestProfile | None) -> str:
+    """The language part of a request's key in a ManyBatch: the reader's name rides along when an interest
+    request scores for a named reader, so a batch holding several readers' scores keeps them apart."""
+    return f"{language}@{profile.reader}" if profile is not None and profile.reader else language
+
+
+def request_key(req: WriteRequest) -> TextKey:
+    return (req.paper.arxiv_id, req.task, batch_language(req.language, req.profile))
 
 
 class TextBatch(NamedTuple):
@@ -101,34 +113,43 @@ class TextService:
     def dry_run(self) -> TextService:
         return TextService(self.store, self.backend, self.run_id, self.refresh, self.give_up_after, True)
 
-    def _key(self, paper: Paper, task: str, language: str) -> tuple[str, int, str, str, str, str]:
+    def _key(
+        self, paper: Paper, task: str, language: str, profile: InterestProfile | None = None
+    ) -> tuple[str, int, str, str, str, str]:
         b = self.backend
-        return (
-            paper.arxiv_id,
-            paper.version,
-            task,
-            b.text_language(task, language),
-            b.template_hash(task, language),
-            b.name,
-        )
+        if profile is None:  # a backend that never scores interest for a reader may not take `profile`
+            text_language, template = b.text_language(task, language), b.template_hash(task, language)
+        else:
+            text_language = b.text_language(task, language, profile=profile)
+            template = b.template_hash(task, language, profile=profile)
+        return (paper.arxiv_id, paper.version, task, text_language, template, b.name)
 
-    def stored(self, papers: Iterable[Paper], task: str, language: str) -> Texts:
+    def stored(
+        self, papers: Iterable[Paper], task: str, language: str, profile: InterestProfile | None = None
+    ) -> Texts:
         """What the store already holds for (paper, task, language) from this backend: never a call."""
         if not self.backend.supports(task, language):
             return {}
         out: Texts = {}
         for paper in papers:
-            found = self.store.get_text(*self._key(paper, task, language))
+            found = self.store.get_text(*self._key(paper, task, language, profile))
             if found is not None:
                 out.setdefault(paper.arxiv_id, {})[task] = found
         return out
 
-    def ask(self, papers: Iterable[Paper], tasks: Iterable[str], language: str) -> TextBatch:
+    def ask(
+        self,
+        papers: Iterable[Paper],
+        tasks: Iterable[str],
+        language: str,
+        profile: InterestProfile | None = None,
+    ) -> TextBatch:
         """Every (paper, task) in `language`: from the store, else from the backend (stored on arrival).
-        Tasks the backend cannot do are absent from `texts` and say "no_model" in `missing`."""
+        Tasks the backend cannot do are absent from `texts` and say "no_model" in `missing`. `profile`:
+        the reader an interest request scores for (None: the backend's own interests)."""
         tasks = list(tasks)
-        batch = self.ask_many([WriteRequest(p, t, language) for p in papers for t in tasks])
-        return batch.in_language(language, tasks)
+        batch = self.ask_many([WriteRequest(p, t, language, profile) for p in papers for t in tasks])
+        return batch.in_language(batch_language(language, profile), tasks)
 
     def ask_many(self, requests: Sequence[WriteRequest]) -> ManyBatch:
         """Every request, of any task and language, through ONE backend.write(): one bounded-concurrency
@@ -172,7 +193,7 @@ class TextService:
     def _not_asked(todo: Sequence[WriteRequest], out: ManyBatch) -> None:
         for req in todo:
             out.count(req.task).declined += 1
-            out.missing[(req.paper.arxiv_id, req.task, req.language)] = "no_model"
+            out.missing[request_key(req)] = "no_model"
 
     def pending(self, requests: Sequence[WriteRequest]) -> tuple[list[WriteRequest], ManyBatch]:
         """(what would be sent to the model, a batch holding everything answered without a call: stored
@@ -180,19 +201,20 @@ class TextService:
         store, backend, refresh = self.store, self.backend, self.refresh
         out = ManyBatch()
         todo: list[WriteRequest] = []
-        seen: set[tuple[str, int, str, str]] = set()
+        seen: set[tuple[str, int, str, str, InterestProfile | None]] = set()
         for req in requests:
             paper, task, language = req.paper, req.task, req.language
-            if (paper.arxiv_id, paper.version, task, language) in seen:
-                continue  # a request listed twice is asked once
-            seen.add((paper.arxiv_id, paper.version, task, language))
-            key = (paper.arxiv_id, task, language)
+            profile = req.profile if task == "interest" else None  # only interest depends on the reader
+            if (paper.arxiv_id, paper.version, task, language, profile) in seen:
+                continue  # a request listed twice (by two readers, say) is asked once
+            seen.add((paper.arxiv_id, paper.version, task, language, profile))
+            key = request_key(req)
             counts = out.count(task)
             if not backend.supports(task, language):
                 counts.declined += 1
                 out.missing[key] = "no_model"
                 continue
-            store_key = self._key(paper, task, language)
+            store_key = self._key(paper, task, language, profile)
             cached = None if task in refresh else store.get_text(*store_key)
             if cached is not None:
                 out.texts[key] = cached
@@ -224,18 +246,14 @@ class TextService:
             if index in done or result is None:
                 return
             req = requests[index]
-            key = (req.paper.arxiv_id, req.task, req.language)
+            key = request_key(req)
             counts = out.count(req.task)
             if isinstance(result, Declined):
                 # Stored with its reason (never as content); failed and invalid ones count towards giving up.
+                profile = req.profile if req.task == "interest" else None
+                _, _, _, text_language, template, _ = self._key(req.paper, req.task, req.language, profile)
                 marker = GeneratedText(
-                    req.paper.arxiv_id,
-                    req.paper.version,
-                    req.task,
-                    backend.text_language(req.task, req.language),
-                    "",
-                    backend.name,
-                    backend.template_hash(req.task, req.language),
+                    req.paper.arxiv_id, req.paper.version, req.task, text_language, "", backend.name, template
                 )
                 store.save_text(marker, self.run_id, reason=result.reason, detail=result.detail)
                 if result.reason == "refused":
@@ -262,14 +280,16 @@ class TextService:
                 if index not in done:
                     done.add(index)
                     out.count(req.task).declined += 1
-                    out.missing[(req.paper.arxiv_id, req.task, req.language)] = "no_model"
+                    out.missing[request_key(req)] = "no_model"
             else:
                 record(index, result)  # a no-op for what the backend already reported
         return out
 
 
 def _identity(req: WriteRequest) -> tuple[str, int, str, str]:
-    return (req.paper.arxiv_id, req.paper.version, req.task, req.language)
+    """One text of the queue: two readers' requests for the same text are one (their interest scores,
+    which depend on the reader, are not: the reader rides in the language part)."""
+    return (req.paper.arxiv_id, req.paper.version, req.task, request_key(req)[2])
 
 
 def _appending(follow: FollowUp, requests: list[WriteRequest]) -> FollowUp:

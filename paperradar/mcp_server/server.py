@@ -39,9 +39,9 @@ _READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 
 @contextmanager
-def _reading(db: Path) -> Iterator[Store]:
+def _reading(db: Path, reader: str) -> Iterator[Store]:
     try:
-        store = Store(db, read_only=True)
+        store = Store(db, read_only=True, reader=reader)
     except DataError as exc:
         raise ToolError(f"{exc.message} ({exc.hint})" if exc.hint else exc.message) from None
     try:
@@ -60,7 +60,7 @@ def _call(fn: Any, *args: Any) -> dict[str, Any]:
 
 
 def build_server(cfg: Config) -> MCPServer:
-    db = cfg.db_path
+    db, reader = cfg.db_path, cfg.reader_name  # one reader's digests, ratings and library (`--reader`)
     Store(db, read_only=True).close()  # fail at start, with the hint, when there is no usable archive
     server: MCPServer = MCPServer("paperradar", instructions=INSTRUCTIONS, version=__version__)
     vectors = IndexCache(db, cfg.personal)  # the search vector index, loaded on the first hybrid search
@@ -72,7 +72,7 @@ def build_server(cfg: Config) -> MCPServer:
         word must occur. Returns ids, titles, authors, links, scores and each paper's place by words and
         by meaning."""
         limit = min(max(limit, 1), cfg.mcp.max_results)
-        with _reading(db) as store:
+        with _reading(db, reader) as store:
             try:
                 index = vectors.get() if mode == "hybrid" else None
             except PaperradarError as exc:  # an unreadable index: answer by words, say why
@@ -86,20 +86,20 @@ def build_server(cfg: Config) -> MCPServer:
     ) -> dict[str, Any]:
         """A day's digest (YYYY-MM-DD; default: the newest ranked day): the top papers in rank order with
         their summary and title in `language` (default: the reader's), and why each ranked."""
-        with _reading(db) as store:
+        with _reading(db, reader) as store:
             return _call(payloads.digest, store, cfg, date, language)
 
     @server.tool(annotations=_READ)
     def get_paper(arxiv_id: str, language: Literal["zh", "ja", "en"] | None = None) -> dict[str, Any]:
         """One paper: metadata, abstract, every text paperradar wrote about it (in `language` when given),
         each day it ranked with the reasons, the reader's rating and library entries."""
-        with _reading(db) as store:
+        with _reading(db, reader) as store:
             return _call(payloads.paper_details, store, cfg, arxiv_id, language)
 
     @server.tool(annotations=_READ)
     def list_ratings() -> dict[str, Any]:
         """The papers the reader rated up or down (newest first); these shape the next ranking."""
-        with _reading(db) as store:
+        with _reading(db, reader) as store:
             return _call(payloads.ratings, store)
 
     if cfg.mcp.allow_rating:
@@ -110,7 +110,7 @@ def build_server(cfg: Config) -> MCPServer:
         def rate(arxiv_id: str, value: Literal["up", "down", "clear"]) -> dict[str, Any]:
             """Rate a paper for the reader: up, down, or clear. The next ranking uses it. Only rate when
             the reader asked you to."""
-            with Store(db) as store:
+            with Store(db, reader=reader) as store:
                 return _call(payloads.rate, store, arxiv_id, value)
 
     @server.resource(
@@ -120,7 +120,7 @@ def build_server(cfg: Config) -> MCPServer:
         mime_type="text/markdown",
     )
     def latest_digest() -> str:
-        with _reading(db) as store:
+        with _reading(db, reader) as store:
             days = payloads.ranked_days(store, 1)
         if not days:
             raise ValueError("no day has been ranked yet; run `paperradar run` first")
@@ -146,7 +146,7 @@ def _markdown(cfg: Config, db: Path, day: str, language: str) -> str:
         when = date.fromisoformat(day)
     except ValueError:
         raise ValueError(f"{day!r} is not a date; use YYYY-MM-DD") from None
-    with _reading(db) as store:
+    with _reading(db, cfg.reader_name) as store:
         record = store.digest_record(when, language, "digest")
     if record is None:
         raise ValueError(f"no {language} digest was published for {day}")

@@ -16,6 +16,7 @@ from paperradar.llm.prompts import render
 from paperradar.pipeline.day import Pipeline
 from paperradar.rank.day import rank_day
 from paperradar.rank.model_scores import company_requests
+from paperradar.rank.muted import split_muted
 from paperradar.write.digest_texts import digest_requests
 from paperradar.write.styles.day import style_requests
 from paperradar.write.styles.tasks import FULLTEXT_STYLES, STYLE_TASKS, StyleBackend, render_prompt
@@ -56,31 +57,42 @@ class DayEstimate:
         return out
 
 
-def estimate_day(pipe: Pipeline, day: date) -> DayEstimate:
+def estimate_day(pipe: Pipeline, day: date, reader: str | None = None) -> DayEstimate:
+    """The day's model work for every reader of the config (or only `reader`): a text two readers share
+    is counted once, as the run asks it once."""
     cfg = pipe.cfg
     backend = pipe.backend
-    lang, top_n = cfg.output.language, cfg.output.top_n
-    # Author blocks already cached settle companies as the run would; one not fetched yet counts as a
-    # company question (an upper bound: the run may settle it from the page and skip the call).
-    # Ranked with the interest scores already stored (none on a new day): the same top a run would start from.
-    ranked = rank_day(
-        pipe.texts().dry_run(),
-        pipe.rank_settings,
-        day,
-        ask_companies=False,
-        save=False,
-        author_blocks=pipe.author_blocks(),
-    )
-    out = DayEstimate(day, backend.name, len(ranked))
+    requests: list[WriteRequest] = []
+    pool: set[str] = set()
+    for one in pipe.reader_pipes(reader):
+        lang, top_n = one.cfg.output.language, one.cfg.output.top_n
+        # Author blocks already cached settle companies as the run would; one not fetched yet counts as a
+        # company question (an upper bound: the run may settle it from the page and skip the call). Ranked
+        # with the interest scores already stored (none on a new day): the same top a run would start from.
+        ranked = rank_day(
+            one.texts().dry_run(),
+            one.rank_settings,
+            day,
+            ask_companies=False,
+            save=False,
+            author_blocks=one.author_blocks(),
+        )
+        pool.update(r.paper.arxiv_id for r in ranked)
+        listed = split_muted(ranked)[0]
+        # A dropped muted paper is never scored nor written; a demoted one is scored and may be listed.
+        shown = {id(r) for r in listed}
+        scored = [r for r in ranked if id(r) in shown]
+        requests += [WriteRequest(r.paper, "interest", lang, one.rank_settings.profile) for r in scored]
+        requests += company_requests(listed[:top_n], lang)
+        requests += digest_requests(listed, top_n, one.cfg.languages)
+        requests += style_requests(listed, one.cfg.styles, lang)
+    out = DayEstimate(day, backend.name, len(pool))
     if not isinstance(backend, ChatBackend):
         out.notes.append(
             "no model is configured ([llm] backend): a run makes no model call and costs nothing"
         )
         return out
-    requests = [WriteRequest(r.paper, "interest", lang) for r in ranked]
-    requests += company_requests(ranked[:top_n], lang)
-    requests += digest_requests(ranked, top_n, cfg.languages)
-    requests += style_requests(ranked, cfg.styles, lang)
+    top_n = cfg.output.top_n
     styler = StyleBackend(backend, fulltext_tokens=cfg.styles.fulltext_tokens)
     todo, answered = pipe.texts().with_backend(styler).pending(requests)
     price = cfg.llm.prices.get(backend.name)
@@ -96,7 +108,9 @@ def estimate_day(pipe: Pipeline, day: date) -> DayEstimate:
             job, todo, backend, cfg.styles.fulltext and not pipe.offline, cfg.styles.fulltext_tokens
         )
         papers = len(job.papers) or 1
-        tokens_out = expected_output(job.task, papers, len(backend.reason_languages(lang)))
+        first = todo[job.owners[0]]
+        reasons = backend.reason_languages(first.language, first.profile)
+        tokens_out = expected_output(job.task, papers, len(reasons))
         row.calls += 1
         row.tokens_in += tokens_in
         row.tokens_out += tokens_out
@@ -128,9 +142,9 @@ def _input_tokens(
             "interest",
             papers,
             first.language,
-            backend.interests,
+            backend.interests_of(first.profile),
             backend.cfg.score_abstract_tokens,
-            backend.reason_languages(first.language),
+            backend.reason_languages(first.language, first.profile),
         ).est_tokens
     task = backend.prompt_task(first.task, first.language)
     return render(

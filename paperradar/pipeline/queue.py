@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from paperradar.config import Config
 from paperradar.llm import TASKS
 from paperradar.llm.estimate import expected_output
-from paperradar.llm.seam import StagedWriter, WriteRequest, run_sync
-from paperradar.llm.texts import ManyBatch, TextService
+from paperradar.llm.seam import Backend, StagedWriter, WriteRequest, run_sync
+from paperradar.llm.texts import ManyBatch, TextService, batch_language
 from paperradar.models import Ranked, RunStats
 from paperradar.rank.affiliations import AuthorBlockSource
 from paperradar.rank.config import RankSettings
 from paperradar.rank.day import DayPool, certain_places, companies_from_html, order_day
 from paperradar.rank.model_scores import company_requests, interest_requests, interests_from
+from paperradar.rank.muted import split_muted
 from paperradar.sources.fulltext import FullTextFetcher
 from paperradar.store import Store
 from paperradar.write.digest_texts import digest_requests
@@ -35,61 +36,103 @@ from paperradar.write.styles.tasks import FULLTEXT_STYLES
 
 @dataclass
 class DayWork:
-    """What the queue produced: the final order and every answer of the day."""
+    """What the queue produced for one reader: the final order and every answer of the day (the answers
+    are the whole queue's, shared by every reader in it)."""
 
     ranked: list[Ranked] = field(default_factory=list)
     batch: ManyBatch = field(default_factory=ManyBatch)
     early: int = 0  # requests started before the top was known (certain papers only)
 
 
+@dataclass
+class QueueReader:
+    """One reader's part of the day's queue: their view of the store, resolved config, rank settings,
+    day pool and statistics, and where their top papers' author blocks come from."""
+
+    store: Store
+    cfg: Config
+    settings: RankSettings
+    pool: DayPool
+    stats: RunStats
+    author_blocks: AuthorBlockSource | None
+    work: DayWork = field(default_factory=DayWork)
+
+
 def run_day_queue(
     texts: TextService,
-    store: Store,
+    readers: Sequence[QueueReader],
     cfg: Config,
-    settings: RankSettings,
-    pool: DayPool,
-    stats: RunStats,
     *,
-    author_blocks: AuthorBlockSource | None,
     fetcher: FullTextFetcher | None,
-) -> DayWork:
-    """Rank the day with the model's interest scores and write all its texts, in one queue. `texts` carries
-    the style-aware backend; `fetcher` (online runs) fetches full texts and author blocks one at a time."""
-    lang, top_n = settings.language, settings.top_n
+) -> list[DayWork]:
+    """Rank the day with the model's interest scores and write all its texts, in one queue, for every
+    reader in `readers` (one per reader, same order). `texts` carries the style-aware backend; `fetcher`
+    (online runs) fetches full texts and author blocks one at a time; `cfg` gives the queue's size.
+
+    Several readers share the queue: every reader's interest questions go first (each names its reader's
+    profile, so answers never mix); then the union of their follow-ups, where a text two readers need (same
+    paper, task, language and model) is one request (TextService.ask_staged asks it once)."""
     backend = texts.backend
-    work = DayWork()
-    first = interest_requests(texts, pool.pool, lang)
+    first: list[WriteRequest] = []
+    for reader in readers:
+        first += interest_requests(
+            texts, reader.pool.scored, reader.settings.language, reader.settings.profile
+        )
     if isinstance(backend, StagedWriter) and first:
         slots = cfg.llm.concurrency - math.ceil(len(first) / cfg.llm.batch_size)
-        early = early_requests(pool, certain_places(store, settings, pool), cfg, slots)
-        if fetcher is not None and cfg.styles.fulltext:
-            long_styles = {style_task(style) for style in FULLTEXT_STYLES}
-            fetcher.wanted |= {r.paper.arxiv_id for r in early if r.task in long_styles}
-        work.early = len(early)
-        first += early
+        for reader in readers:
+            places = certain_places(reader.store, reader.settings, reader.pool)
+            early = early_requests(reader.pool, places, reader.cfg, slots)
+            if fetcher is not None and reader.cfg.styles.fulltext:
+                long_styles = {style_task(style) for style in FULLTEXT_STYLES}
+                fetcher.wanted |= {r.paper.arxiv_id for r in early if r.task in long_styles}
+            reader.work.early = len(early)
+            slots -= len(early)
+            first += early
+
+    ran: list[bool] = []
 
     async def then(answers: ManyBatch) -> Sequence[WriteRequest]:
-        interests = interests_from(answers, pool.pool, pool.interests, lang, stats)
-        work.ranked = ordered = order_day(store, settings, pool, interests)
-        top = ordered[:top_n]
-        if author_blocks is not None:
-            settle = _settle(top, pool, settings, author_blocks, stats)
-            if fetcher is not None and author_blocks.client is not None:
-                await fetcher.exclusive(settle)  # the arXiv client, one request at a time, off the loop
-            else:
-                settle()  # the cache only: quick
-        if fetcher is not None:
-            fetcher.wanted |= {p.arxiv_id for p in fulltext_wanted(ordered, cfg.styles, backend, lang)}
-        return (
-            company_requests(top, lang)
-            + digest_requests(ordered, top_n, cfg.languages)
-            + style_requests(ordered, cfg.styles, lang)
-        )
+        ran.append(True)
+        out: list[WriteRequest] = []
+        for reader in readers:
+            out += await _follow_ups(reader, answers, backend, fetcher)
+        return out
 
-    work.batch = texts.ask_staged(first, lambda r: r.task == "interest", then)
-    if not work.ranked:  # nothing was asked at all (no interest question): then() ran with what is stored
-        run_sync(then(work.batch))
-    return work
+    batch = texts.ask_staged(first, lambda r: r.task == "interest", then)
+    if not ran:  # nothing was asked at all (no interest question): the order from what is stored
+        run_sync(then(batch))
+    for reader in readers:
+        reader.work.batch = batch
+    return [reader.work for reader in readers]
+
+
+async def _follow_ups(
+    reader: QueueReader, answers: ManyBatch, backend: Backend, fetcher: FullTextFetcher | None
+) -> list[WriteRequest]:
+    """One reader's order from the interest answers, their top's author blocks, and what their day asks
+    next: the company question, titles and summaries, style pages (over the papers they list: a dropped
+    muted paper gets no text)."""
+    cfg, settings, pool, stats = reader.cfg, reader.settings, reader.pool, reader.stats
+    lang, top_n = settings.language, settings.top_n
+    language = batch_language(lang, settings.profile)
+    interests = interests_from(answers, pool.scored, pool.interests, language, stats)
+    reader.work.ranked = ordered = order_day(reader.store, settings, pool, interests)
+    listed = split_muted(ordered)[0]
+    top = listed[:top_n]
+    if reader.author_blocks is not None:
+        settle = _settle(top, pool, settings, reader.author_blocks, stats)
+        if fetcher is not None and reader.author_blocks.client is not None:
+            await fetcher.exclusive(settle)  # the arXiv client, one request at a time, off the loop
+        else:
+            settle()  # the cache only: quick
+    if fetcher is not None:
+        fetcher.wanted |= {p.arxiv_id for p in fulltext_wanted(listed, cfg.styles, backend, lang)}
+    return (
+        company_requests(top, lang)
+        + digest_requests(listed, top_n, cfg.languages)
+        + style_requests(listed, cfg.styles, lang)
+    )
 
 
 def _settle(

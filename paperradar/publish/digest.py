@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from paperradar.llm.texts import TextBatch
-from paperradar.models import Digest, EmptyNote, Ranked
+from paperradar.models import Digest, EmptyNote, MutedSummary, Ranked
 from paperradar.publish.config import OutputConfig
 from paperradar.publish.files import write_if_changed
 from paperradar.publish.markdown import render_digest
@@ -36,9 +36,12 @@ def publish_digest(
     language: str,
     empty_reason: str | None = None,
     skipped: tuple[str, ...] = (),
+    *,
+    muted: MutedSummary | None = None,
 ) -> tuple[Digest, str, Path]:
-    """Render and write one language's digest; returns (digest, markdown as written, path). `skipped`:
-    the day's malformed feed items that were left out, with their reasons (the digest says so)."""
+    """Render and write one language's digest; returns (digest, markdown as written, path). `ranked`: the
+    papers it lists; `skipped`: the day's malformed feed items that were left out, with their reasons (the
+    digest says so); `muted`: how many of the day's papers the reader muted, and why."""
     digest = Digest(
         day=day,
         language=language,
@@ -52,6 +55,7 @@ def publish_digest(
         empty_reason=empty_reason,
         missing=texts.missing,
         skipped=tuple(skipped),
+        muted=muted,
     )
     content_hash = hashlib.sha256(render_digest(digest, output.max_authors).encode()).hexdigest()
     path = digest_path(out_dir, day, language)

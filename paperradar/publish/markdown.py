@@ -17,7 +17,14 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from paperradar.models import Digest, GeneratedText, Ranked
-from paperradar.text.labels import fallback_label, format_date, interest_reason, labels, why_text
+from paperradar.text.labels import (
+    fallback_label,
+    format_date,
+    interest_reason,
+    labels,
+    muted_text,
+    why_text,
+)
 from paperradar.text.markdown import MAX_CHARS, clip, escape_markdown
 
 TEMPLATE_NAME = "digest.md.j2"
@@ -57,6 +64,7 @@ def render_digest(digest: Digest, max_authors: int) -> str:
         "empty_day": _empty_text(digest, lab),
         "empty_reason": digest.empty_reason,
         "skipped": _skipped_text(digest, lab),
+        "muted": escape_markdown(muted_text(digest.muted, digest.language)) if digest.muted else "",
     }
     text = _environment().get_template(TEMPLATE_NAME).render(context)
     return text.replace("\r\n", "\n").rstrip() + "\n"

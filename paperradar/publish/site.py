@@ -26,7 +26,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
-from paperradar.models import CompanyHit
+from paperradar.models import CompanyHit, MutedSummary
 from paperradar.publish.feeds import feed_name, render_feeds
 from paperradar.publish.owned_files import write_owned
 from paperradar.publish.site_data import (
@@ -42,6 +42,7 @@ from paperradar.publish.site_data import (
     company_names,
     parse_highlight,
 )
+from paperradar.publish.site_eval import ranking_view
 from paperradar.publish.site_fields import (
     card_body,
     card_fields,
@@ -55,7 +56,7 @@ from paperradar.publish.site_fields import (
 from paperradar.publish.site_legacy import is_legacy_site
 from paperradar.publish.site_search import MEANING_GLOBAL, MeaningIndex, build_meaning_index, paper_text
 from paperradar.store import Store
-from paperradar.text.labels import LANGUAGES, labels
+from paperradar.text.labels import LANGUAGES, labels, muted_text
 
 # The list of files the last build wrote (see publish/owned_files.py): the site deletes a file only when
 # this manifest lists it and the new build no longer produces it; nothing else in out_dir is ever touched.
@@ -188,6 +189,10 @@ class _Helpers:
             return Markup("")
         data = json.dumps({"text": dict(texts)}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         return Markup(' data-i18n="{}"').format(data)
+
+    def muted_note(self, summary: MutedSummary) -> Markup:
+        """The day's muted papers, in every language of the site (text/labels.py muted_text)."""
+        return self.each({lang: muted_text(summary, lang) for lang in self.langs})
 
     def t(self, key: str, **values: object) -> Markup:
         if not values:  # the same navigation and field labels on every page: made once
@@ -401,6 +406,7 @@ def build_site(
     force: bool = False,
     top_n: int | None = None,
     give_up_after: int | None = None,
+    ranking: Mapping[str, Any] | None = None,
 ) -> SiteReport:
     """Render the whole site from the store into `out_dir`; returns pages rendered and seconds taken.
     `force`: write into a non-empty folder paperradar did not create, overwriting files it needs.
@@ -412,7 +418,9 @@ def build_site(
     if unknown:
         raise ValueError(f"no site labels for {', '.join(unknown)}; use {', '.join(LANGUAGES)}")
     data = collect_site_data(store, languages, rule=FieldRule(top_n, give_up_after))
-    files = render_site(data, site_title, base_url, tz=tz, index_days=index_days, feed_items=feed_items)
+    files = render_site(
+        data, site_title, base_url, tz=tz, index_days=index_days, feed_items=feed_items, ranking=ranking
+    )
     adopted = not force and is_legacy_site(Path(out_dir), SITE_MANIFEST)
     changed, removed = write_files(Path(out_dir), files, force=force, adopt=adopted)
     pages = sum(1 for name in files if name.endswith(".html"))
@@ -427,8 +435,10 @@ def render_site(
     tz: tzinfo = UTC,
     index_days: int = 7,
     feed_items: int = 50,
+    ranking: Mapping[str, Any] | None = None,
 ) -> dict[str, bytes]:
-    """Every file of the site as {relative path: bytes}; pure (no I/O besides reading templates)."""
+    """Every file of the site as {relative path: bytes}; pure (no I/O besides reading templates).
+    `ranking`: the "how paperradar ranked for you" panel data for the index (publish/site_eval.py)."""
     env = _environment()
     helpers = _Helpers(data, tz)
     primary = data.languages[0]
@@ -457,7 +467,13 @@ def render_site(
     def named(key: str, **values: object) -> dict[str, str]:
         return {lang: helpers.label(lang, key, values) for lang in data.languages}
 
-    page("index.html", "index.html.j2", days=data.days[:index_days], more=len(data.days) > index_days)
+    page(
+        "index.html",
+        "index.html.j2",
+        days=data.days[:index_days],
+        more=len(data.days) > index_days,
+        ranking=ranking_view(ranking, data.languages),
+    )
     page("archive.html", "archive.html.j2", named("archive"), days=data.days)
     page("search.html", "search.html.j2", named("search"))
     page("tags.html", "tags.html.j2", named("tags"), tags=data.tags, companies=data.companies)

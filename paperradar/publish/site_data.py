@@ -24,9 +24,10 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, Literal
 
-from paperradar.models import CompanyHit, Interest, KeywordHit, Paper, Ranked
+from paperradar.models import CompanyHit, Interest, KeywordHit, MutedSummary, Paper, Ranked
 from paperradar.publish.style_render import StyleMeta, render_style
 from paperradar.rank.companies import Gazetteer
+from paperradar.rank.muted import split_muted, summarize_mutes
 from paperradar.sources.ids import safe_filename
 from paperradar.store import Store
 from paperradar.store.views import good_texts, text_declines
@@ -268,6 +269,7 @@ class DayView:
     day: date
     items: list[DayItem]  # rank order
     groups: list[ThemeGroup]  # themes ordered by their best-ranked paper
+    muted: MutedSummary | None = None  # the reader's muted papers of the day (dropped ones are not items)
 
 
 @dataclass(slots=True)
@@ -406,6 +408,9 @@ def collect_site_data(
         ranked = store.load_ranked(day)
         if ranked:
             ranked_days.append((day, ranked))
+    # A paper the reader muted with mode "drop" is not on their site; the day says how many and why.
+    mutes = {day: summarize_mutes(split_muted(ranked)[1]) for day, ranked in ranked_days}
+    ranked_days = [(day, split_muted(ranked)[0]) for day, ranked in ranked_days]
     papers: dict[str, PaperView] = {}
     for _, ranked in ranked_days:
         for item in ranked:
@@ -418,6 +423,8 @@ def collect_site_data(
     day_views = [
         _day_view(day, ranked, papers, primary) for day, ranked in ranked_days
     ]  # newest first, so each paper's appearances end up newest first too
+    for view in day_views:
+        view.muted = mutes[view.day]
     ordered = {k: papers[k] for k in sorted(papers)}
     tags, companies = _facets(day_views, languages)
     return SiteData(languages, day_views, ordered, tags, companies)

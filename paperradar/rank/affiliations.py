@@ -167,6 +167,9 @@ def _write_marker(marker: Path, reason: str) -> None:
 def describe(counts: AuthorBlockCounts) -> str:
     """One line for the run summary: what the author-block step read, found and could not do, and why."""
     read = counts.cached + counts.fetched
+    if not read and not counts.failed and not counts.no_html and counts.note:
+        # Nothing was looked at (an offline run, a verb that does not fetch): say that, and why, only.
+        return f"not looked up for {counts.papers} top papers without a company — {counts.note}"
     parts = [
         f"{counts.papers} top papers without a company: {read} author blocks read "
         f"({counts.cached} cached, {counts.fetched} fetched)"

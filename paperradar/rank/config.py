@@ -1,11 +1,14 @@
-"""The rank stage's config: the [keywords] and [reader] sections, and the settings one day's ranking runs with."""
+"""The rank stage's config: the [keywords], [reader] and [muted] sections, and the settings one day's ranking
+runs with."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from paperradar.llm.seam import InterestProfile
 from paperradar.models import Language
 from paperradar.rank.personal.config import PersonalConfig
 
@@ -32,6 +35,30 @@ class ReaderConfig(_Section):
     interests: str = ""
 
 
+class MutedConfig(_Section):
+    """The [muted] section (and a reader's `muted` table): papers the reader does not want at the top.
+    `terms` are matched like keyword groups (inflection-aware, whole words, phrases) over title, abstract
+    and comment; `categories` against the paper's primary category; `authors` like followed_authors.
+    `drop` leaves a muted paper out of the digest, `demote` lists it after every other paper; either way
+    the digest says how many were muted and which term, category or author did it."""
+
+    terms: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    authors: list[str] = Field(default_factory=list)
+    mode: Literal["drop", "demote"] = "drop"
+
+    @field_validator("terms", "categories", "authors")
+    @classmethod
+    def _check_entries(cls, value: list[str]) -> list[str]:
+        if any(not v.strip() for v in value):
+            raise ValueError("has an empty entry; remove it")
+        return [v.strip() for v in value]
+
+    @property
+    def active(self) -> bool:
+        return bool(self.terms or self.categories or self.authors)
+
+
 @dataclass(frozen=True, slots=True)
 class RankSettings:
     """What ranking one day needs, taken from [sources], [keywords], [reader], [output] and [personal]."""
@@ -45,3 +72,7 @@ class RankSettings:
     keywords: KeywordsConfig
     interests: str
     personal: PersonalConfig
+    muted: MutedConfig = field(default_factory=MutedConfig)
+    # Whose interest answers these are when several readers share the archive (None: the one reader of a
+    # config without [[readers]], scored with the backend's own interests text, as before readers existed).
+    profile: InterestProfile | None = None

@@ -1,9 +1,10 @@
 """One day's ranking: the day's announcements, keyword hits, companies, interest (model where there is
-one, heuristic otherwise), the configured order, then the reader's personal re-rank; saved to the store."""
+one, heuristic otherwise), the configured order, then the reader's personal re-rank, muted papers last;
+saved to the store (under the store's reader)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from paperradar.llm.texts import TextService
@@ -29,6 +30,7 @@ from paperradar.rank.model_scores import (
     llm_companies,
     with_html_affiliations,
 )
+from paperradar.rank.muted import MuteHit, Muter, apply_mutes, split_muted
 from paperradar.rank.order import order_ranked, worst_positions
 from paperradar.rank.personal.hook import personal_history_exists, personal_rerank
 from paperradar.store import Store
@@ -51,10 +53,20 @@ class DayPool:
     companies: dict[str, list[CompanyHit]]
     interests: dict[str, Interest]  # heuristic; a model's score replaces it in order_day
     gazetteer: Gazetteer
+    muted: dict[str, list[MuteHit]] = field(default_factory=dict)  # the reader's muted papers, and why
+    mute_mode: str = "drop"
 
     @property
     def pool(self) -> list[Paper]:
         return [self.papers[a.arxiv_id] for a in self.announcements]
+
+    @property
+    def scored(self) -> list[Paper]:
+        """The papers a model scores: a dropped paper is never listed, so its score would be money spent
+        on nothing; a demoted one may still be listed on a quiet day."""
+        if self.mute_mode != "drop" or not self.muted:
+            return self.pool
+        return [p for p in self.pool if p.arxiv_id not in self.muted]
 
     def ranked(self, interests: dict[str, Interest] | None = None) -> list[Ranked]:
         chosen = {**self.interests, **(interests or {})}
@@ -88,7 +100,8 @@ def prepare_day(store: Store, settings: RankSettings, day: date) -> DayPool:
         said = scorer.score(pool, hits, _company_names(companies, other), other, sims)
         for pid, interest in interests.items():
             interest.reasons[other] = said[pid].reason
-    return DayPool(day, anns, papers, hits, companies, interests, gazetteer)
+    muted = Muter(settings.muted, settings.keywords.aliases).check_all(pool)
+    return DayPool(day, anns, papers, hits, companies, interests, gazetteer, muted, settings.muted.mode)
 
 
 def certain_places(store: Store, settings: RankSettings, day: DayPool) -> dict[str, int]:
@@ -97,16 +110,18 @@ def certain_places(store: Store, settings: RankSettings, day: DayPool) -> dict[s
     if personal_history_exists(store, settings.personal, settings.categories, day.day):
         return {}
     worst = worst_positions(day.ranked(), list(settings.order))
-    return {pid: place for pid, place in worst.items() if place <= settings.top_n}
+    # A muted paper goes last, which only moves the others up: their worst places still hold.
+    return {pid: place for pid, place in worst.items() if place <= settings.top_n and pid not in day.muted}
 
 
 def order_day(
     store: Store, settings: RankSettings, day: DayPool, interests: dict[str, Interest]
 ) -> list[Ranked]:
     """The day in the configured order with the model's scores where there are any, then the reader's
-    personal re-rank: every paper's explanation says which features and library papers put it there."""
+    personal re-rank: every paper's explanation says which features and library papers put it there.
+    Muted papers go after every other one, marked with what muted them (rank/muted.py)."""
     ordered = order_ranked(day.ranked(interests), list(settings.order))
-    return personal_rerank(
+    ordered = personal_rerank(
         store,
         settings.personal,
         settings.keywords.groups,
@@ -115,6 +130,7 @@ def order_day(
         day.day,
         ordered,
     )
+    return apply_mutes(ordered, day.muted, day.mute_mode)
 
 
 def companies_from_html(
@@ -148,10 +164,10 @@ def rank_day(
     store = texts.store
     stats = stats if stats is not None else RunStats()
     pool = prepare_day(store, settings, day)
-    batch = texts.ask_many(interest_requests(texts, pool.pool, settings.language))
-    interests = interests_from(batch, pool.pool, pool.interests, settings.language, stats)
+    batch = texts.ask_many(interest_requests(texts, pool.scored, settings.language, settings.profile))
+    interests = interests_from(batch, pool.scored, pool.interests, settings.language, stats)
     ordered = order_day(store, settings, pool, interests)
-    top = ordered[: settings.top_n]
+    top = split_muted(ordered)[0][: settings.top_n]
     if author_blocks is not None:
         companies_from_html(top, pool, settings, author_blocks, stats)
     if ask_companies:

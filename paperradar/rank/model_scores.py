@@ -8,18 +8,21 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from paperradar.llm.seam import WriteRequest
+from paperradar.llm.seam import InterestProfile, WriteRequest
 from paperradar.llm.texts import ManyBatch, TextService
 from paperradar.models import CompanyHit, Interest, Paper, Ranked, RunStats
 from paperradar.rank.affiliations import academic_only
 
 
-def interest_requests(texts: TextService, pool: list[Paper], lang: str) -> list[WriteRequest]:
+def interest_requests(
+    texts: TextService, pool: list[Paper], lang: str, profile: InterestProfile | None = None
+) -> list[WriteRequest]:
     """The interest question for the day's pool, where the backend can answer it (else the heuristic
-    score stands, as it says)."""
+    score stands, as it says). `profile`: the reader they score for when several share the archive (None:
+    the backend's own interests text)."""
     if not pool or not texts.backend.supports("interest", lang):
         return []
-    return [WriteRequest(paper, "interest", lang) for paper in pool]
+    return [WriteRequest(paper, "interest", lang, profile) for paper in pool]
 
 
 def interests_from(

@@ -38,6 +38,7 @@ from paperradar.errors import DataError, PaperradarError
 from paperradar.publish.site import render_markdown
 from paperradar.publish.site_data import paper_view
 from paperradar.rank.search import IndexCache, search_archive
+from paperradar.serve.eval_panel import EvalPanel
 from paperradar.serve.zotero_button import zotero_context, zotero_route
 from paperradar.sources.ids import parse_arxiv_id
 from paperradar.store import Store
@@ -162,12 +163,13 @@ class _UI:
         # One token per server process: a page from before a restart gets a 403 that says "reload".
         self.token = secrets.token_urlsafe(32)
         self.vectors = IndexCache(store_path, config.personal)  # the search index, loaded once
+        self.eval_panel = EvalPanel(self)  # "how paperradar ranked for you": /eval, cached
 
     @contextmanager
     def store(self) -> Iterator[Store]:
         # A connection per request: sqlite3 connections belong to the thread that made them, and Starlette
         # runs each request in a pool thread. Opening one is well under a millisecond.
-        store = Store(self.store_path)
+        store = Store(self.store_path, reader=self.config.reader_name)
         try:
             yield store
         finally:
@@ -190,11 +192,14 @@ class _UI:
         with self.store() as store:
             days = list(reversed(store.announcement_days(cats)))
             announced, ranked = day_counts(store, cats)
+            panel = self.eval_panel.days_context(store)
         rows = [
             {"day": d, "announced": announced.get(d.isoformat(), 0), "ranked": ranked.get(d.isoformat(), 0)}
             for d in days
         ]
-        return self.render(request, "days.html.j2", days=rows, categories=cats, store_path=self.store_path)
+        return self.render(
+            request, "days.html.j2", days=rows, categories=cats, store_path=self.store_path, **panel
+        )
 
     def day(self, request: Request) -> Response:
         raw = request.path_params["day"]
@@ -383,6 +388,7 @@ def create_app(
         Route("/day/{day}", ui.day, name="day"),
         Route("/search", ui.search, name="search"),
         Route("/paper/{arxiv_id:path}", ui.paper, name="paper"),
+        ui.eval_panel.route(),
         Route("/rate/{arxiv_id:path}", ui.rate, methods=["POST"], name="rate"),
         Mount("/static", StaticFiles(directory=_STATIC), name="static"),
     ]

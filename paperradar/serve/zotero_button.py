@@ -89,7 +89,7 @@ def _save(ui: _UI, arxiv_id: str) -> Any:
     assert cfg is not None
     client = ZoteroClient.from_config(cfg, dict(os.environ), need_key=True)
     try:
-        with Store(ui.store_path) as store:
+        with Store(ui.store_path, reader=ui.config.reader_name) as store:
             if store.get_paper(arxiv_id) is None:
                 raise DataError(f"no paper {arxiv_id!r} in the store")
             return save_to_zotero(store, client, arxiv_id, ui.config.output.language)

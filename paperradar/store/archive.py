@@ -7,6 +7,7 @@ same day twice leaves the database as it was (the runs log is the one table that
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import sqlite3
@@ -21,6 +22,7 @@ import orjson
 
 from paperradar.errors import DataError, StorageError, environment_error
 from paperradar.models import (
+    DEFAULT_READER,
     Announcement,
     CompanyHit,
     DeclineReason,
@@ -47,7 +49,7 @@ from paperradar.store.zotero import ZoteroTable
 _SOURCE_PRIORITY = {"rss": 1, "sample": 2, "jsonl": 2, "atom-file": 3, "api": 3}
 
 _RANK_COLUMNS = (
-    "day, arxiv_id, rank, keyword_count, keyword_hits, companies, interest_score, interest_reason, "
+    "reader, day, arxiv_id, rank, keyword_count, keyword_hits, companies, interest_score, interest_reason, "
     "interest_mode, explanation, run_id, interest_reasons, interest_missing"
 )
 _PAPER_COLUMNS = (
@@ -100,11 +102,17 @@ class SaveStats:
 
 
 class Store:
-    """Library-first access to the archive; the CLI is a thin layer over these methods."""
+    """Library-first access to the archive; the CLI is a thin layer over these methods.
+
+    A store is seen as one reader (`reader`, "default" unless opened through `for_reader`): ranks, ratings,
+    the library, digest records and Zotero sync state are that reader's; papers, announcements, texts,
+    embeddings and runs are shared by every reader of the archive."""
 
     last_path: ClassVar[Path | None] = None  # the archive last opened: errors from SQLite name it
 
-    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False):
+    def __init__(
+        self, path: str | os.PathLike[str], *, read_only: bool = False, reader: str = DEFAULT_READER
+    ):
         """`read_only`: SQLite itself refuses every write (the file is opened mode=ro), nothing is migrated
         and no lock is taken; a database of another schema is refused with the command that fixes it. A
         database this user cannot write (or in a folder it cannot write, where SQLite could not make its
@@ -116,6 +124,8 @@ class Store:
             os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
         )
         self.read_only = read_only or cannot_write
+        self.reader = reader  # whose ranks, ratings, library and sync state this store reads and writes
+        self._root: Store | None = None  # set on a reader's view: the store that owns the connection
         self._lock: RunLock | None = None
         if self.read_only:
             # No write access to the folder: nothing (not even SQLite's -shm) may be made beside the file.
@@ -150,12 +160,27 @@ class Store:
                 ) from None
         self._deferred: DeferredIndex | None = None  # inside deferred_index(): batches are not indexed
         self._db = Database(self._conn)
-        self.library = LibraryTable(self._db)
+        self.library = LibraryTable(self._db, reader)
         self.embeddings = EmbeddingTable(self._db)
-        self.zotero = ZoteroTable(self._db)
+        self.zotero = ZoteroTable(self._db, reader)
+
+    def for_reader(self, name: str) -> Store:
+        """The same archive (one connection, one run lock) seen as reader `name`. The view never closes
+        the connection or releases the lock: the store it came from does."""
+        root = self._root or self
+        if name == self.reader:
+            return self
+        view = copy.copy(root)
+        view.reader = name
+        view._root = root
+        view.library = LibraryTable(root._db, name)
+        view.zotero = ZoteroTable(root._db, name)
+        return view
 
     # -- plumbing ---------------------------------------------------------------------------------------
     def close(self) -> None:
+        if self._root is not None:
+            return  # a reader's view: the store it came from closes the connection
         self.release_lock()
         self._conn.close()
 
@@ -171,6 +196,9 @@ class Store:
     def acquire_lock(self, wait: bool | float = False, verb: str = "run") -> None:
         """One writing run per database: a second writer gets a BusyError naming the holder (pid, verb,
         start time), or with `wait` queues behind it for at most `wait` seconds (True: LOCK_WAIT), saying so."""
+        if self._root is not None:
+            self._root.acquire_lock(wait, verb)
+            return
         if self._lock is not None or str(self.path) == ":memory:":
             return
         lock = RunLock(Path(f"{self.path}.lock"), self.path)
@@ -188,6 +216,9 @@ class Store:
             )
 
     def release_lock(self) -> None:
+        if self._root is not None:
+            self._root.release_lock()
+            return
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -214,22 +245,23 @@ class Store:
         empty archive the index is built on another core meanwhile when `parallel`). Search finds them
         when the block ends, also when it ends with an error; a killed process leaves them waiting for
         the next save, which indexes them."""
-        if self._deferred is not None or self.read_only:  # nested, or nothing can be saved anyway
+        owner = self._root or self  # readers' views share the connection, so they share this state too
+        if owner._deferred is not None or self.read_only:  # nested, or nothing can be saved anyway
             yield
             return
         file = None if str(self.path) == ":memory:" else self.path
-        deferred = self._deferred = DeferredIndex(file, self._conn, parallel)
+        deferred = owner._deferred = DeferredIndex(file, self._conn, parallel)
         try:
             yield
         except Exception:
-            self._deferred = None
+            owner._deferred = None
             deferred.finish(self.transaction)
             raise
         except BaseException:
-            self._deferred = None
+            owner._deferred = None
             deferred.cancel()
             raise
-        self._deferred = None
+        owner._deferred = None
         deferred.finish(self.transaction)
 
     def _save_batch(self, batch: list[Paper], stats: SaveStats) -> None:
@@ -239,6 +271,7 @@ class Store:
             prev = latest.get(paper.arxiv_id)
             latest[paper.arxiv_id] = paper if prev is None else _merge_papers(prev, paper)
         now = _now()
+        deferred = (self._root or self)._deferred  # inside deferred_index(): not indexed here
         with self.transaction() as conn:
             existing = self._fetch_rows(list(latest))
             inserts, updates, versions = [], [], []
@@ -267,7 +300,7 @@ class Store:
                 conn.executemany(
                     f"INSERT INTO papers ({_PAPER_COLUMNS}) VALUES ({','.join('?' * 15)})", inserts
                 )
-            if self._deferred is None:  # one set-based INSERT … SELECT: 2x faster than a per-row trigger
+            if deferred is None:  # one set-based INSERT … SELECT: 2x faster than a per-row trigger
                 index_waiting(conn)
             if updates:
                 cols = [
@@ -278,9 +311,9 @@ class Store:
                 sql = f"UPDATE papers SET {', '.join(f'{c} = :{c}' for c in cols)} WHERE arxiv_id = :arxiv_id"
                 conn.executemany(sql, updates)
             conn.executemany("INSERT OR IGNORE INTO paper_versions VALUES (?, ?, ?, ?, ?)", versions)
-            top = top_rowid(conn) if self._deferred is not None else 0
-        if self._deferred is not None:
-            self._deferred.saved(top, text_changed)
+            top = top_rowid(conn) if deferred is not None else 0
+        if deferred is not None:
+            deferred.saved(top, text_changed)
 
     def _fetch_rows(self, ids: list[str]) -> dict[str, sqlite3.Row]:
         rows: dict[str, sqlite3.Row] = {}
@@ -400,17 +433,18 @@ class Store:
 
     # -- ranks ------------------------------------------------------------------------------------------
     def save_ranks(self, day: date, ranked: list[Ranked], run_id: int | None) -> None:
-        """Replace the day's ranking; rows whose values did not change are left untouched (run_id too)."""
-        rows = [_rank_row(day, r, run_id) for r in ranked]
+        """Replace the reader's ranking of the day; rows whose values did not change are left untouched
+        (run_id too)."""
+        rows = [_rank_row(self.reader, day, r, run_id) for r in ranked]
         with self.transaction() as conn:
-            keep = [r[1] for r in rows]
+            keep = [r[2] for r in rows]
             conn.execute(
-                f"DELETE FROM ranks WHERE day = ? AND arxiv_id NOT IN ({','.join('?' * len(keep))})",
-                [day.isoformat(), *keep],
+                f"DELETE FROM ranks WHERE reader = ? AND day = ? AND arxiv_id NOT IN ({','.join('?' * len(keep))})",
+                [self.reader, day.isoformat(), *keep],
             )
             conn.executemany(
-                f"INSERT INTO ranks ({_RANK_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
-                "ON CONFLICT (day, arxiv_id) DO UPDATE SET "
+                f"INSERT INTO ranks ({_RANK_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT (reader, day, arxiv_id) DO UPDATE SET "
                 "rank = excluded.rank, keyword_count = excluded.keyword_count, keyword_hits = excluded.keyword_hits, "
                 "companies = excluded.companies, interest_score = excluded.interest_score, "
                 "interest_reason = excluded.interest_reason, interest_mode = excluded.interest_mode, "
@@ -426,12 +460,16 @@ class Store:
             )
 
     def ranks(self, day: date) -> list[StoredRank]:
-        rows = self._conn.execute("SELECT * FROM ranks WHERE day = ? ORDER BY rank", (day.isoformat(),))
+        rows = self._conn.execute(
+            "SELECT * FROM ranks WHERE reader = ? AND day = ? ORDER BY rank", (self.reader, day.isoformat())
+        )
         return [decode_rank(row) for row in rows]
 
     def rank_totals(self) -> tuple[int, int]:
-        """(distinct papers ranked, days ranked) over the whole archive."""
-        row = self._conn.execute("SELECT count(DISTINCT arxiv_id), count(DISTINCT day) FROM ranks").fetchone()
+        """(distinct papers ranked, days ranked) for the reader over the whole archive."""
+        row = self._conn.execute(
+            "SELECT count(DISTINCT arxiv_id), count(DISTINCT day) FROM ranks WHERE reader = ?", (self.reader,)
+        ).fetchone()
         return int(row[0]), int(row[1])
 
     def load_ranked(self, day: date) -> list[Ranked]:
@@ -534,7 +572,8 @@ class Store:
     # -- digests ----------------------------------------------------------------------------------------
     def digest_record(self, day: date, language: str, style: str) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self._conn.execute(
-            "SELECT * FROM digests WHERE day=? AND language=? AND style=?", (day.isoformat(), language, style)
+            "SELECT * FROM digests WHERE reader=? AND day=? AND language=? AND style=?",
+            (self.reader, day.isoformat(), language, style),
         ).fetchone()
         return row
 
@@ -543,31 +582,36 @@ class Store:
     ) -> None:
         with self.transaction() as conn:
             conn.execute(
-                "INSERT INTO digests VALUES (?,?,?,?,?,?) ON CONFLICT DO UPDATE SET content_hash=excluded.content_hash, "
+                "INSERT INTO digests (reader, day, language, style, content_hash, generated_at, path) "
+                "VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET content_hash=excluded.content_hash, "
                 "generated_at=excluded.generated_at, path=excluded.path WHERE (digests.content_hash, digests.path) "
                 "IS NOT (excluded.content_hash, excluded.path)",
-                (day.isoformat(), language, style, content_hash, generated_at, path),
+                (self.reader, day.isoformat(), language, style, content_hash, generated_at, path),
             )
 
     # -- ratings (personal ranking builds on these) -----------------------------------------------------
     def rate(self, arxiv_id: str, value: int) -> None:
         with self.transaction() as conn:
             conn.execute(
-                "INSERT INTO ratings (arxiv_id, value, rated_at) VALUES (?, ?, ?)", (arxiv_id, value, _now())
+                "INSERT INTO ratings (reader, arxiv_id, value, rated_at) VALUES (?, ?, ?, ?)",
+                (self.reader, arxiv_id, value, _now()),
             )
 
     def rating_history(self, until: datetime) -> list[tuple[str, int, datetime]]:
-        """The latest rating of each paper given up to `until` (cleared ones included, as value 0)."""
+        """The reader's latest rating of each paper given up to `until` (cleared ones included, as 0)."""
         rows = self._conn.execute(
-            "SELECT arxiv_id, value, rated_at FROM ratings r WHERE id = "
-            "(SELECT max(id) FROM ratings WHERE arxiv_id = r.arxiv_id AND rated_at <= ?) ORDER BY arxiv_id",
-            (until.isoformat(timespec="seconds"),),
+            "SELECT arxiv_id, value, rated_at FROM ratings r WHERE reader = ? AND id = "
+            "(SELECT max(id) FROM ratings WHERE reader = r.reader AND arxiv_id = r.arxiv_id AND rated_at <= ?) "
+            "ORDER BY arxiv_id",
+            (self.reader, until.isoformat(timespec="seconds")),
         )
         return [(r[0], int(r[1]), datetime.fromisoformat(r[2])) for r in rows]
 
     def current_ratings(self) -> dict[str, int]:
         rows = self._conn.execute(
-            "SELECT arxiv_id, value FROM ratings r WHERE id = (SELECT max(id) FROM ratings WHERE arxiv_id = r.arxiv_id)"
+            "SELECT arxiv_id, value FROM ratings r WHERE reader = ? AND id = "
+            "(SELECT max(id) FROM ratings WHERE reader = r.reader AND arxiv_id = r.arxiv_id)",
+            (self.reader,),
         )
         return {r[0]: r[1] for r in rows if r[1] != 0}
 
@@ -712,8 +756,9 @@ def _row_to_paper(row: sqlite3.Row) -> Paper:
     )
 
 
-def _rank_row(day: date, item: Ranked, run_id: int | None) -> tuple[Any, ...]:
+def _rank_row(reader: str, day: date, item: Ranked, run_id: int | None) -> tuple[Any, ...]:
     return (
+        reader,
         day.isoformat(),
         item.paper.arxiv_id,
         item.rank,

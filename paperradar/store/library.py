@@ -7,19 +7,23 @@ import json
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
-from paperradar.models import LibraryRecord
+from paperradar.models import DEFAULT_READER, LibraryRecord
 from paperradar.store.db import Database
 
 
 class LibraryTable:
-    def __init__(self, db: Database) -> None:
+    """One reader's library (the store's reader; "default" for the archive as it was before readers)."""
+
+    def __init__(self, db: Database, reader: str = DEFAULT_READER) -> None:
         self._db = db
+        self.reader = reader
 
     def save(self, items: Iterable[LibraryRecord]) -> int:
         """Insert or update; re-importing keeps the first known added date (the reader added it then)."""
         now = datetime.now(UTC).isoformat(timespec="seconds")
         rows = [
             (
+                self.reader,
                 i.key,
                 i.arxiv_id,
                 i.title,
@@ -34,7 +38,8 @@ class LibraryTable:
         ]
         with self._db.transaction() as conn:
             conn.executemany(
-                "INSERT INTO library VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (key) DO UPDATE SET "
+                "INSERT INTO library (reader, key, arxiv_id, title, abstract, authors, added_at, source, "
+                "resolved_by, imported_at) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (reader, key) DO UPDATE SET "
                 "arxiv_id = excluded.arxiv_id, title = excluded.title, abstract = excluded.abstract, "
                 "authors = excluded.authors, added_at = min(library.added_at, excluded.added_at), "
                 "source = excluded.source, resolved_by = excluded.resolved_by",
@@ -45,7 +50,9 @@ class LibraryTable:
     def items(self, until: date | None = None) -> list[LibraryRecord]:
         """Every item, oldest first; with `until`, only those added on or before that day."""
         out = []
-        for row in self._db.read("SELECT * FROM library ORDER BY added_at, key"):
+        for row in self._db.read(
+            "SELECT * FROM library WHERE reader = ? ORDER BY added_at, key", (self.reader,)
+        ):
             added = datetime.fromisoformat(row["added_at"])
             if until is not None and added.date() > until:
                 continue
@@ -64,4 +71,4 @@ class LibraryTable:
         return out
 
     def count(self) -> int:
-        return int(self._db.read("SELECT count(*) FROM library")[0][0])
+        return int(self._db.read("SELECT count(*) FROM library WHERE reader = ?", (self.reader,))[0][0])

@@ -176,7 +176,86 @@ MIGRATIONS: list[str] = [
     ALTER TABLE texts ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;  -- failed or invalid answers so far
     UPDATE texts SET attempts = 1 WHERE status = 'failed';
     """,
-    # 6: the search index may lag behind `papers` while a bulk import runs (paperradar.store.fulltext):
+    # 6: several readers share one archive. A reader's ranks, ratings, library, digest records and Zotero
+    # sync state carry the reader's name; every row already there belongs to the reader "default" (a
+    # config without [[readers]] is that reader). Papers, announcements, texts, embeddings and runs stay
+    # shared. SQLite cannot change a primary key in place, so four tables are rebuilt with the reader first
+    # in their key. (A later migration that adds a column to one of them comes after this one.)
+    """
+    CREATE TABLE ranks_by_reader (
+        reader TEXT NOT NULL DEFAULT 'default',
+        day TEXT NOT NULL,
+        arxiv_id TEXT NOT NULL REFERENCES papers(arxiv_id),
+        rank INTEGER NOT NULL,
+        keyword_count INTEGER NOT NULL,
+        keyword_hits TEXT NOT NULL,
+        companies TEXT NOT NULL,
+        interest_score INTEGER NOT NULL,
+        interest_reason TEXT NOT NULL,
+        interest_mode TEXT NOT NULL,
+        explanation TEXT NOT NULL,
+        run_id INTEGER REFERENCES runs(id),
+        interest_reasons TEXT NOT NULL DEFAULT '{}',
+        interest_missing TEXT,
+        PRIMARY KEY (reader, day, arxiv_id)
+    ) WITHOUT ROWID;
+    INSERT INTO ranks_by_reader (day, arxiv_id, rank, keyword_count, keyword_hits, companies, interest_score,
+        interest_reason, interest_mode, explanation, run_id, interest_reasons, interest_missing)
+        SELECT day, arxiv_id, rank, keyword_count, keyword_hits, companies, interest_score, interest_reason,
+        interest_mode, explanation, run_id, interest_reasons, interest_missing FROM ranks;
+    DROP TABLE ranks;
+    ALTER TABLE ranks_by_reader RENAME TO ranks;
+    CREATE INDEX ranks_by_paper ON ranks(arxiv_id);
+    ALTER TABLE ratings ADD COLUMN reader TEXT NOT NULL DEFAULT 'default';
+    CREATE INDEX ratings_by_reader ON ratings(reader, arxiv_id, rated_at);
+    CREATE TABLE library_by_reader (
+        reader TEXT NOT NULL DEFAULT 'default',
+        key TEXT NOT NULL, arxiv_id TEXT, title TEXT NOT NULL, abstract TEXT NOT NULL DEFAULT '',
+        authors TEXT NOT NULL DEFAULT '[]', added_at TEXT NOT NULL, source TEXT NOT NULL,
+        resolved_by TEXT NOT NULL, imported_at TEXT NOT NULL,
+        PRIMARY KEY (reader, key));
+    INSERT INTO library_by_reader (key, arxiv_id, title, abstract, authors, added_at, source, resolved_by,
+        imported_at)
+        SELECT key, arxiv_id, title, abstract, authors, added_at, source, resolved_by, imported_at FROM library;
+    DROP TABLE library;
+    ALTER TABLE library_by_reader RENAME TO library;
+    CREATE INDEX library_by_arxiv ON library(arxiv_id);
+    CREATE TABLE digests_by_reader (
+        reader TEXT NOT NULL DEFAULT 'default',
+        day TEXT NOT NULL,
+        language TEXT NOT NULL,
+        style TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        generated_at TEXT NOT NULL,
+        path TEXT NOT NULL,
+        PRIMARY KEY (reader, day, language, style)
+    ) WITHOUT ROWID;
+    INSERT INTO digests_by_reader (day, language, style, content_hash, generated_at, path)
+        SELECT day, language, style, content_hash, generated_at, path FROM digests;
+    DROP TABLE digests;
+    ALTER TABLE digests_by_reader RENAME TO digests;
+    CREATE TABLE zotero_sync_by_reader (
+        reader TEXT NOT NULL DEFAULT 'default',
+        library TEXT NOT NULL, scope TEXT NOT NULL, version INTEGER NOT NULL, synced_at TEXT NOT NULL,
+        PRIMARY KEY (reader, library, scope)) WITHOUT ROWID;
+    INSERT INTO zotero_sync_by_reader (library, scope, version, synced_at)
+        SELECT library, scope, version, synced_at FROM zotero_sync;
+    DROP TABLE zotero_sync;
+    ALTER TABLE zotero_sync_by_reader RENAME TO zotero_sync;
+    CREATE TABLE zotero_items_by_reader (
+        reader TEXT NOT NULL DEFAULT 'default',
+        library TEXT NOT NULL, item_key TEXT NOT NULL, version INTEGER NOT NULL, library_key TEXT NOT NULL,
+        arxiv_id TEXT, had_abstract INTEGER NOT NULL, saved_by_paperradar INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (reader, library, item_key)) WITHOUT ROWID;
+    INSERT INTO zotero_items_by_reader (library, item_key, version, library_key, arxiv_id, had_abstract,
+        saved_by_paperradar)
+        SELECT library, item_key, version, library_key, arxiv_id, had_abstract, saved_by_paperradar
+        FROM zotero_items;
+    DROP TABLE zotero_items;
+    ALTER TABLE zotero_items_by_reader RENAME TO zotero_items;
+    CREATE INDEX zotero_items_by_arxiv ON zotero_items(arxiv_id);
+    """,
+    # 7: the search index may lag behind `papers` while a bulk import runs (paperradar.store.fulltext):
     # rows up to fts_state.indexed_through are indexed, rows above wait to be indexed in bulk. Every row
     # an older paperradar stored was indexed in its own transaction, so the mark starts at the last one.
     # The triggers now leave waiting rows alone (their text is indexed as it is when they are indexed).

@@ -12,7 +12,9 @@ from paperradar.store.archive import Store
 
 def ranked_days(store: Store, newest: int = 30) -> list[str]:
     """The newest `newest` days that have a stored ranking, newest first (ISO dates)."""
-    rows = store._db.cursor("SELECT DISTINCT day FROM ranks ORDER BY day DESC LIMIT ?", (newest,))
+    rows = store._db.cursor(
+        "SELECT DISTINCT day FROM ranks WHERE reader = ? ORDER BY day DESC LIMIT ?", (store.reader, newest)
+    )
     return [r[0] for r in rows]
 
 
@@ -21,8 +23,9 @@ def rating_history(store: Store) -> list[dict[str, Any]]:
     and the paper's title when the store holds it."""
     rows = store._db.cursor(
         "SELECT r.arxiv_id, r.value, r.rated_at, p.title FROM ratings r LEFT JOIN papers p USING (arxiv_id) "
-        "WHERE r.id = (SELECT max(id) FROM ratings WHERE arxiv_id = r.arxiv_id) AND r.value != 0 "
-        "ORDER BY r.rated_at DESC, r.id DESC"
+        "WHERE r.reader = ? AND r.id = (SELECT max(id) FROM ratings WHERE reader = r.reader "
+        "AND arxiv_id = r.arxiv_id) AND r.value != 0 ORDER BY r.rated_at DESC, r.id DESC",
+        (store.reader,),
     )
     return [dict(r) for r in rows]
 
@@ -30,7 +33,8 @@ def rating_history(store: Store) -> list[dict[str, Any]]:
 def in_library(store: Store, arxiv_id: str) -> list[dict[str, Any]]:
     """The reader's library rows for a paper (where each came from), empty when it is not there."""
     rows = store._db.cursor(
-        "SELECT source, added_at, resolved_by FROM library WHERE arxiv_id = ? ORDER BY added_at", (arxiv_id,)
+        "SELECT source, added_at, resolved_by FROM library WHERE reader = ? AND arxiv_id = ? ORDER BY added_at",
+        (store.reader, arxiv_id),
     )
     return [dict(r) for r in rows]
 

@@ -20,8 +20,10 @@ def _chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:
 
 
 def paper_ranks(store: Store, arxiv_id: str) -> list[StoredRank]:
-    """Every stored rank row of one paper, newest day first, decoded like Store.ranks."""
-    rows = store._conn.execute("SELECT * FROM ranks WHERE arxiv_id = ? ORDER BY day DESC", (arxiv_id,))
+    """Every stored rank row of one paper for the store's reader, newest day first, decoded like Store.ranks."""
+    rows = store._conn.execute(
+        "SELECT * FROM ranks WHERE reader = ? AND arxiv_id = ? ORDER BY day DESC", (store.reader, arxiv_id)
+    )
     return [decode_rank(r) for r in rows]
 
 
@@ -61,7 +63,9 @@ def day_counts(store: Store, categories: list[str]) -> tuple[dict[str, int], dic
         f"SELECT day, count(DISTINCT arxiv_id) FROM announcements WHERE category IN ({marks}) GROUP BY day",
         categories,
     )
-    ranked = store._conn.execute("SELECT day, count(*) FROM ranks GROUP BY day")
+    ranked = store._conn.execute(
+        "SELECT day, count(*) FROM ranks WHERE reader = ? GROUP BY day", (store.reader,)
+    )
     return {r[0]: r[1] for r in announced}, {r[0]: r[1] for r in ranked}
 
 
@@ -117,9 +121,9 @@ def best_summary(store: Store, paper: Paper, language: str) -> dict[str, Any] | 
 def why_line(store: Store, arxiv_id: str) -> str | None:
     """One line of the newest stored rank: 'rank #3 on 2026-02-10; interest 4/5 (heuristic): reason'."""
     rows = store._db.read(
-        "SELECT day, rank, interest_score, interest_mode, interest_reason FROM ranks WHERE arxiv_id = ? "
-        "ORDER BY day DESC LIMIT 1",
-        (arxiv_id,),
+        "SELECT day, rank, interest_score, interest_mode, interest_reason FROM ranks WHERE reader = ? "
+        "AND arxiv_id = ? ORDER BY day DESC LIMIT 1",
+        (store.reader, arxiv_id),
     )
     if not rows:
         return None

@@ -14,7 +14,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Literal
 
-from paperradar.models import Interest
+from paperradar.models import Interest, MutedSummary
 
 _ZH: dict[str, str] = {
     # header
@@ -97,6 +97,15 @@ _ZH: dict[str, str] = {
     # a partial day: malformed feed items left out
     "skipped": "已跳过",
     "skipped_value": "{n} 条格式有误的记录（{reasons}）",
+    # the reader's muted papers of the day ([muted]): how many, dropped or demoted, and by what
+    "muted": "已屏蔽",
+    "muted_value_drop": "{n} 篇论文已按屏蔽设置略去（{reasons}）",
+    "muted_value_demote": "{n} 篇论文已按屏蔽设置排到最后（{reasons}）",
+    "muted_value_mixed": "{n} 篇论文已按屏蔽设置略去或排到最后（{reasons}）",
+    "muted_by_term": "词语「{value}」：{n} 篇",
+    "muted_by_category": "分类 {value}：{n} 篇",
+    "muted_by_author": "作者 {value}：{n} 篇",
+    "muted_sep": "；",
 }
 
 _JA: dict[str, str] = {
@@ -173,6 +182,14 @@ _JA: dict[str, str] = {
     "reason_feed_empty": "arXiv は本日新しい論文を公開していません（週末と祝日は公開なし）",
     "skipped": "スキップ",
     "skipped_value": "形式が不正な項目 {n} 件（{reasons}）",
+    "muted": "ミュート",
+    "muted_value_drop": "ミュート設定により {n} 件の論文を除外しました（{reasons}）",
+    "muted_value_demote": "ミュート設定により {n} 件の論文を末尾に移しました（{reasons}）",
+    "muted_value_mixed": "ミュート設定により {n} 件の論文を除外または末尾に移しました（{reasons}）",
+    "muted_by_term": "語句「{value}」：{n} 件",
+    "muted_by_category": "分類 {value}：{n} 件",
+    "muted_by_author": "著者 {value}：{n} 件",
+    "muted_sep": "、",
 }
 
 _EN: dict[str, str] = {
@@ -249,6 +266,14 @@ _EN: dict[str, str] = {
     "reason_feed_empty": "arXiv announced nothing today (no announcements on weekends and holidays)",
     "skipped": "Skipped",
     "skipped_value": "{n} malformed item(s) of the feed ({reasons})",
+    "muted": "Muted",
+    "muted_value_drop": "{n} paper(s) left out by your mutes ({reasons})",
+    "muted_value_demote": "{n} paper(s) moved to the end by your mutes ({reasons})",
+    "muted_value_mixed": "{n} paper(s) left out or moved to the end by your mutes ({reasons})",
+    "muted_by_term": 'term "{value}": {n}',
+    "muted_by_category": "category {value}: {n}",
+    "muted_by_author": "author {value}: {n}",
+    "muted_sep": "; ",
 }
 
 # The static site (publish/site*.py, site_templates/) and its feeds.
@@ -510,3 +535,13 @@ def interest_reason(interest: Interest, language: str) -> tuple[str, str]:
         return reason, ""
     lab = labels(language)
     return reason, lab["reason_language"].format(lang=lab[f"lang_{known}"])
+
+
+def muted_text(summary: MutedSummary, language: str) -> str:
+    """How many of the day's papers the reader muted, dropped or demoted, and which muted entry caught how
+    many, in `language` (plain text: the caller escapes it for Markdown or HTML)."""
+    lab = labels(language)
+    reasons = lab["muted_sep"].join(
+        lab[f"muted_by_{kind}"].format(value=value, n=n) for kind, value, n in summary.reasons
+    )
+    return lab[f"muted_value_{summary.mode}"].format(n=summary.count, reasons=reasons)

@@ -8,7 +8,14 @@ from datetime import UTC, datetime
 
 from paperradar.llm.config import LLMConfig
 from paperradar.llm.hookspecs import hookimpl
-from paperradar.llm.seam import Backend, BackendFactory, CallProgress, WriteRequest, WriteResult
+from paperradar.llm.seam import (
+    Backend,
+    BackendFactory,
+    CallProgress,
+    InterestProfile,
+    WriteRequest,
+    WriteResult,
+)
 from paperradar.models import GeneratedText, Usage
 from paperradar.text.extractive import EXTRACTIVE_VERSION, summarize
 
@@ -29,10 +36,10 @@ class ExtractiveBackend:
     def supports(self, task: str, language: str) -> bool:
         return task == "summary"
 
-    def text_language(self, task: str, language: str) -> str:
+    def text_language(self, task: str, language: str, profile: InterestProfile | None = None) -> str:
         return "en"  # sentences are copied from the English abstract, whatever the reader's language
 
-    def template_hash(self, task: str, language: str) -> str:
+    def template_hash(self, task: str, language: str, profile: InterestProfile | None = None) -> str:
         return f"{EXTRACTIVE_VERSION}-n{self.max_sentences}"
 
     def write(self, requests: list[WriteRequest], on_result: object = None) -> list[WriteResult]:

@@ -30,7 +30,15 @@ from paperradar.llm.chat import ChatBackend
 from paperradar.llm.client import CallDeclined
 from paperradar.llm.prompts import Prompt, defuse, safe_id
 from paperradar.llm.schemas import LANGUAGE_NAMES
-from paperradar.llm.seam import Backend, CallProgress, Declined, FollowUp, WriteRequest, WriteResult
+from paperradar.llm.seam import (
+    Backend,
+    CallProgress,
+    Declined,
+    FollowUp,
+    InterestProfile,
+    WriteRequest,
+    WriteResult,
+)
 from paperradar.llm.texts import write_then
 from paperradar.models import GeneratedText, Paper, SourceProvider, SourceText, Usage
 from paperradar.text.style_labels import TOPIC_KEYS
@@ -167,12 +175,18 @@ class StyleBackend:
             return self.chat is not None and language in LANGUAGE_NAMES
         return self.inner.supports(task, language)
 
-    def text_language(self, task: str, language: str) -> str:
-        return language if task in STYLE_TASKS else self.inner.text_language(task, language)
+    def text_language(self, task: str, language: str, profile: InterestProfile | None = None) -> str:
+        if task in STYLE_TASKS:
+            return language
+        if profile is None:
+            return self.inner.text_language(task, language)
+        return self.inner.text_language(task, language, profile=profile)
 
-    def template_hash(self, task: str, language: str) -> str:
+    def template_hash(self, task: str, language: str, profile: InterestProfile | None = None) -> str:
         if task not in STYLE_TASKS:
-            return self.inner.template_hash(task, language)
+            if profile is None:
+                return self.inner.template_hash(task, language)
+            return self.inner.template_hash(task, language, profile=profile)
         params = self.chat.params if self.chat is not None else {}
         return style_template_hash(task.split(":", 1)[1], language, params, self.fulltext_tokens)
 
