@@ -95,6 +95,11 @@ class ArchiveReport:
         return sum(self.rows.values())
 
 
+# Tables about the search index, not data: fts_state names papers' rowids, which a rebuilt database does
+# not keep (paperradar.store.fulltext); the loaded database sets its own.
+_INDEX_BOOKKEEPING = {"fts_state"}
+
+
 def data_tables(conn: sqlite3.Connection) -> list[TableShape]:
     """Every table that holds data: not SQLite's own, not a virtual table (FTS) or its shadow tables."""
     rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name").fetchall()
@@ -102,6 +107,8 @@ def data_tables(conn: sqlite3.Connection) -> list[TableShape]:
     shapes = []
     for name, _sql in rows:
         if name.startswith("sqlite_") or any(name == v or name.startswith(f"{v}_") for v in virtual):
+            continue
+        if name in _INDEX_BOOKKEEPING:
             continue
         info = conn.execute(f'PRAGMA table_info("{name}")').fetchall()
         columns = [r[1] for r in info]
@@ -392,8 +399,13 @@ def _load(conn: sqlite3.Connection, folder: Path, manifest: dict[str, Any], vers
         raise DataError(
             f"{folder}: {len(problems)} rows point at missing rows (first: {table} row {rowid} → {parent})"
         )
-    if "papers_fts" in {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}:
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "papers_fts" in tables:
         conn.execute("INSERT INTO papers_fts(papers_fts) VALUES ('rebuild')")  # the index is derived data
+        if "fts_state" in tables:  # every row is indexed now (paperradar.store.fulltext)
+            conn.execute(
+                "UPDATE fts_state SET indexed_through = (SELECT coalesce(max(rowid), 0) FROM papers)"
+            )
     conn.execute("COMMIT")
     conn.execute("PRAGMA foreign_keys=ON")
     return report

@@ -255,6 +255,34 @@ MIGRATIONS: list[str] = [
     ALTER TABLE zotero_items_by_reader RENAME TO zotero_items;
     CREATE INDEX zotero_items_by_arxiv ON zotero_items(arxiv_id);
     """,
+    # 7: the search index may lag behind `papers` while a bulk import runs (paperradar.store.fulltext):
+    # rows up to fts_state.indexed_through are indexed, rows above wait to be indexed in bulk. Every row
+    # an older paperradar stored was indexed in its own transaction, so the mark starts at the last one.
+    # The triggers now leave waiting rows alone (their text is indexed as it is when they are indexed).
+    """
+    CREATE TABLE fts_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        indexed_through INTEGER NOT NULL     -- papers.rowid up to which papers_fts is complete
+    );
+    INSERT INTO fts_state VALUES (1, (SELECT coalesce(max(rowid), 0) FROM papers));
+    DROP TRIGGER papers_ad;
+    DROP TRIGGER papers_au;
+    CREATE TRIGGER papers_ad AFTER DELETE ON papers
+    WHEN old.rowid <= (SELECT indexed_through FROM fts_state) BEGIN
+        INSERT INTO papers_fts(papers_fts, rowid, title, abstract, authors)
+        VALUES ('delete', old.rowid, old.title, old.abstract, old.authors);
+        -- SQLite may give the next new row the rowid of a deleted last row: it must count as waiting.
+        UPDATE fts_state SET indexed_through = (SELECT coalesce(max(rowid), 0) FROM papers)
+        WHERE indexed_through > (SELECT coalesce(max(rowid), 0) FROM papers);
+    END;
+    CREATE TRIGGER papers_au AFTER UPDATE OF title, abstract, authors ON papers
+    WHEN old.rowid <= (SELECT indexed_through FROM fts_state) BEGIN
+        INSERT INTO papers_fts(papers_fts, rowid, title, abstract, authors)
+        VALUES ('delete', old.rowid, old.title, old.abstract, old.authors);
+        INSERT INTO papers_fts(rowid, title, abstract, authors)
+        VALUES (new.rowid, new.title, new.abstract, new.authors);
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
