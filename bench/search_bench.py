@@ -38,7 +38,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from paperradar.store.archive import _PAPER_COLUMNS, Store, _row_to_paper  # noqa: E402
+from paperradar.store.archive import Store  # noqa: E402
+from paperradar.store.rows import PAPER_COLUMNS as _PAPER_COLUMNS  # noqa: E402
+from paperradar.store.rows import row_to_paper as _row_to_paper  # noqa: E402
 from paperradar.store.search import fts_query  # noqa: E402
 
 SHARED = Path(os.environ.get("PAPERRADAR_SHARED", ROOT.parent / "shared"))

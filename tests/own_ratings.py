@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from unittest import mock
 
-import paperradar.store.archive as archive_module
+import paperradar.store.reader_records as records_module
 from paperradar.evaluate import read_picks
 from paperradar.sources import read_jsonl
 from paperradar.store import Store
@@ -21,7 +21,7 @@ CATS = ["cs.IR"]
 def rate_at(store: Store, arxiv_id: str, value: int, when: datetime) -> None:
     """Store.rate as it runs at `when` (the store stamps ratings with its own clock)."""
     stamp = when.isoformat(timespec="seconds")
-    with mock.patch.object(archive_module, "_now", lambda: stamp):
+    with mock.patch.object(records_module, "now_iso", lambda: stamp):
         store.rate(arxiv_id, value)
 
 

@@ -1,4 +1,5 @@
-"""The SQLite archive: papers with every version seen, announcements, runs, ranks, generated texts.
+"""The SQLite archive: papers with every version seen, announcements, runs, generated texts; each reader's
+ranks, digests and ratings through `ReaderRecords` (reader_records.py); row codecs in rows.py.
 
 One file in WAL mode. Writes are idempotent: saving what is already there changes no row, so running the
 same day twice leaves the database as it was (the runs log is the one table that grows, by design).
@@ -8,30 +9,24 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import json
 import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
-
-import orjson
 
 from paperradar.errors import DataError, StorageError, environment_error
 from paperradar.models import (
     DEFAULT_READER,
     Announcement,
-    CompanyHit,
     DeclineReason,
     GeneratedText,
     Interest,
-    KeywordHit,
     Paper,
     Ranked,
-    StoredRank,
     TextStatus,
     decline_status,
 )
@@ -42,20 +37,20 @@ from paperradar.store.fulltext import DeferredIndex, index_waiting, top_rowid
 from paperradar.store.library import LibraryTable
 from paperradar.store.lock import RunLock
 from paperradar.store.migrations import migrate
+from paperradar.store.reader_records import ReaderRecords
 from paperradar.store.readonly import open_read_only
+from paperradar.store.rows import (
+    PAPER_COLUMNS,
+    datetime_or_none,
+    dumps,
+    iso_or_none,
+    merge_papers,
+    merge_record,
+    now_iso,
+    paper_record,
+    row_to_paper,
+)
 from paperradar.store.zotero import ZoteroTable
-
-# When two sources describe the same version, the more complete one wins the text fields.
-_SOURCE_PRIORITY = {"rss": 1, "sample": 2, "jsonl": 2, "atom-file": 3, "api": 3}
-
-_RANK_COLUMNS = (
-    "reader, day, arxiv_id, rank, keyword_count, keyword_hits, companies, interest_score, interest_reason, "
-    "interest_mode, explanation, run_id, interest_reasons, interest_missing"
-)
-_PAPER_COLUMNS = (
-    "arxiv_id, version, title, authors, abstract, categories, primary_category, comment, journal_ref, doi, "
-    "published, updated, affiliations, source, first_seen"
-)
 
 
 def _journal_mode_wal(conn: sqlite3.Connection) -> None:
@@ -72,27 +67,6 @@ def _journal_mode_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.01)
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _dumps(value: Any) -> str:
-    # Compact, UTF-8, sorted keys: equal values always give equal text, so unchanged rows compare equal.
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-
-
 @dataclass(slots=True)
 class SaveStats:
     inserted: int = 0
@@ -101,7 +75,7 @@ class SaveStats:
     new_versions: int = 0
 
 
-class Store:
+class Store(ReaderRecords):
     """Library-first access to the archive; the CLI is a thin layer over these methods.
 
     A store is seen as one reader (`reader`, "default" unless opened through `for_reader`): ranks, ratings,
@@ -269,8 +243,8 @@ class Store:
         latest: dict[str, Paper] = {}
         for paper in batch:
             prev = latest.get(paper.arxiv_id)
-            latest[paper.arxiv_id] = paper if prev is None else _merge_papers(prev, paper)
-        now = _now()
+            latest[paper.arxiv_id] = paper if prev is None else merge_papers(prev, paper)
+        now = now_iso()
         deferred = (self._root or self)._deferred  # inside deferred_index(): not indexed here
         with self.transaction() as conn:
             existing = self._fetch_rows(list(latest))
@@ -278,13 +252,13 @@ class Store:
             text_changed = False
             for arxiv_id, paper in latest.items():
                 row = existing.get(arxiv_id)
-                record = _paper_record(paper, now)
+                record = paper_record(paper, now)
                 if row is None:
                     inserts.append(record)
                     versions.append((arxiv_id, paper.version, paper.title, record[11], now))
                     stats.inserted += 1
                     continue
-                merged = _merge_record(dict(row), record)
+                merged = merge_record(dict(row), record)
                 if merged == dict(row):
                     stats.unchanged += 1
                     continue
@@ -298,15 +272,13 @@ class Store:
                 stats.updated += 1
             if inserts:
                 conn.executemany(
-                    f"INSERT INTO papers ({_PAPER_COLUMNS}) VALUES ({','.join('?' * 15)})", inserts
+                    f"INSERT INTO papers ({PAPER_COLUMNS}) VALUES ({','.join('?' * 15)})", inserts
                 )
             if deferred is None:  # one set-based INSERT … SELECT: 2x faster than a per-row trigger
                 index_waiting(conn)
             if updates:
                 cols = [
-                    c.strip()
-                    for c in _PAPER_COLUMNS.split(",")
-                    if c.strip() not in ("arxiv_id", "first_seen")
+                    c.strip() for c in PAPER_COLUMNS.split(",") if c.strip() not in ("arxiv_id", "first_seen")
                 ]
                 sql = f"UPDATE papers SET {', '.join(f'{c} = :{c}' for c in cols)} WHERE arxiv_id = :arxiv_id"
                 conn.executemany(sql, updates)
@@ -319,19 +291,19 @@ class Store:
         rows: dict[str, sqlite3.Row] = {}
         for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
             chunk = ids[start : start + 500]
-            sql = f"SELECT {_PAPER_COLUMNS} FROM papers WHERE arxiv_id IN ({','.join('?' * len(chunk))})"
+            sql = f"SELECT {PAPER_COLUMNS} FROM papers WHERE arxiv_id IN ({','.join('?' * len(chunk))})"
             for row in self._conn.execute(sql, chunk):
                 rows[row["arxiv_id"]] = row
         return rows
 
     def get_paper(self, arxiv_id: str) -> Paper | None:
         row = self._conn.execute(
-            f"SELECT {_PAPER_COLUMNS} FROM papers WHERE arxiv_id = ?", (arxiv_id,)
+            f"SELECT {PAPER_COLUMNS} FROM papers WHERE arxiv_id = ?", (arxiv_id,)
         ).fetchone()
-        return _row_to_paper(row) if row else None
+        return row_to_paper(row) if row else None
 
     def get_papers(self, ids: Iterable[str]) -> dict[str, Paper]:
-        return {k: _row_to_paper(r) for k, r in self._fetch_rows(list(dict.fromkeys(ids))).items()}
+        return {k: row_to_paper(r) for k, r in self._fetch_rows(list(dict.fromkeys(ids))).items()}
 
     def known_versions(self, ids: Iterable[str]) -> dict[str, int]:
         return {k: r["version"] for k, r in self._fetch_rows(list(dict.fromkeys(ids))).items()}
@@ -413,7 +385,7 @@ class Store:
         with self.transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO runs (command, day, started_at) VALUES (?, ?, ?)",
-                (command, day.isoformat() if day else None, _now()),
+                (command, day.isoformat() if day else None, now_iso()),
             )
             return int(cur.lastrowid or 0)
 
@@ -428,49 +400,8 @@ class Store:
         with self.transaction() as conn:
             conn.execute(
                 "UPDATE runs SET finished_at = ?, status = ?, stats = ?, error = ?, day = coalesce(?, day) WHERE id = ?",
-                (_now(), status, _dumps(stats), error, day.isoformat() if day else None, run_id),
+                (now_iso(), status, dumps(stats), error, day.isoformat() if day else None, run_id),
             )
-
-    # -- ranks ------------------------------------------------------------------------------------------
-    def save_ranks(self, day: date, ranked: list[Ranked], run_id: int | None) -> None:
-        """Replace the reader's ranking of the day; rows whose values did not change are left untouched
-        (run_id too)."""
-        rows = [_rank_row(self.reader, day, r, run_id) for r in ranked]
-        with self.transaction() as conn:
-            keep = [r[2] for r in rows]
-            conn.execute(
-                f"DELETE FROM ranks WHERE reader = ? AND day = ? AND arxiv_id NOT IN ({','.join('?' * len(keep))})",
-                [self.reader, day.isoformat(), *keep],
-            )
-            conn.executemany(
-                f"INSERT INTO ranks ({_RANK_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-                "ON CONFLICT (reader, day, arxiv_id) DO UPDATE SET "
-                "rank = excluded.rank, keyword_count = excluded.keyword_count, keyword_hits = excluded.keyword_hits, "
-                "companies = excluded.companies, interest_score = excluded.interest_score, "
-                "interest_reason = excluded.interest_reason, interest_mode = excluded.interest_mode, "
-                "explanation = excluded.explanation, run_id = excluded.run_id, "
-                "interest_reasons = excluded.interest_reasons, interest_missing = excluded.interest_missing "
-                "WHERE (ranks.rank, ranks.keyword_count, ranks.keyword_hits, ranks.companies, ranks.interest_score, "
-                "ranks.interest_reason, ranks.interest_mode, ranks.explanation, ranks.interest_reasons, "
-                "ranks.interest_missing) IS NOT (excluded.rank, "
-                "excluded.keyword_count, excluded.keyword_hits, excluded.companies, excluded.interest_score, "
-                "excluded.interest_reason, excluded.interest_mode, excluded.explanation, excluded.interest_reasons, "
-                "excluded.interest_missing)",
-                rows,
-            )
-
-    def ranks(self, day: date) -> list[StoredRank]:
-        rows = self._conn.execute(
-            "SELECT * FROM ranks WHERE reader = ? AND day = ? ORDER BY rank", (self.reader, day.isoformat())
-        )
-        return [decode_rank(row) for row in rows]
-
-    def rank_totals(self) -> tuple[int, int]:
-        """(distinct papers ranked, days ranked) for the reader over the whole archive."""
-        row = self._conn.execute(
-            "SELECT count(DISTINCT arxiv_id), count(DISTINCT day) FROM ranks WHERE reader = ?", (self.reader,)
-        ).fetchone()
-        return int(row[0]), int(row[1])
 
     def load_ranked(self, day: date) -> list[Ranked]:
         """The stored ranking of a day as Ranked objects (for `write`, `publish` and `export` on their own)."""
@@ -518,7 +449,7 @@ class Store:
             row["content"],
             row["model"],
             row["template_hash"],
-            _dt(row["created_at"]),
+            datetime_or_none(row["created_at"]),
         )
 
     def text_status(
@@ -562,65 +493,19 @@ class Store:
                     status,
                     text.content if status == "ok" else None,
                     detail,
-                    _iso(text.created_at) or _now(),
+                    iso_or_none(text.created_at) or now_iso(),
                     run_id,
                     reason,
                     1 if status == "failed" else 0,
                 ),
             )
 
-    # -- digests ----------------------------------------------------------------------------------------
-    def digest_record(self, day: date, language: str, style: str) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = self._conn.execute(
-            "SELECT * FROM digests WHERE reader=? AND day=? AND language=? AND style=?",
-            (self.reader, day.isoformat(), language, style),
-        ).fetchone()
-        return row
-
-    def save_digest_record(
-        self, day: date, language: str, style: str, content_hash: str, generated_at: str, path: str
-    ) -> None:
-        with self.transaction() as conn:
-            conn.execute(
-                "INSERT INTO digests (reader, day, language, style, content_hash, generated_at, path) "
-                "VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET content_hash=excluded.content_hash, "
-                "generated_at=excluded.generated_at, path=excluded.path WHERE (digests.content_hash, digests.path) "
-                "IS NOT (excluded.content_hash, excluded.path)",
-                (self.reader, day.isoformat(), language, style, content_hash, generated_at, path),
-            )
-
-    # -- ratings (personal ranking builds on these) -----------------------------------------------------
-    def rate(self, arxiv_id: str, value: int) -> None:
-        with self.transaction() as conn:
-            conn.execute(
-                "INSERT INTO ratings (reader, arxiv_id, value, rated_at) VALUES (?, ?, ?, ?)",
-                (self.reader, arxiv_id, value, _now()),
-            )
-
-    def rating_history(self, until: datetime) -> list[tuple[str, int, datetime]]:
-        """The reader's latest rating of each paper given up to `until` (cleared ones included, as 0)."""
-        rows = self._conn.execute(
-            "SELECT arxiv_id, value, rated_at FROM ratings r WHERE reader = ? AND id = "
-            "(SELECT max(id) FROM ratings WHERE reader = r.reader AND arxiv_id = r.arxiv_id AND rated_at <= ?) "
-            "ORDER BY arxiv_id",
-            (self.reader, until.isoformat(timespec="seconds")),
-        )
-        return [(r[0], int(r[1]), datetime.fromisoformat(r[2])) for r in rows]
-
-    def current_ratings(self) -> dict[str, int]:
-        rows = self._conn.execute(
-            "SELECT arxiv_id, value FROM ratings r WHERE reader = ? AND id = "
-            "(SELECT max(id) FROM ratings WHERE reader = r.reader AND arxiv_id = r.arxiv_id)",
-            (self.reader,),
-        )
-        return {r[0]: r[1] for r in rows if r[1] != 0}
-
     # -- search -----------------------------------------------------------------------------------------
     def search(self, query: str, limit: int = 20) -> list[tuple[Paper, float]]:
         """Full-text search over title, abstract and authors; see paperradar.store.search."""
         from paperradar.store.search import search
 
-        return search(self._conn, query, limit, _PAPER_COLUMNS, _row_to_paper)
+        return search(self._conn, query, limit, PAPER_COLUMNS, row_to_paper)
 
     def export_archive(self, folder: Path) -> ArchiveReport:
         """Every table as sorted JSONL under `folder` (store/archive_export.py): one consistent snapshot."""
@@ -640,141 +525,3 @@ class Store:
             "library",
         ]
         return {n: self._conn.execute(f"SELECT count(*) FROM {n}").fetchone()[0] for n in names}
-
-
-def decode_rank(row: sqlite3.Row) -> StoredRank:
-    """A `ranks` row with its JSON columns decoded."""
-    return StoredRank(
-        day=date.fromisoformat(row["day"]),
-        arxiv_id=row["arxiv_id"],
-        rank=row["rank"],
-        keyword_count=row["keyword_count"],
-        keyword_hits=[
-            KeywordHit(h["keyword"], h["group"], tuple(h["forms"])) for h in json.loads(row["keyword_hits"])
-        ],
-        companies=[CompanyHit(**c) for c in json.loads(row["companies"])],
-        interest_score=row["interest_score"],
-        interest_reason=row["interest_reason"],
-        interest_mode=row["interest_mode"],
-        explanation=json.loads(row["explanation"]),
-        run_id=row["run_id"],
-        interest_reasons=json.loads(row["interest_reasons"]),
-        interest_missing=row["interest_missing"],
-    )
-
-
-def _paper_record(paper: Paper, now: str) -> tuple[Any, ...]:
-    return (
-        paper.arxiv_id,
-        paper.version,
-        paper.title,
-        _dumps(paper.authors),
-        paper.abstract,
-        _dumps(paper.categories),
-        paper.primary_category,
-        paper.comment,
-        paper.journal_ref,
-        paper.doi,
-        _iso(paper.published),
-        _iso(paper.updated),
-        _dumps(paper.affiliations),
-        paper.source or "unknown",
-        now,
-    )
-
-
-_NULLABLE = ("comment", "journal_ref", "doi", "published", "updated", "primary_category")
-_TEXT_FIELDS = ("title", "authors", "abstract", "categories", "affiliations")
-
-
-def _merge_record(old: dict[str, Any], new_tuple: tuple[Any, ...]) -> dict[str, Any]:
-    names = [c.strip() for c in _PAPER_COLUMNS.split(",")]
-    new = dict(zip(names, new_tuple, strict=True))
-    merged = dict(old)
-    if new["version"] > old["version"]:
-        # A replacement: its metadata is the paper's now, except what the new record does not know.
-        for key in names:
-            if key in ("arxiv_id", "first_seen"):
-                continue
-            if key == "published":
-                merged[key] = old[key] or new[key]  # first-version time never moves
-            elif (key in _NULLABLE and new[key] is None) or (key in _TEXT_FIELDS and new[key] in ("", "[]")):
-                continue
-            else:
-                merged[key] = new[key]
-        return merged
-    stronger = _SOURCE_PRIORITY.get(new["source"], 0) >= _SOURCE_PRIORITY.get(old["source"], 0)
-    for key in _NULLABLE:
-        if merged[key] is None and new[key] is not None:
-            merged[key] = new[key]
-    if new["version"] == old["version"] and stronger:
-        for key in _TEXT_FIELDS:
-            if new[key] not in ("", "[]"):
-                merged[key] = new[key]
-        for key in ("comment", "journal_ref", "doi"):
-            if new[key] is not None:
-                merged[key] = new[key]
-        merged["source"] = new["source"]
-    return merged
-
-
-def _merge_papers(a: Paper, b: Paper) -> Paper:
-    """Within one batch: keep the higher version, filling its gaps from the other record."""
-    hi, lo = (b, a) if b.version >= a.version else (a, b)
-    return Paper(
-        arxiv_id=hi.arxiv_id,
-        title=hi.title or lo.title,
-        authors=hi.authors or lo.authors,
-        abstract=hi.abstract or lo.abstract,
-        version=hi.version,
-        categories=hi.categories or lo.categories,
-        comment=hi.comment if hi.comment is not None else lo.comment,
-        journal_ref=hi.journal_ref if hi.journal_ref is not None else lo.journal_ref,
-        doi=hi.doi if hi.doi is not None else lo.doi,
-        published=lo.published or hi.published,
-        updated=hi.updated or lo.updated,
-        affiliations=hi.affiliations or lo.affiliations,
-        source=hi.source,
-    )
-
-
-def _row_to_paper(row: sqlite3.Row) -> Paper:
-    return Paper(
-        arxiv_id=row["arxiv_id"],
-        title=row["title"],
-        authors=json.loads(row["authors"]),
-        abstract=row["abstract"],
-        version=row["version"],
-        categories=json.loads(row["categories"]),
-        comment=row["comment"],
-        journal_ref=row["journal_ref"],
-        doi=row["doi"],
-        published=_dt(row["published"]),
-        updated=_dt(row["updated"]),
-        affiliations=json.loads(row["affiliations"]),
-        source=row["source"],
-    )
-
-
-def _rank_row(reader: str, day: date, item: Ranked, run_id: int | None) -> tuple[Any, ...]:
-    return (
-        reader,
-        day.isoformat(),
-        item.paper.arxiv_id,
-        item.rank,
-        item.keyword_count,
-        _dumps([{"keyword": h.keyword, "group": h.group, "forms": list(h.forms)} for h in item.keyword_hits]),
-        _dumps(
-            [
-                {"company": c.company, "name": c.name, "field": c.field, "matched": c.matched}
-                for c in item.companies
-            ]
-        ),
-        item.interest.score,
-        item.interest.reason,
-        item.interest.mode,
-        _dumps(item.explanation),
-        run_id,
-        _dumps(item.interest.reasons),
-        item.interest.missing,
-    )

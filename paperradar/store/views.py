@@ -11,7 +11,8 @@ from datetime import date
 from typing import Any
 
 from paperradar.models import DeclineReason, Paper, StoredRank
-from paperradar.store.archive import Store, decode_rank
+from paperradar.store.archive import Store
+from paperradar.store.rows import decode_rank
 
 
 def _chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:
