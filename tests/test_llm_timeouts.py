@@ -44,7 +44,8 @@ def test_a_request_given_up_on_closes_its_connection() -> None:
             pass
         conn.close()
 
-    threading.Thread(target=serve, daemon=True).start()
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
     cfg = LLMConfig.model_validate(
         {
             "backend": "openai",
@@ -55,6 +56,7 @@ def test_a_request_given_up_on_closes_its_connection() -> None:
     paper = Paper("2602.00001", "A title", ["A"], "An abstract. It has sentences. Three of them.")
     [result] = OpenAIBackend(cfg, backoff=0.01).write([WriteRequest(paper, "summary", "en")])
     listener.close()
+    server.join(6)  # the server notices the close on its own thread: wait for it, not for luck
     assert got_request.is_set()
     assert isinstance(result, Declined) and "within" in result.detail
     assert closed_after and closed_after[0] < 1.5  # closed when given up on (0.3 s), not left open
