@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +23,44 @@ pytest_plugins = [
     "tests.llm_dialect_server",
     "tests.process_rig",
 ]
+
+
+# CI has no network: a test that looks up arxiv.org only waits out the retries (3+6+12+24 s) and proves
+# nothing. Every name lookup of this process is checked; a test that tries to leave the machine fails and
+# names the host. (Subprocesses started by tests are not covered: they get their URLs from loopback servers.)
+_LOCAL_NAMES = {"localhost", "localhost.localdomain", ""}
+_real_getaddrinfo = socket.getaddrinfo
+_outside: list[str] = []
+
+
+def _loopback_only(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+    name = host.decode() if isinstance(host, bytes) else str(host or "")
+    try:
+        local = ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        local = name.lower() in _LOCAL_NAMES
+    if not local:
+        _outside.append(name)
+        raise socket.gaierror(socket.EAI_NONAME, f"tests never leave the machine (looked up {name})")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _loopback_session() -> Iterator[None]:
+    """Installed before any module fixture runs, so a fixture's own run is checked too."""
+    socket.getaddrinfo = _loopback_only
+    try:
+        yield
+    finally:
+        socket.getaddrinfo = _real_getaddrinfo
+
+
+@pytest.fixture(autouse=True)
+def _no_network(_loopback_session: None) -> Iterator[None]:
+    yield
+    hosts = sorted(set(_outside))
+    _outside.clear()
+    assert not hosts, f"the test (or its fixtures) tried to reach {', '.join(hosts)}: use a loopback server"
 
 
 @pytest.fixture

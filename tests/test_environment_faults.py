@@ -40,6 +40,7 @@ def config(folder: Path, extra: str = "", store: str = "radar.db", out: str = "o
 def sources(url: str, rss: str = "rss/", api: str = "api/query") -> str:
     return (
         f'[sources]\ncategories = ["cs.IR"]\nrss_url = "{url}/{rss}"\napi_url = "{url}/{api}"\n'
+        f'html_url = "{url}/html"\n'  # author blocks from the same server (a 404 each: no company found)
         "request_delay = 0.0\nmax_retries = 0\nrequest_deadline = 5.0\n"
     )
 

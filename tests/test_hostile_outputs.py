@@ -99,6 +99,7 @@ def radar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radar]:
         config = folder / "paperradar.toml"
         config.write_text(
             '[store]\npath = "radar.db"\n[output]\nfolder = "out"\n'
+            "[sources]\ncompany_from_html = false\n"  # no arXiv: companies from the gazetteer and the model
             "[styles]\nfulltext = false\n"  # no arXiv full text: every paper is the hostile fixture's own
             '[llm]\nbackend = "openai"\nconcurrency = 4\n'
             f'[[llm.endpoints]]\nbase_url = "{llm.url}"\nmodel = "{llm.model}"\napi_key_env = "HOSTILE_AI_KEY"\n'
