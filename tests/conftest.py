@@ -36,7 +36,8 @@ _outside: list[str] = []
 def _loopback_only(host, *args, **kwargs):  # type: ignore[no-untyped-def]
     name = host.decode() if isinstance(host, bytes) else str(host or "")
     try:
-        local = ipaddress.ip_address(name.strip("[]")).is_loopback
+        address = ipaddress.ip_address(name.strip("[]"))
+        local = address.is_loopback or address.is_unspecified  # 0.0.0.0: a bind, not a way out
     except ValueError:
         local = name.lower() in _LOCAL_NAMES
     if not local:

@@ -21,6 +21,7 @@ def server():
 def online_config(write_config, server: ArxivServer, extra: str = ""):
     return write_config(
         f'[sources]\ncategories = ["cs.IR", "cs.LG"]\nrss_url = "{server.rss_url}"\napi_url = "{server.api_url}"\n'
+        f'html_url = "{server.url}/html"\n'
         f'request_delay = 0.0\nmax_retries = 1\ncontact = "radar@example.org"\n{extra}'
     )
 

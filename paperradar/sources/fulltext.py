@@ -193,7 +193,9 @@ def parse_pdf(data: bytes, url: str = "") -> FullText:
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, NotImplementedError) as exc:
+        # NotImplementedError: pypdf's answer to a filter or parameter it does not support (found by fuzzing:
+        # "Unsupported filter /FlateDecode" for a stream with a bad /DecodeParms) — this paper's PDF only.
         raise DataError(f"unreadable PDF at {url or 'the given file'}: {exc}") from None
     lines = [" ".join(line.split()) for page in pages for line in page.splitlines()]
     lines = [line for line in lines if line]
