@@ -58,6 +58,23 @@ def _day(folder: Path, llm: FakeStyleLLM, concurrency: int) -> tuple[float, int,
         return wall, len(llm.chat_calls) - before, pipe
 
 
+def _span_in_own_process(folder: Path, llm: FakeStyleLLM, concurrency: int) -> tuple[float, int]:
+    """The same day with paperradar in its own process (`run --sample`), as against a real remote endpoint:
+    in `_day` the fake server's threads share the interpreter, and its work competes for the GIL with the
+    client's event loop. Returns the model span (first request to last answer) and the calls."""
+    import subprocess
+
+    config = _config(folder, llm.url, llm.model, concurrency)
+    before = len(llm.chat_calls)
+    subprocess.run(
+        [sys.executable, "-m", "paperradar", "-q", "--config", str(config), "run", "--sample", "--date", DAY],
+        check=True,
+        capture_output=True,
+    )
+    calls = llm.chat_calls[before:]
+    return max(c.end for c in calls) - min(c.start for c in calls), len(calls)
+
+
 def bench_day_queue(latency: float = LATENCY) -> dict[str, Any]:
     out: dict[str, Any] = {"latency_s": latency}
     for concurrency in (8, 16):
@@ -80,6 +97,8 @@ def bench_day_queue(latency: float = LATENCY) -> dict[str, Any]:
                 top = pipe.cfg.output.top_n
                 languages = len(pipe.cfg.languages)
                 _, again_calls, _ = _day(folder, llm, concurrency)
+            with tempfile.TemporaryDirectory(prefix="paperradar-day-") as tmp:
+                own_span, own_calls = _span_in_own_process(Path(tmp), llm, concurrency)
                 out[f"C{concurrency}"] = {
                     "calls": calls,
                     "wall_s": round(wall, 2),
@@ -94,6 +113,10 @@ def bench_day_queue(latency: float = LATENCY) -> dict[str, Any]:
                         (digest_calls + interest_calls) / (top * languages), 3
                     ),
                     "rerun_calls": again_calls,
+                    "own_process_span_s": round(own_span, 2),
+                    "own_process_span_vs_ideal": round(
+                        own_span / (math.ceil(own_calls / concurrency) * latency), 3
+                    ),
                 }
         finally:
             llm.stop()
