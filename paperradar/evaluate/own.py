@@ -327,7 +327,7 @@ def _message(result: OwnEval) -> tuple[str | None, str | None]:
     if not c.get("announcement_days"):
         return "no_days", (
             f"no announcement days stored in {span} for {', '.join(result.categories) or 'any category'}: "
-            "run `paperradar run` (or pass --until a day the archive holds)"
+            "run `paperradar run` daily (`paperradar eval --until DAY` judges an older stretch of the archive)"
         )
     if not c.get("up_ratings"):
         return "no_up_ratings", f"no up-ratings in {span}: {RATE_HINT}"
