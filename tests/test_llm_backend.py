@@ -288,13 +288,15 @@ def test_usage_accounting_and_progress(fake_llm: FakeLLM) -> None:
 def test_concurrency_wall_time(fake_llm: FakeLLM) -> None:
     fake_llm.latency = 0.2
     b = backend(fake_llm, concurrency=16)
-    t0 = time.monotonic()
     out = b.write(reqs(papers(64), "summary"))
-    elapsed = time.monotonic() - t0
     assert all(isinstance(r, GeneratedText) for r in out)
-    ideal = 4 * 0.2  # ceil(64/16) rounds of 0.2 s
-    assert elapsed < 2 * ideal, elapsed
     assert fake_llm.max_in_flight == 16
+    # How much of the time 16 requests were open, seen from the server (a wall-clock bound on this machine
+    # failed under load; the benchmark measures time, this checks the requests overlap): one at a time
+    # would give 1, the ideal 16. make bench reports the wall time against ceil(64/16) x L.
+    calls = fake_llm.chat_calls
+    span = max(c.end for c in calls) - min(c.start for c in calls)
+    assert sum(c.end - c.start for c in calls) / span > 6, span
 
 
 def test_several_endpoints_share_the_load(fake_llm: FakeLLM) -> None:
