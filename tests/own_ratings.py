@@ -10,7 +10,7 @@ from unittest import mock
 
 import paperradar.store.reader_records as records_module
 from paperradar.evaluate import read_picks
-from paperradar.sources import read_jsonl
+from paperradar.sources.intake import import_file
 from paperradar.store import Store
 
 FIX = Path(__file__).parent / "fixtures" / "personal"
@@ -27,12 +27,7 @@ def rate_at(store: Store, arxiv_id: str, value: int, when: datetime) -> None:
 
 def fill(store: Store) -> list[tuple[str, date]]:
     """Listings into the store, picks into up-ratings at 20:00 UTC of their listing day; (id, day) rated."""
-    papers, anns = [], []
-    for paper, paper_anns in read_jsonl(LISTINGS):
-        papers.append(paper)
-        anns.extend(paper_anns)
-    store.save_papers(papers)
-    store.save_announcements(anns)
+    import_file(store, LISTINGS)
     rated: dict[str, date] = {}
     for pick in sorted(read_picks(FIX / "picks.jsonl"), key=lambda p: p.date):
         days = store.listing_days(pick.arxiv_id, pick.date, CATS)

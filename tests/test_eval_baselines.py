@@ -15,7 +15,7 @@ from paperradar.evaluate import evaluate, history_until, read_picks, read_pools
 from paperradar.evaluate.baselines import ArxivSanityLiteRanker, ZoteroArxivDailyRanker, asl_text
 from paperradar.models import Paper
 from paperradar.rank.personal.history import History, Positive
-from paperradar.sources import read_jsonl
+from paperradar.sources.intake import import_file
 from paperradar.store import Store
 
 FIX = Path(__file__).parent / "fixtures" / "personal"
@@ -27,12 +27,7 @@ CUTOFF = date(2026, 2, 27)
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory):
     with Store(tmp_path_factory.mktemp("baselines") / "eval.db") as s:
-        papers, anns = [], []
-        for paper, paper_anns in read_jsonl(LISTINGS):
-            papers.append(paper)
-            anns.extend(paper_anns)
-        s.save_papers(papers)
-        s.save_announcements(anns)
+        import_file(s, LISTINGS)  # the listings as `paperradar import` takes them in
         yield s
 
 

@@ -28,7 +28,7 @@ from paperradar.evaluate import (
 from paperradar.evaluate.bench import bench_eval, goal_check
 from paperradar.models import Announcement, Paper
 from paperradar.rank.personal.scoring import History
-from paperradar.sources import read_jsonl
+from paperradar.sources.intake import import_file
 from paperradar.store import Store
 
 FIX = Path(__file__).parent / "fixtures" / "personal"
@@ -41,12 +41,7 @@ NAMES = ["paperradar", "random", "keywords", "arxiv-sanity-lite", "zotero-arxiv-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory):
     with Store(tmp_path_factory.mktemp("eval") / "eval.db") as s:
-        papers, anns = [], []
-        for paper, paper_anns in read_jsonl(LISTINGS):
-            papers.append(paper)
-            anns.extend(paper_anns)
-        s.save_papers(papers)
-        s.save_announcements(anns)
+        import_file(s, LISTINGS)  # the listings as `paperradar import` takes them in
         yield s
 
 
