@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from paperradar.llm import TASKS, LLMConfig, WriteRequest, get_backend
 from paperradar.llm.texts import ManyBatch, TextBatch, TextService
-from paperradar.models import Progress, Ranked, RunStats, no_progress
+from paperradar.models import Paper, Progress, Ranked, RunStats, no_progress
 
 
 def write_digest_texts(
@@ -27,14 +27,7 @@ def write_digest_texts(
         lacking = [p for p in top if "summary" not in batch.texts.get(p.arxiv_id, {})]
         for arxiv_id, by_task in texts.stored(lacking, "summary", "en").items():
             batch.texts.setdefault(arxiv_id, {})["summary"] = by_task["summary"]
-    if texts.backend.name != "extractive":
-        lacking = [p for p in top if "summary" not in batch.texts.get(p.arxiv_id, {})]
-        extractive = texts.with_backend(get_backend("extractive", LLMConfig())).ask(
-            lacking, ["summary"], language
-        )
-        for arxiv_id, by_task in extractive.texts.items():
-            batch.texts.setdefault(arxiv_id, {}).setdefault("summary", by_task["summary"])
-        batch.counts.extractive_fallback = extractive.counts.written + extractive.counts.cached
+    _extractive_stand_ins(texts, top, language, batch)
     if stats is not None:
         if stats.texts is None:
             stats.texts = batch.counts
@@ -61,12 +54,19 @@ def assemble_digest(
             english = batch.texts.get((paper.arxiv_id, "summary", "en"))
             if english is not None and "summary" not in got.texts.get(paper.arxiv_id, {}):
                 got.texts.setdefault(paper.arxiv_id, {})["summary"] = english
-    if texts.backend.name != "extractive":
-        lacking = [p for p in top if "summary" not in got.texts.get(p.arxiv_id, {})]
-        extractive = texts.with_backend(get_backend("extractive", LLMConfig())).ask(
-            lacking, ["summary"], language
-        )
-        for arxiv_id, by_task in extractive.texts.items():
-            got.texts.setdefault(arxiv_id, {}).setdefault("summary", by_task["summary"])
-        got.counts.extractive_fallback = extractive.counts.written + extractive.counts.cached
+    _extractive_stand_ins(texts, top, language, got)
     return TextBatch(got.texts, got.counts, got.missing)
+
+
+def _extractive_stand_ins(texts: TextService, top: list[Paper], language: str, batch: TextBatch) -> None:
+    """The extractive summary for every top paper still without one (the model gave none, in this language
+    or in English), counted as the fallback it is; nothing to do when the run's backend is extractive."""
+    if texts.backend.name == "extractive":
+        return
+    lacking = [p for p in top if "summary" not in batch.texts.get(p.arxiv_id, {})]
+    extractive = texts.with_backend(get_backend("extractive", LLMConfig())).ask(
+        lacking, ["summary"], language
+    )
+    for arxiv_id, by_task in extractive.texts.items():
+        batch.texts.setdefault(arxiv_id, {}).setdefault("summary", by_task["summary"])
+    batch.counts.extractive_fallback = extractive.counts.written + extractive.counts.cached
