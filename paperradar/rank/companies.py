@@ -27,6 +27,7 @@ import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -135,19 +136,19 @@ class Gazetteer:
     @classmethod
     def load(cls, extra: Path | None = None) -> Gazetteer:
         """The built-in gazetteer, merged with a user TOML file of the same shape when given."""
-        text = resources.files("paperradar.rank").joinpath("companies.toml").read_text(encoding="utf-8")
-        raw = tomllib.loads(text)
-        if extra is not None:
-            try:
-                user = tomllib.loads(Path(extra).read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                raise ConfigError(f"company list {extra} does not exist", hint="fix the path") from None
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
-                raise ConfigError(
-                    f"{extra}: not a readable TOML file: {exc}", hint="fix the line it names"
-                ) from None
-            raw = merge_raw(raw, user)
-        return cls.from_dict(raw, source=str(extra) if extra else "companies.toml")
+        if extra is None:
+            return _builtin_gazetteer()
+        raw = _builtin_raw()
+        try:
+            user = tomllib.loads(Path(extra).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"company list {extra} does not exist", hint="fix the path") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+            raise ConfigError(
+                f"{extra}: not a readable TOML file: {exc}", hint="fix the line it names"
+            ) from None
+        raw = merge_raw(raw, user)
+        return cls.from_dict(raw, source=str(extra))
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], source: str = "<dict>") -> Gazetteer:
@@ -433,3 +434,15 @@ def merge_raw(base: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
     for k in set(user) - {"context", "companies"}:
         out[k] = user[k]  # reported as unknown by from_dict
     return out
+
+
+def _builtin_raw() -> dict[str, Any]:
+    text = resources.files("paperradar.rank").joinpath("companies.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+@cache
+def _builtin_gazetteer() -> Gazetteer:
+    """Built once per process: a day ranks, checks answers and builds pages with it (~40 ms a parse).
+    Never changed after construction, so sharing it is safe."""
+    return Gazetteer.from_dict(_builtin_raw(), source="companies.toml")

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Literal
 
@@ -167,13 +167,23 @@ def _name_spans(folded: str) -> list[tuple[int, int]]:
     return spans
 
 
+_DIGIT = re.compile(r"\d")
+
+
+@lru_cache(maxsize=32)
+def _source_quantities(text: str) -> tuple[Quantity, ...]:
+    """The quantities of a paper's sources, computed once for the several answers checked against them
+    (a day checks up to three styles in three languages of one paper against the same full text)."""
+    return tuple(quantities(text))
+
+
 def quantities(text: str) -> list[Quantity]:
     """Every number in `text` with its unit folded into (kind, value). Spans index into `text`."""
     folded = _fold(text)
     # Digits inside names ("Llama-3.1-8B", "top-10", "BERT4Rec") are part of the name, not numbers.
     masked = list(folded)
     for start, end in _name_spans(folded):
-        if any(c.isdigit() for c in folded[start:end]):
+        if _DIGIT.search(folded, start, end):
             masked[start:end] = "_" * (end - start)
     masked_text = "".join(masked)
     out: list[Quantity] = []
@@ -267,6 +277,18 @@ def _company_aliases() -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
             by_alias.setdefault(name.lower(), key)
         by_company[key] = tuple(dict.fromkeys(names))
     return by_alias, by_company
+
+
+@cache
+def _cjk_aliases() -> tuple[str, ...]:
+    """The gazetteer's Chinese/Japanese aliases, longest first (found by substring: no word breaks)."""
+    return tuple(sorted((a for a in _company_aliases()[0] if _is_cjk(a)), key=len, reverse=True))
+
+
+@lru_cache(maxsize=32)
+def _source_index(sources: tuple[str, ...]) -> SourceIndex:
+    """One index per paper's sources, shared by the answers checked against them."""
+    return SourceIndex(list(sources))
 
 
 def _is_cjk(text: str) -> bool:
@@ -377,7 +399,7 @@ class Report:
 def check_faithfulness(text: str, sources: list[str] | SourceIndex, lang: str) -> Report:
     """Every checked number and name in `text`, and whether `sources` (paper title, abstract, authors,
     affiliations, full text, table cells...) support it. Each distinct surface form is one claim."""
-    index = sources if isinstance(sources, SourceIndex) else SourceIndex(sources)
+    index = sources if isinstance(sources, SourceIndex) else _source_index(tuple(sources))
     folded = _fold(text)
     items: dict[tuple[str, str], Claim] = {}
     by_alias, by_company = _company_aliases()
@@ -425,10 +447,10 @@ def check_faithfulness(text: str, sources: list[str] | SourceIndex, lang: str) -
             if head:
                 found = _find_name(head, index)
         claim("entity", token, found)
-    for alias in sorted((a for a in by_alias if _is_cjk(a)), key=len, reverse=True):
+    for alias in _cjk_aliases():
         if alias in text:
             company_claim(alias, by_alias[alias])
-    source_qs = quantities(index.text)
+    source_qs = _source_quantities(index.text)
     numbers: dict[tuple[str, str], Claim] = {}
     for q in quantities(text):
         if not _claimed(q) or any(s <= q.start and q.end <= e for s, e in inside_names):

@@ -157,6 +157,7 @@ class StyleBackend:
         elif sources is not None:
             self.provider = sources
         self.fulltext_tokens = fulltext_tokens
+        self._hashes: dict[tuple[str, str], str] = {}
 
     @property
     def usage(self) -> Usage | None:
@@ -187,8 +188,13 @@ class StyleBackend:
             if profile is None:
                 return self.inner.template_hash(task, language)
             return self.inner.template_hash(task, language, profile=profile)
-        params = self.chat.params if self.chat is not None else {}
-        return style_template_hash(task.split(":", 1)[1], language, params, self.fulltext_tokens)
+        # Asked for every request and every answer of the day: the hash of the prompt sources, once.
+        found = self._hashes.get((task, language))
+        if found is None:
+            params = self.chat.params if self.chat is not None else {}
+            found = style_template_hash(task.split(":", 1)[1], language, params, self.fulltext_tokens)
+            self._hashes[(task, language)] = found
+        return found
 
     def write(
         self, requests: list[WriteRequest], on_result: Callable[[int, WriteResult], None] | None = None
