@@ -193,7 +193,7 @@ class ChatBackend:
         jobs = self.plan_jobs(requests, handlers)
         self._plan(len(jobs))
         async with self._session():
-            tasks = [self._start(job, requests, results, handlers, on_result) for job in jobs]
+            tasks = await self._start_all(jobs, requests, results, handlers, on_result)
             if follow is not None:
                 gate = [t for t, job in zip(tasks, jobs, strict=True) if follow.gate.intersection(job.owners)]
                 if gate:
@@ -208,7 +208,7 @@ class ChatBackend:
                 results.extend([None] * len(extra))
                 more_jobs = [job.shifted(offset) for job in self.plan_jobs(extra, handlers)]
                 self._plan(len(jobs) + len(more_jobs))
-                tasks += [self._start(job, requests, results, handlers, on_result) for job in more_jobs]
+                tasks += await self._start_all(more_jobs, requests, results, handlers, on_result)
             await asyncio.gather(*tasks)
         # A bug in one job must not lose the others' answers: whatever it left unset is failed, retried next run.
         return [
@@ -217,6 +217,23 @@ class ChatBackend:
             else r
             for r, q in zip(results, requests, strict=True)
         ]
+
+    async def _start_all(
+        self,
+        jobs: list[Job],
+        requests: list[WriteRequest],
+        results: list[WriteResult],
+        handlers: Mapping[str, TaskHandler],
+        on_result: Callable[[int, WriteResult], None] | None,
+    ) -> list[asyncio.Task[None]]:
+        """Start `jobs` one at a time, letting the loop run between two: a started job's request goes out
+        (its connection opened, its bytes written) while the next job builds its prompt. Started all at
+        once, every job of a round would build its prompt before the first byte left (~5-10 ms each)."""
+        tasks = []
+        for job in jobs:
+            tasks.append(self._start(job, requests, results, handlers, on_result))
+            await asyncio.sleep(0)
+        return tasks
 
     def _start(
         self,
