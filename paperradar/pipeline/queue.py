@@ -2,11 +2,12 @@
 its answers are in, the final order, the author blocks of the top, then the company question, every
 language's titles and summaries and every style page join the same queue.
 
-While the interest round runs, the slots it leaves idle are not wasted: papers whose place in the top is
-certain before any score is known (the configured order puts keyword hits first, so a paper with more hits
-than all but a few others is in the top 20 whatever the model says) get their longest texts started.
-Only certain work is started early, so it never costs a call the run would not make; with the reader's
-personal ranking (which weighs the scores) nothing is certain and nothing starts early.
+While the interest round runs, the slots it leaves idle are not wasted, and one round more waits for the
+slots its answers free: papers whose place in the top is certain before any score is known (the configured
+order puts keyword hits first, so a paper with more hits than all but a few others is in the top 20
+whatever the model says) get their longest texts started. Only certain work is started early, so it never
+costs a call the run would not make; with the reader's personal ranking (which weighs the scores) nothing
+is certain and nothing starts early.
 """
 
 from __future__ import annotations
@@ -79,7 +80,10 @@ def run_day_queue(
             texts, reader.pool.scored, reader.settings.language, reader.settings.profile
         )
     if isinstance(backend, StagedWriter) and first:
-        slots = cfg.llm.concurrency - math.ceil(len(first) / cfg.llm.batch_size)
+        # The slots the interest round leaves idle, and one round more: the requests of that extra round
+        # wait for a slot and take it the moment an interest answer frees one, so the slots do not stand
+        # idle while the answers are checked and the day's order is settled.
+        slots = 2 * cfg.llm.concurrency - math.ceil(len(first) / cfg.llm.batch_size)
         for reader in readers:
             places = certain_places(reader.store, reader.settings, reader.pool)
             early = early_requests(reader.pool, places, reader.cfg, slots)
@@ -142,8 +146,9 @@ def _settle(
 
 
 def early_requests(pool: DayPool, places: dict[str, int], cfg: Config, slots: int) -> list[WriteRequest]:
-    """The longest texts of papers certain to be in the top, as many calls as the interest round leaves
-    slots idle (more would queue ahead of the day's long follow-ups)."""
+    """The longest texts of papers certain to be in the top, at most `slots` calls: what the interest round
+    leaves idle plus one round that waits for its slots (more would queue ahead of the day's long
+    follow-ups)."""
     if slots <= 0 or not places:
         return []
     certain = sorted(
