@@ -5,7 +5,10 @@ languages between them (zh, ja, en), against the fake OpenAI-compatible server (
 Figures: model calls and input tokens (as the server counted them: prompt characters / 4), the 20/1 ratio
 of each (goal <= 2.5x: only interest scoring should grow with readers), the 20/1 ratio of wall time and of
 the database's size; and the share of non-interest texts that 20 readers' tops would need if each reader
-were run on their own (what sharing saves).
+were run on their own (what sharing saves). Interest questions of several readers share calls, up to
+[llm].profiles_per_call profiles a call (its default, reported as `profiles_per_call`). A 40-reader run
+(readers 20-39: the same topics, distinct interests texts) shows what grows past the point where the
+readers' tops already cover the whole day.
 
     python bench/readers.py            (also part of `make bench`)
 """
@@ -24,6 +27,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from paperradar.config import load_config  # noqa: E402
+from paperradar.llm.config import LLMConfig  # noqa: E402
 from paperradar.pipeline import Pipeline, process_readers  # noqa: E402
 from paperradar.sources.intake import intake_sample  # noqa: E402
 from paperradar.store import Store  # noqa: E402
@@ -31,6 +35,7 @@ from tests.fake_llm_styles import FakeStyleLLM  # noqa: E402
 
 DAY = "2026-02-10"
 READERS = 20
+MORE_READERS = 40
 LANGUAGES = ("zh", "ja", "en")
 LATENCY = 0.02
 
@@ -122,6 +127,7 @@ def bench_readers(latency: float = LATENCY) -> dict[str, Any]:
         one = _fresh(llm, "")  # the single reader of today's config: zh
         trilingual = _fresh(llm, '[styles]\nlanguages = ["ja", "en"]\n')  # one reader, digests in zh+ja+en
         many = _fresh(llm, "".join(_reader(i) for i in range(READERS)))
+        forty = _fresh(llm, "".join(_reader(i) for i in range(MORE_READERS)))
         # The same 20 readers the way the field does it today: one install (and archive) per person.
         alone = [_fresh(llm, _reader(i)) for i in range(READERS)]
     finally:
@@ -131,6 +137,7 @@ def bench_readers(latency: float = LATENCY) -> dict[str, Any]:
         return float(sum(run[key] for run in alone))
 
     return {
+        "profiles_per_call": LLMConfig().profiles_per_call,
         "one_reader_calls": one["calls"],
         "one_reader_tokens_in": one["tokens_in"],
         "one_trilingual_reader_calls": trilingual["calls"],
@@ -149,6 +156,13 @@ def bench_readers(latency: float = LATENCY) -> dict[str, Any]:
         "wall_ratio_20_vs_1": round(many["wall_s"] / one["wall_s"], 2),
         "db_size_ratio_20_vs_1": round(many["db_bytes"] / one["db_bytes"], 2),
         "distinct_top_papers_20": len(set().union(*many["tops"])),
+        "forty_readers_calls": forty["calls"],
+        "forty_readers_interest_calls": forty["interest_calls"],
+        "forty_readers_tokens_in": forty["tokens_in"],
+        "distinct_top_papers_40": len(set().union(*forty["tops"])),
+        "calls_ratio_40_vs_20": round(forty["calls"] / many["calls"], 2),
+        "tokens_in_ratio_40_vs_20": round(forty["tokens_in"] / many["tokens_in"], 2),
+        "non_interest_calls_ratio_40_vs_20": round(forty["other_calls"] / many["other_calls"], 2),
         "separate_installs_calls": int(total("calls")),
         "separate_installs_tokens_in": int(total("tokens_in")),
         "separate_installs_non_interest_calls": int(total("other_calls")),

@@ -8,7 +8,10 @@
         assert fake_llm.calls[0].body["messages"][0]["role"] == "system"
 
 Answers are derived from the request, so tests can predict them: the prompt's <paper id="..."> blocks are
-parsed; an interest batch gets score 1 + crc32(id) % 5 per paper with a reason in the requested language;
+parsed; an interest batch gets score 1 + crc32(id) % 5 per paper with a reason in the requested language
+(with `score_by_profile`, crc32 of the id and the <profile> text: two readers score differently); an interest
+call for several readers (<profile id="p1"> blocks, llm/panel.py) gets, per paper, an entry per profile id
+with that score and a reason in each language the prompt lists for that profile;
 a title gets the original first word plus a Chinese/Japanese phrase; a summary three sentences; a company
 answer names a known company found in the "Affiliations:" line. `usage` is filled (prompt_tokens =
 characters / 4). With response_format json_schema the content is bare JSON, else JSON in a ```json fence
@@ -17,7 +20,9 @@ after a line of prose (as chatty models do).
 Faults are scripted with `add(Fault(...))`: the first matching fault with times left is applied to a
 request (times=None: forever). Kinds: 429 (Retry-After), 500, hang (sleep `delay` then answer), malformed,
 truncated (finish_reason "length", half the JSON), content_filter (style openai | dashscope |
-finish_reason), drop_id, extra_id, wrong_language, score (items get `value`), reject_schema (400 when
+finish_reason), drop_id, extra_id, wrong_language, score (items get `value`; in a panel, `profile` picks
+one profile's entry), drop_profile (a panel item loses `profile`'s entry, default the last), rename_profile
+(that entry comes back under the unknown id "p99"), reject_schema (400 when
 response_format json_schema is sent), 401 (echoes the key it got, to test redaction), 404 (unknown model),
 no_usage (an answer without `usage`).
 Every request is recorded in `calls`; `max_in_flight` is the highest concurrency seen.
@@ -41,6 +46,9 @@ import pytest
 
 _BLOCK = re.compile(r'<paper id="([^"]*)">\n(.*?)\n</paper>', re.S)
 _REASONS_ASKED = re.compile(r'"(zh|ja|en)":"<one sentence in')
+_PROFILE = re.compile(r"<profile>\n(.*?)\n</profile>", re.S)
+_PANEL_PROFILE = re.compile(r'<profile id="([^"]*)">\n(.*?)\n</profile>', re.S)
+_PANEL_LANGUAGES = re.compile(r"^- ([^:\n]+): (.*)$", re.M)
 _KNOWN_COMPANIES = (
     "Kuaishou",
     "Alibaba",
@@ -89,6 +97,7 @@ class Fault:
     delay: float = 2.0  # hang: seconds before answering
     style: str = "openai"  # content_filter: openai | dashscope | finish_reason
     value: int = 7  # score: the score to give
+    profile: str | None = None  # panel kinds (score, drop_profile, rename_profile): only this profile id
 
 
 @dataclass
@@ -118,6 +127,7 @@ class FakeLLM:
     model: str = "fake-model"
     api_key: str | None = None  # when set, requests must send "Authorization: Bearer <api_key>"
     latency: float = 0.0  # seconds before every answer
+    score_by_profile: bool = False  # interest scores depend on the reader's profile text too
     faults: list[Fault] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     max_in_flight: int = 0
@@ -183,12 +193,16 @@ class FakeLLM:
     def answer(self, call: Call, fault: Fault | None) -> dict[str, Any]:
         lang = "en" if fault and fault.kind == "wrong_language" else call.language
         blocks = _BLOCK.findall(call.body["messages"][1]["content"]) if len(call.body["messages"]) > 1 else []
+        if call.task == "interest" and _PANEL_PROFILE.search(call.body["messages"][0]["content"]):
+            return self.panel_answer(call, fault, [pid for pid, _ in blocks])
         if call.task == "interest":
             system = call.body["messages"][0]["content"]
+            profile = _PROFILE.search(system)
             # Several output languages: the prompt asks for {"reasons": {"zh": ..., "ja": ...}} instead.
             wanted = _REASONS_ASKED.findall(system)
+            text = profile.group(1) if profile else ""
             items: list[dict[str, Any]] = [
-                {"id": pid, "score": 1 + zlib.crc32(pid.encode()) % 5, "reason": ""} for pid, _ in blocks
+                {"id": pid, "score": self.score(pid, text), "reason": ""} for pid, _ in blocks
             ]
             for it in items:
                 if fault and fault.kind == "score" and (fault.item is None or fault.item == it["id"]):
@@ -207,8 +221,8 @@ class FakeLLM:
             if fault and fault.kind == "extra_id":
                 items.append({"id": "9999.99999", "score": 3, "reason": _REASON[lang].format(score=3)})
             return {"items": items}
-        pid, text = blocks[0] if blocks else ("", "")
-        title = text.split("\n", 1)[0]
+        pid, body = blocks[0] if blocks else ("", "")
+        title = body.split("\n", 1)[0]
         if call.task == "title":
             return {"title": _TITLE[lang].format(w=(title.split() or ["?"])[0].rstrip(":"), t=title)}
         if call.task == "summary":
@@ -219,13 +233,52 @@ class FakeLLM:
                 "summary": _SUMMARY[lang].format(id=pid),
             }
         if call.task == "company":
-            aff = next((line for line in text.split("\n") if line.startswith("Affiliations:")), "")
+            aff = next((line for line in body.split("\n") if line.startswith("Affiliations:")), "")
             for name in _KNOWN_COMPANIES:
                 if name in aff:
                     part = next(p for p in aff.removeprefix("Affiliations:").split(";") if name in p)
                     return {"company": name, "evidence": part.strip()}
             return {"company": None, "evidence": ""}
         return {"ok": True}
+
+    def score(self, paper_id: str, profile: str) -> int:
+        """The score the fake gives `paper_id` for a reader whose <profile> block holds `profile`."""
+        key = f"{paper_id}\n{profile}" if self.score_by_profile else paper_id
+        return 1 + zlib.crc32(key.encode()) % 5
+
+    def panel_answer(self, call: Call, fault: Fault | None, ids: list[str]) -> dict[str, Any]:
+        """Several readers' scores at once: the profiles and each one's languages as the prompt lists them."""
+        system = call.body["messages"][0]["content"]
+        profiles = dict(_PANEL_PROFILE.findall(system))
+        languages = {
+            pid.strip(): re.findall(r'"(zh|ja|en)"', codes) for pid, codes in _PANEL_LANGUAGES.findall(system)
+        }
+        kind = fault.kind if fault else ""
+        items: list[dict[str, Any]] = []
+        for paper in ids:
+            entries: dict[str, Any] = {}
+            for pid, text in profiles.items():
+                score = self.score(paper, text)
+                hit = fault is not None and fault.item in (None, paper) and fault.profile in (None, pid)
+                if kind == "score" and hit:
+                    score = fault.value if fault else score
+                reasons = {
+                    code: _REASON["en" if kind == "wrong_language" else code].format(score=score)
+                    for code in languages.get(pid, [])
+                }
+                entries[pid] = {"score": score, "reasons": reasons}
+            if fault and kind in ("drop_profile", "rename_profile") and fault.item in (None, paper):
+                gone = fault.profile or list(entries)[-1]
+                entry = entries.pop(gone, None)
+                if kind == "rename_profile" and entry is not None:
+                    entries["p99"] = entry
+            items.append({"id": paper, "profiles": entries})
+        if fault and kind == "drop_id" and items:
+            drop = fault.item or items[-1]["id"]
+            items = [it for it in items if it["id"] != drop]
+        if fault and kind == "extra_id" and items:
+            items.append({"id": "9999.99999", "profiles": items[0]["profiles"]})
+        return {"items": items}
 
 
 def _detect(body: dict[str, Any]) -> tuple[str, str]:
@@ -234,8 +287,8 @@ def _detect(body: dict[str, Any]) -> tuple[str, str]:
     name = str(((body.get("response_format") or {}).get("json_schema") or {}).get("name", ""))
     if name.startswith("paperradar_"):
         task = name.removeprefix("paperradar_")
-    elif "<profile>" in system:
-        task = "interest"
+    elif "<profile>" in system or '<profile id="' in system:
+        task = "interest"  # one reader's, or several readers' at once
     elif "Translate the title" in system and "summarize" in system:
         task = "brief"  # title and summary in one answer (zh/ja digests)
     elif "Translate the title" in system:

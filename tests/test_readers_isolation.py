@@ -130,11 +130,16 @@ def test_two_readers_get_their_own_digest_site_feed_and_delivery(tmp_path, keyed
         mail = smtp.handler.parsed().get_body(preferencelist=("plain",)).get_content()
         assert set(ids(mail)) == set(listed) and "已屏蔽" not in mail
 
-        # -- the model: one interest question per reader and paper, each naming only its reader's profile;
+        # -- the model: the papers both readers score go in shared calls, each profile in its own data block
+        # (llm/panel.py); a paper only one reader scores (ana drops her muted ones) names that reader alone;
         # no other text asked twice (ana's zh briefs, ben's en titles and summaries, styles once each)
         interest = [c for c in keyed.chat_calls if c.task == "interest"]
-        assert all((ANA_PROFILE in c.text) != (BEN_PROFILE in c.text) for c in interest)
-        assert {ANA_PROFILE in c.text for c in interest} == {True, False}
+        shared = [c for c in interest if '<profile id="' in c.text]
+        assert shared
+        for c in shared:
+            blocks = re.findall(r'<profile id="p\d+">\n(.*?)\n</profile>', c.body["messages"][0]["content"])
+            assert sorted(blocks) == sorted([ANA_PROFILE, BEN_PROFILE])
+        assert all((ANA_PROFILE in c.text) != (BEN_PROFILE in c.text) for c in interest if c not in shared)
         asked = [(c.task, c.language, tuple(c.ids)) for c in keyed.chat_calls if c.task != "interest"]
         assert len(asked) == len(set(asked))
 

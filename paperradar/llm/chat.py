@@ -19,13 +19,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from paperradar.llm.client import CallDeclined, ChatReply
 from paperradar.llm.config import LLMConfig
 from paperradar.llm.estimate import expected_output
+from paperradar.llm.jobs import Job
+from paperradar.llm.panel import ask_panel, plan_interest
 from paperradar.llm.prompts import Prompt, render, template_hash
 from paperradar.llm.schemas import (
     LANGUAGE_NAMES,
@@ -53,27 +54,6 @@ from paperradar.models import GeneratedText, Usage
 log = logging.getLogger("paperradar.llm")
 # Answers one request of a task the chat backend does not know itself, inside its session (the styles).
 TaskHandler = Callable[[WriteRequest], Awaitable[WriteResult]]
-
-
-@dataclass
-class Job:
-    """One planned call: `owners` are the request indices it answers."""
-
-    kind: str  # batch (interest) | brief | single | handled (a style)
-    task: str  # the request task, or "brief"
-    owners: list[int]
-    papers: list[list[int]] = field(default_factory=list)  # batch: request indices per paper
-    by_task: dict[str, list[int]] = field(default_factory=dict)  # brief: title / summary -> indices
-
-    def shifted(self, offset: int) -> Job:
-        """The same call, its request indices moved by `offset` (follow-ups appended after the first)."""
-        return Job(
-            self.kind,
-            self.task,
-            [i + offset for i in self.owners],
-            [[i + offset for i in paper] for paper in self.papers],
-            {task: [i + offset for i in owners] for task, owners in self.by_task.items()},
-        )
 
 
 LLM_TASKS = ("interest", "title", "summary", "company")
@@ -246,6 +226,8 @@ class ChatBackend:
         coro: Coroutine[Any, Any, None]
         if job.kind == "batch":
             coro = self._batch(requests, job.papers, results)
+        elif job.kind == "panel":
+            coro = ask_panel(self, requests, job, results)
         elif job.kind == "brief":
             coro = self._brief(requests, job.by_task, results)
         elif job.kind == "handled":
@@ -258,8 +240,8 @@ class ChatBackend:
         self, requests: list[WriteRequest], handlers: Mapping[str, object] | None = None
     ) -> list[Job]:
         """The calls `requests` take, longest answers first (a long answer started last is the day's tail):
-        interest papers in batches of `batch_size`, a zh/ja title and summary in one brief, everything else
-        one call each. `paperradar run --estimate` prices the same plan."""
+        interest papers in batches of `batch_size` (several readers' in shared calls: llm/panel.py), a zh/ja
+        title and summary in one brief, everything else one call each. `paperradar run --estimate` prices the same plan."""
         handlers = handlers or {}
         jobs: list[Job] = []
         # (language, reader profile) -> paper id -> request indices
@@ -271,7 +253,7 @@ class ChatBackend:
             elif not self.supports(req.task, req.language):
                 continue
             elif req.task == "interest":
-                # One batch asks for one reader's scores in one language.
+                # One batch asks for one reader's scores in one language; plan_interest may share a call.
                 group = groups.setdefault((req.language, req.profile), {})
                 group.setdefault(req.paper.arxiv_id, []).append(i)
             elif self.prompt_task(req.task, req.language) == "brief":
@@ -282,14 +264,14 @@ class ChatBackend:
             jobs.append(
                 Job("brief", "brief", [i for owners in by_task.values() for i in owners], by_task=by_task)
             )
-        for by_id in groups.values():
-            owners = list(by_id.values())
-            size = self.cfg.batch_size
-            for k in range(0, len(owners), size):
-                chunk = owners[k : k + size]
-                jobs.append(Job("batch", "interest", [i for o in chunk for i in o], papers=chunk))
+        jobs += plan_interest(self, groups)
         return sorted(
-            jobs, key=lambda job: -expected_output(job.task, len(job.papers) or 1, len(self.languages) or 1)
+            jobs,
+            key=lambda job: (
+                -expected_output(
+                    job.task, len(job.papers) or 1, (len(job.panel) or 1) * (len(self.languages) or 1)
+                )
+            ),
         )
 
     async def _guard(

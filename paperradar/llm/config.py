@@ -91,6 +91,10 @@ class LLMConfig(_Section):
     endpoints: list[EndpointConfig] = Field(default_factory=list)
     concurrency: int = Field(8, ge=1, le=256)  # requests in flight over all endpoints
     batch_size: int = Field(8, ge=1, le=50)  # papers per interest-scoring request
+    # Several readers' interest questions over the same papers share a call: up to this many readers'
+    # profiles per call, the papers sent once (fewer papers per call when the answer, profiles x papers x
+    # reason languages, would outgrow the endpoint's max_tokens, else 4,096 tokens). 1 = a call per reader.
+    profiles_per_call: int = Field(4, ge=1, le=32)
     max_retries: int = Field(4, ge=0, le=20)  # per call, on 429 / 5xx / timeouts
     # A text whose answer failed (or stayed invalid) this many runs is not asked again until --refresh or a
     # new prompt or model: a paper that always breaks the model stops costing money.

@@ -24,7 +24,7 @@ from paperradar.models import Paper
 from paperradar.text.extractive import split_sentences
 from paperradar.text.tokens import estimate_tokens
 
-PROMPT_TASKS = ("interest", "title", "summary", "brief", "company")
+PROMPT_TASKS = ("interest", "interest_panel", "title", "summary", "brief", "company")
 # Bump when the code around the templates changes what is sent (data layout, trimming, validation).
 PROMPT_CODE_VERSION = "1"
 
@@ -92,6 +92,9 @@ class Prompt:
     messages: list[dict[str, str]]
     ids: list[str]  # the ids in the data blocks, in order
     est_tokens: int  # estimated prompt tokens
+    # Interest for several readers: the reasons the answer holds (papers x each profile's languages), which
+    # sizes the call's timeout; 0 elsewhere (the backend sizes other calls from the task).
+    reasons: int = 0
 
 
 def render(
@@ -104,12 +107,51 @@ def render(
 ) -> Prompt:
     """System + user messages for `task` over `papers` (several only for interest). `reason_languages`:
     the languages an interest answer gives its reason in (default: `language` only)."""
+    ids, data = _paper_blocks(papers, abstract_tokens if task in ("interest", "company") else 0)
+    ctx: dict[str, Any] = {
+        "language": LANGUAGE_NAMES.get(language, language),
+        "reason_languages": _languages(reason_languages or [language]),
+        "profile": _profile_text(profile),
+        "papers": data,
+        "p": data[0] if data else None,
+    }
+    return _prompt(task, ctx, ids)
+
+
+@dataclass(frozen=True, slots=True)
+class PanelProfile:
+    """One reader's profile in an interest call for several readers: `id` is what the answer must echo
+    ("p1", "p2"...: never the reader's name, which the config's author chose), `languages` the languages
+    its reasons are asked in, the reader's own first."""
+
+    id: str
+    interests: str
+    languages: tuple[str, ...]
+
+
+def render_panel(papers: list[Paper], profiles: Sequence[PanelProfile], abstract_tokens: int = 0) -> Prompt:
+    """The interest prompt for several readers at once: the papers' blocks once (the user message has the
+    single-reader prompt's layout), each reader's interests as a <profile id="..."> data block, defused
+    like a paper, and the languages each profile's reasons are asked in."""
+    ids, data = _paper_blocks(papers, abstract_tokens)
+    ctx: dict[str, Any] = {
+        "profiles": [
+            {"id": safe_id(r.id), "text": _profile_text(r.interests), "languages": _languages(r.languages)}
+            for r in profiles
+        ],
+        "papers": data,
+    }
+    prompt = _prompt("interest_panel", ctx, ids)
+    reasons = len(papers) * sum(len(r.languages) for r in profiles)
+    return Prompt(prompt.messages, prompt.ids, prompt.est_tokens, reasons)
+
+
+def _paper_blocks(papers: list[Paper], abstract_tokens: int) -> tuple[list[str], list[dict[str, str]]]:
+    """The papers' ids and defused fields for their data blocks; abstracts trimmed when `abstract_tokens`."""
     ids = [safe_id(p.arxiv_id) for p in papers]
     data = []
     for pid, p in zip(ids, papers, strict=True):
-        abstract = p.abstract
-        if task in ("interest", "company"):
-            abstract = trim_abstract(abstract, abstract_tokens)
+        abstract = trim_abstract(p.abstract, abstract_tokens) if abstract_tokens else p.abstract
         data.append(
             {
                 "id": pid,
@@ -119,16 +161,18 @@ def render(
                 "comment": defuse(p.comment or ""),
             }
         )
-    ctx: dict[str, Any] = {
-        "language": LANGUAGE_NAMES.get(language, language),
-        "reason_languages": [
-            {"code": code, "name": LANGUAGE_NAMES.get(code, code)}
-            for code in (reason_languages or [language])
-        ],
-        "profile": defuse(profile.strip()) or "(no profile given: judge relevance to information retrieval)",
-        "papers": data,
-        "p": data[0] if data else None,
-    }
+    return ids, data
+
+
+def _languages(codes: Sequence[str]) -> list[dict[str, str]]:
+    return [{"code": code, "name": LANGUAGE_NAMES.get(code, code)} for code in codes]
+
+
+def _profile_text(profile: str) -> str:
+    return defuse(profile.strip()) or "(no profile given: judge relevance to information retrieval)"
+
+
+def _prompt(task: str, ctx: dict[str, Any], ids: list[str]) -> Prompt:
     system = _compiled(task, "system").render(ctx).strip()
     user = _compiled(task, "user").render(ctx).strip()
     messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]

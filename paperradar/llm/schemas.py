@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -383,6 +383,114 @@ def check_interest(
         if i not in good and i not in bad:
             bad[i] = f"no item for id {i}"
     return good, bad
+
+
+def panel_schema(ids: list[str], profiles: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """The response schema of an interest call for several readers (`profiles`: profile id -> the languages
+    its reasons are asked in): per paper, one entry per profile id, each a score and a reason per language.
+    Paper and profile ids are fixed (an enum, required property names), as in response_schema."""
+
+    def entry(languages: Sequence[str]) -> dict[str, Any]:
+        reasons = {
+            code: {"type": "string", "description": f"one sentence in {LANGUAGE_NAMES.get(code, code)}"}
+            for code in languages
+        }
+        return {
+            "type": "object",
+            "properties": {
+                "score": {"type": "integer", "enum": [1, 2, 3, 4, 5]},
+                "reasons": {
+                    "type": "object",
+                    "properties": reasons,
+                    "required": list(languages),
+                    "additionalProperties": False,
+                },
+            },
+            "required": ["score", "reasons"],
+            "additionalProperties": False,
+        }
+
+    item = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "enum": ids},
+            "profiles": {
+                "type": "object",
+                "properties": {pid: entry(languages) for pid, languages in profiles.items()},
+                "required": list(profiles),
+                "additionalProperties": False,
+                "description": "one entry per profile id given, scored on that profile alone",
+            },
+        },
+        "required": ["id", "profiles"],
+        "additionalProperties": False,
+    }
+    props = {"items": {"type": "array", "items": item, "description": "one item per paper sent"}}
+    return {"type": "object", "properties": props, "required": ["items"], "additionalProperties": False}
+
+
+def check_panel(
+    text: str, ids: list[str], profiles: Mapping[str, Sequence[str]], source: str = ""
+) -> tuple[dict[tuple[str, str], InterestItem], dict[tuple[str, str], str]]:
+    """check_interest for an answer scoring papers for several profiles (`profiles`: profile id -> its reason
+    languages, the first the reader's own): ({(paper id, profile id): item} usable, {(paper id, profile id):
+    problem}) for exactly the pairs that were asked. Each pair is validated on its own, so one bad reason
+    costs only that pair. A paper id or a profile id that was not sent is ignored (what it should have
+    answered shows up as missing); a repeated paper keeps its first item. Raises AnswerError when the answer
+    as a whole is unusable (no JSON, no items list)."""
+    value = extract_json(text)
+    if isinstance(value, list):
+        value = {"items": value}  # a bare array of items is what was meant
+    if not isinstance(value, dict) or not isinstance(value.get("items"), list):
+        raise AnswerError(
+            'expected a JSON object {"items": [{"id": ..., "profiles": {"<profile id>": {"score": ..., '
+            '"reasons": {...}}}}]}'
+        )
+    sent = set(ids)
+    seen: set[str] = set()
+    good: dict[tuple[str, str], InterestItem] = {}
+    bad: dict[tuple[str, str], str] = {}
+    for raw in value["items"]:
+        rid = str(raw.get("id", "")).strip() if isinstance(raw, dict) else ""
+        if rid not in sent or rid in seen:
+            continue
+        seen.add(rid)
+        answers = _profile_answers(raw.get("profiles"))
+        for pid, languages in profiles.items():
+            entry = answers.get(pid)
+            if entry is None:
+                bad[rid, pid] = f"item {rid}: no answer for profile {pid}"
+                continue
+            try:
+                item = InterestItem.model_validate({**entry, "id": rid})
+            except ValidationError as exc:
+                bad[rid, pid] = f"item {rid}, profile {pid}: {_explain(exc)}"
+                continue
+            problem = _reasons_problem(item, languages[0], list(languages), source)
+            if problem:
+                bad[rid, pid] = f"reason for {rid}, profile {pid}: {problem}"
+            else:
+                good[rid, pid] = item
+    for i in ids:
+        for pid in profiles:
+            if (i, pid) not in good and (i, pid) not in bad:
+                bad[i, pid] = f"no item for id {i}"
+    return good, bad
+
+
+def _profile_answers(value: Any) -> dict[str, dict[str, Any]]:
+    """An item's per-profile answers by profile id: the object asked for, or a list of entries that each
+    name their profile (what a model may write instead); anything else answers no profile."""
+    if isinstance(value, dict):
+        return {str(k).strip(): v for k, v in value.items() if isinstance(v, dict)}
+    if isinstance(value, list):
+        out: dict[str, dict[str, Any]] = {}
+        for entry in value:
+            if isinstance(entry, dict):
+                pid = str(entry.get("profile", entry.get("id", ""))).strip()
+                out.setdefault(pid, {k: v for k, v in entry.items() if k not in ("profile", "id")})
+        return out
+    return {}
 
 
 # A summary's sentence count, as the prompt and the response schema state it. Counting is a heuristic (a

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from paperradar.llm import WriteRequest
-from paperradar.llm.chat import ChatBackend, Job
+from paperradar.llm.chat import ChatBackend
 from paperradar.llm.estimate import expected_output
+from paperradar.llm.jobs import Job
+from paperradar.llm.panel import panel_prompt
 from paperradar.llm.prompts import render
 from paperradar.pipeline.day import Pipeline
 from paperradar.rank.day import rank_day
@@ -22,7 +24,7 @@ from paperradar.write.styles.day import style_requests
 from paperradar.write.styles.tasks import FULLTEXT_STYLES, STYLE_TASKS, StyleBackend, render_prompt
 
 # What a task is called in the estimate's table.
-_ROW = {"batch": "interest", "brief": "title + summary"}
+_ROW = {"batch": "interest", "panel": "interest", "brief": "title + summary"}
 
 
 @dataclass
@@ -111,6 +113,8 @@ def estimate_day(pipe: Pipeline, day: date, reader: str | None = None) -> DayEst
         first = todo[job.owners[0]]
         reasons = backend.reason_languages(first.language, first.profile)
         tokens_out = expected_output(job.task, papers, len(reasons))
+        if job.kind == "panel":  # several readers' reasons in one answer
+            tokens_out = expected_output(job.task, panel_prompt(backend, todo, job).reasons)
         row.calls += 1
         row.tokens_in += tokens_in
         row.tokens_out += tokens_out
@@ -136,6 +140,8 @@ def _input_tokens(
         style = first.task.split(":", 1)[1]
         extra = fulltext_tokens if fulltext and style in FULLTEXT_STYLES else 0  # the paper, fitted to it
         return render_prompt(style, first.paper, first.language).est_tokens + extra
+    if job.kind == "panel":
+        return panel_prompt(backend, requests, job).est_tokens
     if job.kind == "batch":
         papers = [requests[owners[0]].paper for owners in job.papers]
         return render(

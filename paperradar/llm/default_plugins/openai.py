@@ -57,6 +57,8 @@ class OpenAIBackend(ChatBackend):
         stretch = timeout_for(
             task, 1.0, len(prompt.ids) or 1, len(self.reason_languages("en")) if task == "interest" else 1
         )
+        if prompt.reasons:  # several readers' reasons in one answer (llm/panel.py)
+            stretch = timeout_for(task, 1.0, prompt.reasons)
         return await self.client.chat(msgs, task, schema, est, timeout_factor=stretch)
 
     def _session(self) -> Any:
