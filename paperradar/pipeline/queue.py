@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from paperradar.config import Config
 from paperradar.llm import TASKS
+from paperradar.llm.chat import ChatBackend
 from paperradar.llm.estimate import expected_output
 from paperradar.llm.seam import Backend, StagedWriter, WriteRequest, run_sync
 from paperradar.llm.texts import ManyBatch, TextService, batch_language
@@ -83,7 +84,7 @@ def run_day_queue(
         # The slots the interest round leaves idle, and one round more: the requests of that extra round
         # wait for a slot and take it the moment an interest answer frees one, so the slots do not stand
         # idle while the answers are checked and the day's order is settled.
-        slots = 2 * cfg.llm.concurrency - math.ceil(len(first) / cfg.llm.batch_size)
+        slots = 2 * cfg.llm.concurrency - _interest_calls(backend, first, cfg)
         for reader in readers:
             places = certain_places(reader.store, reader.settings, reader.pool)
             early = early_requests(reader.pool, places, reader.cfg, slots)
@@ -91,7 +92,7 @@ def run_day_queue(
                 long_styles = {style_task(style) for style in FULLTEXT_STYLES}
                 fetcher.wanted |= {r.paper.arxiv_id for r in early if r.task in long_styles}
             reader.work.early = len(early)
-            slots -= len(early)
+            slots -= len(_jobs(early))
             first += early
 
     ran: list[bool] = []
@@ -145,6 +146,25 @@ def _settle(
     return lambda: companies_from_html(top, pool, settings, source, stats)
 
 
+def _interest_calls(backend: Backend, interest: list[WriteRequest], cfg: Config) -> int:
+    """How many calls the interest questions take: the chat backend's own plan (several readers share
+    calls), or one per batch where the backend does not say."""
+    chat = getattr(backend, "chat", backend)
+    if isinstance(chat, ChatBackend):
+        return len(chat.plan_jobs(interest))
+    return math.ceil(len(interest) / cfg.llm.batch_size)
+
+
+def _jobs(requests: list[WriteRequest]) -> dict[tuple[str, str, str], list[WriteRequest]]:
+    """Requests by the call that asks them: a zh/ja title and summary are one call (the brief),
+    everything else one call each."""
+    jobs: dict[tuple[str, str, str], list[WriteRequest]] = {}
+    for req in requests:
+        brief = req.task in TASKS and req.language != "en"
+        jobs.setdefault((req.paper.arxiv_id, req.language, "brief" if brief else req.task), []).append(req)
+    return jobs
+
+
 def early_requests(pool: DayPool, places: dict[str, int], cfg: Config, slots: int) -> list[WriteRequest]:
     """The longest texts of papers certain to be in the top, at most `slots` calls: what the interest round
     leaves idle plus one round that waits for its slots (more would queue ahead of the day's long
@@ -156,10 +176,5 @@ def early_requests(pool: DayPool, places: dict[str, int], cfg: Config, slots: in
     )
     requests = style_requests_at(places, pool.papers, cfg.styles, cfg.output.language)
     requests += digest_requests(certain, len(certain), cfg.languages)
-    jobs: dict[tuple[str, str, str], list[WriteRequest]] = {}
-    for req in requests:
-        # A zh/ja title and summary are one call (the brief); everything else one call each.
-        brief = req.task in TASKS and req.language != "en"
-        jobs.setdefault((req.paper.arxiv_id, req.language, "brief" if brief else req.task), []).append(req)
-    longest = sorted(jobs.items(), key=lambda kv: -expected_output(kv[0][2]))
+    longest = sorted(_jobs(requests).items(), key=lambda kv: -expected_output(kv[0][2]))
     return [req for _, group in longest[:slots] for req in group]
