@@ -27,6 +27,7 @@ import numpy as np
 
 from paperradar.rank.personal.embeddings import paper_text
 from paperradar.rank.personal.history import History, percentile, pool_positions, submission_key
+from paperradar.rank.personal.threads import one_blas_thread
 
 if TYPE_CHECKING:  # the ranker calls learn_weights with itself
     from paperradar.rank.personal.scoring import PersonalRanker, _Fitted
@@ -105,7 +106,8 @@ def learn_weights(ranker: PersonalRanker, history: History, fitted: _Fitted) -> 
 def _fit(x: np.ndarray, y: np.ndarray, total: float) -> dict[str, float] | None:
     from sklearn.linear_model import LogisticRegression
 
-    coef = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1_000).fit(x, y).coef_.ravel()
+    with one_blas_thread():
+        coef = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1_000).fit(x, y).coef_.ravel()
     coef = np.clip(coef, 0.0, None)
     if coef.sum() <= 0:
         return None

@@ -51,6 +51,7 @@ from paperradar.rank.personal.history import (
     pool_positions,
     submission_key,
 )
+from paperradar.rank.personal.threads import one_blas_thread
 from paperradar.store.embeddings import EmbeddingTable
 
 ABSOLUTE_FEATURES = frozenset(("authors", "llm"))
@@ -368,7 +369,8 @@ class PersonalRanker:
             from sklearn.linear_model import LogisticRegression
 
             clf = LogisticRegression(C=cfg.regularization, class_weight="balanced", max_iter=2_000)
-        clf.fit(x, y)
+        with one_blas_thread():
+            clf.fit(x, y)
         return clf
 
     def _model_terms(self, clf: Any, n_text: int, pool_tf: Any, tfidf: TfidfEmbedder) -> list[list[str]]:
