@@ -15,7 +15,7 @@ import logging
 import os
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -237,6 +237,7 @@ class ChatClient:
         self.planned = 0
         self._rr = itertools.count()
         self._sem: asyncio.Semaphore | None = None
+        self._unsent = 0  # requests holding a slot whose bytes have not left yet
         self._reserved = 0  # estimated prompt tokens of requests in flight (counted against max_tokens)
         self.model = cfg.model
         price = cfg.prices.get(self.model)
@@ -329,6 +330,7 @@ class ChatClient:
         sem = self._sem
 
         async def attempt() -> Attempt[ChatReply]:
+            sent: Callable[[], None] | None = None
             self._check_budget(est_in)
             async with sem:
                 self._check_budget(est_in)  # others may have spent the budget while this one waited
@@ -350,14 +352,22 @@ class ChatClient:
                         await ep.rpm.take(1)
                     if ep.tpm:
                         await ep.tpm.take(est_in)
-                    outcome = await self._post(ep, body, task, est_in, with_schema, timeout_factor)
+                    self._unsent += 1
+                    outcome = await self._post(
+                        ep,
+                        body,
+                        task,
+                        est_in,
+                        with_schema,
+                        timeout_factor,
+                        on_sent=(sent := self._once_sent()),
+                    )
                 finally:
+                    if sent is not None:
+                        sent()
                     ep.in_flight -= 1
                     self._reserved -= est_in
-            # The slot is free: a request waiting for it goes out before this answer is checked and stored.
-            # Answers of one round arrive together; without this, every next request of the round would
-            # wait behind all of the round's validation and faithfulness checks.
-            await asyncio.sleep(0)
+            await self._let_requests_out()
             if outcome.outcome is Outcome.OK:
                 ep.failures, ep.cool_until = 0, 0.0
                 self._notify()
@@ -387,6 +397,31 @@ class ChatClient:
             raise CallDeclined("failed", f"gave up after {result.retries + 1} attempts: {last.detail}")
         raise CallDeclined("failed", last.detail)
 
+    def _once_sent(self) -> Callable[[], None]:
+        """Called when a request's bytes have left (or it failed before): it no longer holds back the
+        processing of answers (`_let_requests_out`). Idempotent."""
+        done = False
+
+        def sent() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                self._unsent -= 1
+
+        return sent
+
+    async def _let_requests_out(self) -> None:
+        """Before an answer is validated, checked and stored, the requests that took the slots answers
+        freed are sent: answers of one round arrive together, and each request passes through ~10 loop
+        iterations (httpcore's locks and checkpoints) before its bytes leave, while an answer's processing
+        takes 2-10 ms in one go; processed first, a round's answers would keep the next round's requests
+        (and so the model) waiting 50-150 ms. Bounded: a request waiting on a slow connect does not hold
+        the answers back for more than a few iterations."""
+        for _ in range(_SEND_FIRST_ITERATIONS):
+            await asyncio.sleep(0)
+            if not self._unsent:
+                return
+
     async def _post(
         self,
         ep: Endpoint,
@@ -395,6 +430,7 @@ class ChatClient:
         est_in: int,
         with_schema: bool,
         timeout_factor: float = 1.0,
+        on_sent: Callable[[], None] | None = None,
     ) -> Attempt[ChatReply]:
         """One request: OK with the reply, RETRY (429/5xx/timeouts), AGAIN (the endpoint changed state:
         schema off, disabled), SKIP (content filter) or FATAL."""
@@ -402,6 +438,8 @@ class ChatClient:
         retry, again, skip, fatal = Outcome.RETRY, Outcome.AGAIN, Outcome.SKIP, Outcome.FATAL
         client = ep.lease()
         request = client.build_request("POST", url, json=body, headers=ep.headers())
+        if on_sent is not None:
+            request.extensions["trace"] = _trace_sent(on_sent)
         timeout = ep.cfg.timeout * max(1.0, timeout_factor)
         try:
             # The timeout is a total deadline for the exchange, not per read: a trickling server ends too.
@@ -535,6 +573,29 @@ def _read_sse(text: str) -> dict[str, Any]:
     if not parts and finish is None:
         raise ValueError("an event stream with no chat completion in it")
     return {"choices": [{"message": {"content": "".join(parts)}, "finish_reason": finish}], "usage": usage}
+
+
+# Loop iterations an answer waits at most for the requests that took the freed slots (a request needs ~10).
+_SEND_FIRST_ITERATIONS = 32
+# httpcore's trace events after which a request's bytes have left, or never will.
+_SENT_EVENTS = frozenset(
+    (
+        "http11.send_request_body.complete",
+        "http11.send_request_body.failed",
+        "http11.send_request_headers.failed",
+        "connection.connect_tcp.failed",
+    )
+)
+
+
+def _trace_sent(on_sent: Callable[[], None]) -> Callable[[str, dict[str, Any]], Coroutine[Any, Any, None]]:
+    """An httpcore trace hook (the request extension "trace") that reports the moment the request is sent."""
+
+    async def trace(event: str, info: dict[str, Any]) -> None:
+        if event in _SENT_EVENTS:
+            on_sent()
+
+    return trace
 
 
 class _Session:
