@@ -25,8 +25,10 @@ $(CHROMIUM):
 	  || echo "warning: could not install chromium; the browser tests will be skipped"; \
 	else echo "note: chromium needs root and apt-get to install; the browser tests will be skipped"; fi
 
+# Two workers (CI has 2 cores; the suite waits on loopback servers and subprocesses much of the time), one
+# test file per worker: module fixtures are built once and the fuzz module's budget check sees all its runs.
 test: $(STAMP) $(CHROMIUM)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
