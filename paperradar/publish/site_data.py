@@ -21,7 +21,6 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from typing import Any, Literal
 
 from paperradar.models import CompanyHit, Interest, KeywordHit, MutedSummary, Paper, Ranked
@@ -128,17 +127,13 @@ _KEYWORD_TOPICS: tuple[tuple[str, frozenset[str]], ...] = (
 )
 
 
-@lru_cache(maxsize=1)
-def _gazetteer() -> Gazetteer:
-    return Gazetteer.load()
-
-
 def company_names(hit: CompanyHit, languages: Sequence[str]) -> dict[str, str]:
     """A company chip's name per language: the gazetteer's display name; a company a model named (not in
     the gazetteer) keeps the name the model gave."""
-    if hit.field == "llm" or hit.company not in _gazetteer().companies:
+    gazetteer = Gazetteer.load()  # the built-in one, parsed once per process
+    if hit.field == "llm" or hit.company not in gazetteer.companies:
         return dict.fromkeys(languages, hit.name)
-    return {lang: _gazetteer().display_name(hit.company, lang) for lang in languages}
+    return {lang: gazetteer.display_name(hit.company, lang) for lang in languages}
 
 
 @dataclass(slots=True)
