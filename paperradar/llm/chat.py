@@ -103,7 +103,8 @@ class ChatBackend:
         # An interest answer holds a reason per output language: "zh+ja+en" is its cache key's language.
         return "+".join(self.reason_languages(language, profile)) if task == "interest" else language
 
-    def prompt_task(self, task: str, language: str) -> str:
+    @staticmethod
+    def prompt_task(task: str, language: str) -> str:
         """The prompt a task is asked with: a title or a summary in Chinese or Japanese comes with the other
         from one "brief" prompt (one call per paper and language for the digest)."""
         return "brief" if task in ("title", "summary") and language != "en" else task

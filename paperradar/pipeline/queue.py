@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from paperradar.config import Config
-from paperradar.llm import TASKS
 from paperradar.llm.chat import ChatBackend
 from paperradar.llm.estimate import expected_output
 from paperradar.llm.seam import Backend, StagedWriter, WriteRequest, run_sync
@@ -33,7 +32,7 @@ from paperradar.store import Store
 from paperradar.write.digest_texts import digest_requests
 from paperradar.write.styles.config import style_task
 from paperradar.write.styles.day import fulltext_wanted, style_requests, style_requests_at
-from paperradar.write.styles.tasks import FULLTEXT_STYLES
+from paperradar.write.styles.tasks import FULLTEXT_STYLES, StyleBackend
 
 
 @dataclass
@@ -149,7 +148,7 @@ def _settle(
 def _interest_calls(backend: Backend, interest: list[WriteRequest], cfg: Config) -> int:
     """How many calls the interest questions take: the chat backend's own plan (several readers share
     calls), or one per batch where the backend does not say."""
-    chat = getattr(backend, "chat", backend)
+    chat = backend.chat if isinstance(backend, StyleBackend) else backend
     if isinstance(chat, ChatBackend):
         return len(chat.plan_jobs(interest))
     return math.ceil(len(interest) / cfg.llm.batch_size)
@@ -157,11 +156,11 @@ def _interest_calls(backend: Backend, interest: list[WriteRequest], cfg: Config)
 
 def _jobs(requests: list[WriteRequest]) -> dict[tuple[str, str, str], list[WriteRequest]]:
     """Requests by the call that asks them: a zh/ja title and summary are one call (the brief),
-    everything else one call each."""
+    everything else one call each (the chat backend's own rule)."""
     jobs: dict[tuple[str, str, str], list[WriteRequest]] = {}
     for req in requests:
-        brief = req.task in TASKS and req.language != "en"
-        jobs.setdefault((req.paper.arxiv_id, req.language, "brief" if brief else req.task), []).append(req)
+        call = ChatBackend.prompt_task(req.task, req.language)
+        jobs.setdefault((req.paper.arxiv_id, req.language, call), []).append(req)
     return jobs
 
 
