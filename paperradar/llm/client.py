@@ -128,19 +128,16 @@ class Endpoint:
         self._clients: list[httpx.AsyncClient] = []
         self._ssl: ssl.SSLContext | None = None
 
-    def open(self) -> None:
-        """Ready for a session's exchanges (one TLS context for all of its connections: building one
-        reads the CA bundle, ~40 ms)."""
-        self._ssl = httpx.create_ssl_context()
-
     def lease(self) -> httpx.AsyncClient:
         """A client with one keep-alive connection, not in use by any other exchange. httpcore's pool
         rescans every connection of a client on every request and response (quadratic in the concurrency:
         16 requests in flight on one pooled client answered 50-130 ms late on loopback, against ~50 ms
         with a client per connection); a client of one connection never has anything to scan."""
-        assert self._ssl is not None, "use `async with client.session()`"
         if self._idle:
             return self._idle.pop()
+        if self._ssl is None:
+            # One TLS context for every connection of this endpoint: building one reads the CA bundle (~40 ms).
+            self._ssl = httpx.create_ssl_context()
         client = httpx.AsyncClient(
             timeout=None,  # enforced per call with asyncio.timeout (a total deadline, not per read)
             verify=self._ssl,
@@ -154,7 +151,7 @@ class Endpoint:
         self._idle.append(client)
 
     async def close(self) -> None:
-        clients, self._clients, self._idle, self._ssl = self._clients, [], [], None
+        clients, self._clients, self._idle = self._clients, [], []
         for client in clients:
             await client.aclose()
 
@@ -605,8 +602,6 @@ class _Session:
     async def __aenter__(self) -> ChatClient:
         c = self.client
         c._sem = asyncio.Semaphore(c.cfg.concurrency)
-        for ep in c.endpoints:
-            ep.open()
         return c
 
     async def __aexit__(self, *exc: object) -> None:
