@@ -36,3 +36,11 @@ def fill(store: Store) -> list[tuple[str, date]]:
     for arxiv_id, day in sorted(rated.items(), key=lambda x: (x[1], x[0])):
         rate_at(store, arxiv_id, 1, datetime(day.year, day.month, day.day, 20, tzinfo=UTC))
     return sorted(rated.items(), key=lambda x: (x[1], x[0]))
+
+
+def filled_store(folder: Path) -> Path:
+    """A database in `folder` filled once by `fill` (for module-scoped fixtures), its path."""
+    path = folder / "radar.db"
+    with Store(path) as store:
+        fill(store)
+    return path

@@ -23,17 +23,14 @@ from paperradar.rank.personal.history import History
 from paperradar.sources import read_jsonl
 from paperradar.store import Store
 from tests.cli_runner import run_cli
-from tests.own_ratings import CATS, FIX, LISTINGS, fill, rate_at
+from tests.own_ratings import CATS, FIX, LISTINGS, fill, filled_store, rate_at
 
 UNTIL = date(2026, 3, 6)  # the fixture's last pick
 
 
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("own") / "radar.db"
-    with Store(path) as store:
-        fill(store)
-    return path
+    return filled_store(tmp_path_factory.mktemp("own"))
 
 
 @pytest.fixture

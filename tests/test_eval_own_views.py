@@ -17,17 +17,14 @@ from paperradar.serve import BackgroundServer, create_app
 from paperradar.store import Store
 from paperradar.text.eval_labels import EVAL_LANGUAGES, eval_labels
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.own_ratings import CATS, fill
+from tests.own_ratings import CATS, filled_store
 
 UNTIL = "2026-03-06"
 
 
 @pytest.fixture(scope="module")
 def rated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("views") / "radar.db"
-    with Store(path) as store:
-        fill(store)
-    return path
+    return filled_store(tmp_path_factory.mktemp("views"))
 
 
 def test_every_language_says_every_panel_string() -> None:
