@@ -118,15 +118,7 @@ def response_schema(
         }
         if len(reason_languages) > 1:
             item["properties"].pop("reason")  # type: ignore[attr-defined]
-            item["properties"]["reasons"] = {  # type: ignore[index]
-                "type": "object",
-                "properties": {
-                    code: string(f"one sentence in {LANGUAGE_NAMES.get(code, code)}")
-                    for code in reason_languages
-                },
-                "required": list(reason_languages),
-                "additionalProperties": False,
-            }
+            item["properties"]["reasons"] = _reasons_schema(reason_languages)  # type: ignore[index]
             item["required"] = ["id", "score", "reasons"]
         props = {"items": {"type": "array", "items": item, "description": "one item per paper sent"}}
     elif task == "company":
@@ -385,26 +377,30 @@ def check_interest(
     return good, bad
 
 
+def _reasons_schema(languages: Sequence[str]) -> dict[str, Any]:
+    """An interest answer's reasons: one sentence per language asked for, keyed by language code."""
+    return {
+        "type": "object",
+        "properties": {
+            code: {"type": "string", "description": f"one sentence in {LANGUAGE_NAMES.get(code, code)}"}
+            for code in languages
+        },
+        "required": list(languages),
+        "additionalProperties": False,
+    }
+
+
 def panel_schema(ids: list[str], profiles: Mapping[str, Sequence[str]]) -> dict[str, Any]:
     """The response schema of an interest call for several readers (`profiles`: profile id -> the languages
     its reasons are asked in): per paper, one entry per profile id, each a score and a reason per language.
     Paper and profile ids are fixed (an enum, required property names), as in response_schema."""
 
     def entry(languages: Sequence[str]) -> dict[str, Any]:
-        reasons = {
-            code: {"type": "string", "description": f"one sentence in {LANGUAGE_NAMES.get(code, code)}"}
-            for code in languages
-        }
         return {
             "type": "object",
             "properties": {
                 "score": {"type": "integer", "enum": [1, 2, 3, 4, 5]},
-                "reasons": {
-                    "type": "object",
-                    "properties": reasons,
-                    "required": list(languages),
-                    "additionalProperties": False,
-                },
+                "reasons": _reasons_schema(languages),
             },
             "required": ["score", "reasons"],
             "additionalProperties": False,
