@@ -106,15 +106,16 @@ def estimate_day(pipe: Pipeline, day: date, reader: str | None = None) -> DayEst
     for job in backend.plan_jobs(todo, dict.fromkeys(STYLE_TASKS)):
         name = _ROW.get(job.kind, job.task)
         row = rows.setdefault(name, TaskEstimate(name))
-        tokens_in = _input_tokens(
-            job, todo, backend, cfg.styles.fulltext and not pipe.offline, cfg.styles.fulltext_tokens
-        )
-        papers = len(job.papers) or 1
-        first = todo[job.owners[0]]
-        reasons = backend.reason_languages(first.language, first.profile)
-        tokens_out = expected_output(job.task, papers, len(reasons))
-        if job.kind == "panel":  # several readers' reasons in one answer
-            tokens_out = expected_output(job.task, panel_prompt(backend, todo, job).reasons)
+        if job.kind == "panel":  # several readers' reasons in one answer: its prompt counts them
+            prompt = panel_prompt(backend, todo, job)
+            tokens_in, tokens_out = prompt.est_tokens, expected_output(job.task, prompt.reasons)
+        else:
+            tokens_in = _input_tokens(
+                job, todo, backend, cfg.styles.fulltext and not pipe.offline, cfg.styles.fulltext_tokens
+            )
+            first = todo[job.owners[0]]
+            reasons = backend.reason_languages(first.language, first.profile)
+            tokens_out = expected_output(job.task, len(job.papers) or 1, len(reasons))
         row.calls += 1
         row.tokens_in += tokens_in
         row.tokens_out += tokens_out
@@ -140,8 +141,6 @@ def _input_tokens(
         style = first.task.split(":", 1)[1]
         extra = fulltext_tokens if fulltext and style in FULLTEXT_STYLES else 0  # the paper, fitted to it
         return render_prompt(style, first.paper, first.language).est_tokens + extra
-    if job.kind == "panel":
-        return panel_prompt(backend, requests, job).est_tokens
     if job.kind == "batch":
         papers = [requests[owners[0]].paper for owners in job.papers]
         return render(

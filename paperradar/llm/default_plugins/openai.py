@@ -54,11 +54,12 @@ class OpenAIBackend(ChatBackend):
         msgs = messages or prompt.messages
         est = prompt.est_tokens + sum(estimate_tokens(m["content"]) for m in msgs[2:])
         # Long answers get longer: the timeout grows with the answer's typical size (llm/estimate.py).
-        stretch = timeout_for(
-            task, 1.0, len(prompt.ids) or 1, len(self.reason_languages("en")) if task == "interest" else 1
-        )
         if prompt.reasons:  # several readers' reasons in one answer (llm/panel.py)
             stretch = timeout_for(task, 1.0, prompt.reasons)
+        else:
+            stretch = timeout_for(
+                task, 1.0, len(prompt.ids) or 1, len(self.reason_languages("en")) if task == "interest" else 1
+            )
         return await self.client.chat(msgs, task, schema, est, timeout_factor=stretch)
 
     def _session(self) -> Any:
